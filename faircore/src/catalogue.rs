@@ -1,0 +1,249 @@
+//! `Catalogue`: the catalogue directory. Opening reads `fair.toml` (or recognises a
+//! Seamless FAIR dir, which is sha3-256); writing goes through a `Writer`, which
+//! holds the lock and publishes every file atomically.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::collection::Encoded;
+use crate::config::Config;
+use crate::db::Database;
+use crate::lock::WriteLock;
+use crate::staging::Staging;
+use crate::{Collection, CollectionKind, Error, HashAlgo, Name, Result};
+
+/// The configuration file at the catalogue root.
+pub const CONFIG_FILE: &str = "fair.toml";
+
+/// Our private directory: lock, database, staging area.
+pub const PRIVATE_DIR: &str = ".fair";
+
+/// The subdirectories of a Seamless FAIR dir; any of them marks one.
+pub const SEAMLESS_DIRS: [&str; 7] = [
+    "deepfolders",
+    "deepcells",
+    "download_indices",
+    "distributions",
+    "dataset_header",
+    "keyorder",
+    "access_index",
+];
+
+/// An opened catalogue directory.
+#[derive(Clone, Debug)]
+pub struct Catalogue {
+    root: PathBuf,
+    config: Config,
+}
+
+impl Catalogue {
+    /// Creates a catalogue at `root` (created if missing) with `config`. Refuses a
+    /// directory that is one already, and a Seamless dir with another algorithm
+    /// than sha3-256.
+    pub fn init(root: &Path, config: Config) -> Result<Self> {
+        let config_path = root.join(CONFIG_FILE);
+        if config_path.exists() {
+            return Err(Error::AlreadyInitialised { path: config_path });
+        }
+        if is_seamless(root) && config.hash != HashAlgo::Sha3_256 {
+            return Err(Error::SeamlessNeedsSha3 {
+                path: root.to_owned(),
+            });
+        }
+        for dir in SEAMLESS_DIRS.iter().chain(&[PRIVATE_DIR]) {
+            let path = root.join(dir);
+            fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        let catalogue = Catalogue {
+            root: root.to_owned(),
+            config,
+        };
+        let writer = catalogue.writer()?;
+        writer
+            .staging
+            .replace(&config_path, catalogue.config.to_toml().as_bytes())?;
+        Ok(catalogue)
+    }
+
+    /// Opens the catalogue at `root`.
+    pub fn open(root: &Path) -> Result<Self> {
+        let config_path = root.join(CONFIG_FILE);
+        let config = match fs::read_to_string(&config_path) {
+            Ok(text) => Config::parse(&text).map_err(|message| Error::Config {
+                path: config_path,
+                message,
+            })?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if !root.is_dir() {
+                    let e = io::Error::new(io::ErrorKind::NotFound, "no such directory");
+                    return Err(Error::io(root, e));
+                }
+                if !is_seamless(root) {
+                    return Err(Error::NotACatalogue {
+                        path: root.to_owned(),
+                    });
+                }
+                Config::new(HashAlgo::Sha3_256, None)
+            }
+            Err(e) => return Err(Error::io(config_path, e)),
+        };
+        Ok(Catalogue {
+            root: root.to_owned(),
+            config,
+        })
+    }
+
+    /// The catalogue directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Its configuration (defaults for a Seamless dir without `fair.toml`).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Its hash algorithm.
+    pub fn hash(&self) -> HashAlgo {
+        self.config.hash
+    }
+
+    /// Where the collection `name` of `kind` is stored.
+    pub fn collection_path(&self, kind: CollectionKind, name: &Name) -> PathBuf {
+        self.root.join(kind.dir()).join(format!("{name}.json"))
+    }
+
+    /// Reads the collection `name` of `kind`, if it exists.
+    pub fn read_collection(&self, kind: CollectionKind, name: &Name) -> Result<Option<Collection>> {
+        let path = self.collection_path(kind, name);
+        match fs::read(&path) {
+            Ok(bytes) => Collection::from_json(kind, &bytes)
+                .map(Some)
+                .map_err(|source| Error::Json { path, source }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Takes the writer lock; fails at once if another writer holds it.
+    pub fn writer(&self) -> Result<Writer<'_>> {
+        let private = self.root.join(PRIVATE_DIR);
+        fs::create_dir_all(&private).map_err(|e| Error::io(&private, e))?;
+        let lock = WriteLock::acquire(&private.join("lock"))?;
+        let staging = Staging::new(private.join("tmp"), &lock)?;
+        Ok(Writer {
+            catalogue: self,
+            lock,
+            staging,
+        })
+    }
+}
+
+/// Whether `root` holds any Seamless FAIR subdirectory.
+fn is_seamless(root: &Path) -> bool {
+    SEAMLESS_DIRS.iter().any(|dir| root.join(dir).is_dir())
+}
+
+/// The one writer of a catalogue: holds the lock until dropped.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    catalogue: &'a Catalogue,
+    lock: WriteLock,
+    staging: Staging,
+}
+
+impl Writer<'_> {
+    /// The catalogue being written.
+    pub fn catalogue(&self) -> &Catalogue {
+        self.catalogue
+    }
+
+    /// The held lock, proof for other writers of derived state.
+    pub fn lock(&self) -> &WriteLock {
+        &self.lock
+    }
+
+    /// Opens the embedded database (`.fair/cache.redb`).
+    pub fn database(&self) -> Result<Database> {
+        let path = self.catalogue.root.join(PRIVATE_DIR).join("cache.redb");
+        Database::open(&path, &self.lock)
+    }
+
+    /// Writes the collection `name` atomically, unless the file already holds
+    /// exactly these bytes. Returns the encoding and whether the file was written.
+    pub fn write_collection(&self, name: &Name, collection: &Collection) -> Result<(Encoded, bool)> {
+        let encoded = collection.encode(self.catalogue.hash());
+        let path = self.catalogue.collection_path(collection.kind(), name);
+        if fs::read(&path).is_ok_and(|old| old == encoded.bytes) {
+            return Ok((encoded, false));
+        }
+        let dir = self.catalogue.root.join(collection.kind().dir());
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        self.staging.replace(&path, &encoded.bytes)?;
+        Ok((encoded, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn init_then_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("cat");
+        let config = Config::new(HashAlgo::Sha256, Some("https://x.org/".into()));
+        Catalogue::init(&root, config.clone()).expect("init");
+        assert_eq!(Catalogue::open(&root).expect("open").config(), &config);
+        let err = Catalogue::init(&root, config).expect_err("twice");
+        assert!(matches!(err, Error::AlreadyInitialised { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_seamless_dir_opens_as_sha3_and_refuses_other_algorithms() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::create_dir(dir.path().join("deepfolders")).expect("mkdir");
+        let cat = Catalogue::open(dir.path()).expect("open");
+        assert_eq!(cat.hash(), HashAlgo::Sha3_256);
+        let err = Catalogue::init(dir.path(), Config::new(HashAlgo::Blake3, None)).expect_err("mix");
+        assert!(err.to_string().contains("--hash sha3-256"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_dir_is_not_a_catalogue() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = Catalogue::open(dir.path()).expect_err("empty");
+        assert!(err.to_string().contains("fair init"), "{err}");
+        let err = Catalogue::open(&dir.path().join("missing")).expect_err("missing");
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_config_names_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join(CONFIG_FILE), "format = 1\nhash = 3\n").expect("write");
+        let err = Catalogue::open(dir.path()).expect_err("bad");
+        assert!(err.to_string().contains("fair.toml"), "{err}");
+    }
+
+    #[test]
+    fn write_collection_is_idempotent_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cat = Catalogue::init(dir.path(), Config::new(HashAlgo::Blake3, None)).expect("init");
+        let name = Name::new("c").expect("name");
+        let entries = BTreeMap::from([("a".to_string(), HashAlgo::Blake3.hash(b"a"))]);
+        let collection = Collection::new(CollectionKind::Deepfolder, entries);
+        let writer = cat.writer().expect("lock");
+        let (encoded, written) = writer.write_collection(&name, &collection).expect("write");
+        assert!(written);
+        let (again, written) = writer.write_collection(&name, &collection).expect("write");
+        assert!(!written);
+        assert_eq!(encoded, again);
+        assert_eq!(cat.read_collection(CollectionKind::Deepfolder, &name).expect("read"), Some(collection));
+        let tmp = dir.path().join(PRIVATE_DIR).join("tmp");
+        assert_eq!(fs::read_dir(tmp).expect("tmp").count(), 0);
+    }
+}

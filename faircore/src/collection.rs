@@ -1,0 +1,148 @@
+//! `Collection`: a sorted map key → element checksum (a Seamless deep buffer), of
+//! kind deepfolder (keys are relative paths) or deepcell (keys are names).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Checksum, HashAlgo, plain};
+
+/// Whether a collection's keys are paths in a folder or names in a cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CollectionKind {
+    /// Keys are relative paths with `/`.
+    Deepfolder,
+    /// Keys are names.
+    Deepcell,
+}
+
+impl CollectionKind {
+    /// The catalogue subdirectory that holds collections of this kind.
+    pub const fn dir(self) -> &'static str {
+        match self {
+            CollectionKind::Deepfolder => "deepfolders",
+            CollectionKind::Deepcell => "deepcells",
+        }
+    }
+
+    /// The `type` of distribution records.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CollectionKind::Deepfolder => "deepfolder",
+            CollectionKind::Deepcell => "deepcell",
+        }
+    }
+}
+
+/// A collection: key → element checksum, sorted by key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Collection {
+    kind: CollectionKind,
+    entries: BTreeMap<String, Checksum>,
+}
+
+/// A collection in its plain form, as written to and hashed in the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    /// The plain bytes.
+    pub bytes: Vec<u8>,
+    /// Their checksum: the collection's checksum.
+    pub checksum: Checksum,
+}
+
+impl Collection {
+    /// A collection of `kind` holding `entries`.
+    pub fn new(kind: CollectionKind, entries: BTreeMap<String, Checksum>) -> Self {
+        Collection { kind, entries }
+    }
+
+    /// Parses plain (or any valid JSON) bytes of a collection file.
+    pub fn from_json(kind: CollectionKind, bytes: &[u8]) -> serde_json::Result<Self> {
+        Ok(Collection {
+            kind,
+            entries: serde_json::from_slice(bytes)?,
+        })
+    }
+
+    /// Deepfolder or deepcell.
+    pub fn kind(&self) -> CollectionKind {
+        self.kind
+    }
+
+    /// The entries, sorted by key.
+    pub fn entries(&self) -> &BTreeMap<String, Checksum> {
+        &self.entries
+    }
+
+    /// The number of keys.
+    pub fn nkeys(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The plain bytes and their checksum under `algo`.
+    pub fn encode(&self, algo: HashAlgo) -> Encoded {
+        // A map of strings to checksums always serialises.
+        let bytes = plain::to_vec(&self.entries).unwrap_or_default();
+        let checksum = algo.hash(&bytes);
+        Encoded { bytes, checksum }
+    }
+
+    /// The sum of the element sizes, each occurrence counted, given each element's
+    /// size; `None` if some element's size is unknown.
+    pub fn content_size(&self, mut size_of: impl FnMut(&Checksum) -> Option<u64>) -> Option<u64> {
+        self.entries.values().map(&mut size_of).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The upstream six-file testset of the reference, §1.
+    fn upstream_testset() -> (Collection, BTreeMap<Checksum, u64>) {
+        let files: [(&str, &[u8]); 6] = [
+            ("5.txt", b"five\n"),
+            ("8.txt", b"8\n"),
+            ("9.txt", b"nine\n"),
+            ("seven.txt", b"seven\n"),
+            ("six.txt", b"6\n"),
+            ("ten.txt", b"10\n"),
+        ];
+        let mut sizes = BTreeMap::new();
+        let entries = files
+            .iter()
+            .map(|(key, bytes)| {
+                let checksum = HashAlgo::Sha3_256.hash(bytes);
+                sizes.insert(checksum, bytes.len() as u64);
+                (key.to_string(), checksum)
+            })
+            .collect();
+        (Collection::new(CollectionKind::Deepfolder, entries), sizes)
+    }
+
+    #[test]
+    fn upstream_deepfolder_vector() {
+        let (collection, sizes) = upstream_testset();
+        let encoded = collection.encode(HashAlgo::Sha3_256);
+        assert_eq!(encoded.bytes.len(), 485);
+        assert_eq!(
+            encoded.checksum.to_hex(),
+            "8000684ee74723b6757d754beb77e22276f5775fb57578e730ba6aab16f11e41"
+        );
+        assert_eq!(collection.nkeys(), 6);
+        assert_eq!(collection.content_size(|c| sizes.get(c).copied()), Some(23));
+        assert_eq!(collection.content_size(|_| None), None);
+    }
+
+    #[test]
+    fn parses_its_own_plain_bytes() {
+        let (collection, _) = upstream_testset();
+        let encoded = collection.encode(HashAlgo::Sha3_256);
+        let back = Collection::from_json(CollectionKind::Deepfolder, &encoded.bytes).expect("parses");
+        assert_eq!(back, collection);
+        let err = Collection::from_json(CollectionKind::Deepcell, b"{\"a\": \"xyz\"}")
+            .expect_err("bad checksum");
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+}

@@ -1,0 +1,90 @@
+//! `fair.toml`: the catalogue's format version, hash algorithm and base URL.
+
+use serde::{Deserialize, Serialize};
+
+use crate::HashAlgo;
+
+/// The catalogue format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The contents of `fair.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The catalogue format version.
+    pub format: u32,
+    /// The one hash algorithm of every checksum in the catalogue.
+    pub hash: HashAlgo,
+    /// The public URL the catalogue is served at, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+impl Config {
+    /// A configuration of the current format.
+    pub fn new(hash: HashAlgo, base_url: Option<String>) -> Self {
+        Config {
+            format: FORMAT_VERSION,
+            hash,
+            base_url,
+        }
+    }
+
+    /// Parses `fair.toml`; the error message gives line and column, or says which
+    /// field is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        if config.format != FORMAT_VERSION {
+            return Err(format!(
+                "format = {}: this build of fair reads format {FORMAT_VERSION}",
+                config.format
+            ));
+        }
+        if let Some(url) = &config.base_url {
+            check_base_url(url)?;
+        }
+        Ok(config)
+    }
+
+    /// The TOML text of this configuration.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).unwrap_or_default();
+        format!("# fair catalogue configuration; the hash algorithm cannot change.\n{body}")
+    }
+}
+
+/// Checks that `url` is an absolute http(s) URL.
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(()),
+        Ok(_) => Err(format!("base_url {url:?}: expected an http:// or https:// URL")),
+        Err(e) => Err(format!("base_url {url:?}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let config = Config::new(HashAlgo::Sha3_256, Some("https://fair.example.org/".into()));
+        assert_eq!(Config::parse(&config.to_toml()), Ok(config));
+        let plain = Config::new(HashAlgo::Blake3, None);
+        assert!(!plain.to_toml().contains("base_url"));
+        assert_eq!(Config::parse(&plain.to_toml()), Ok(plain));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let err = Config::parse("format = 1\nhash = \"md5\"\n").expect_err("bad hash");
+        assert!(err.contains("md5") && err.contains("line 2"), "{err}");
+        let err = Config::parse("format = 1\nhash = \"blake3\"\nbase = 1\n").expect_err("unknown");
+        assert!(err.contains("base"), "{err}");
+        let err = Config::parse("format = 9\nhash = \"blake3\"\n").expect_err("future");
+        assert!(err.contains("format = 9"), "{err}");
+        let err = Config::parse("format = 1\nhash = \"blake3\"\nbase_url = \"ftp://x\"\n")
+            .expect_err("scheme");
+        assert!(err.contains("http"), "{err}");
+    }
+}

@@ -1,0 +1,41 @@
+//! The model and the catalogue of `fair`, a FAIR dataset catalogue compatible with
+//! the Seamless FAIR tools.
+//!
+//! - [`Checksum`] and [`HashAlgo`]: the digests that name everything;
+//! - [`plain`]: the exact bytes every hashed JSON value is written as;
+//! - [`Collection`]: key → element checksum, the unit that gets snapshotted;
+//! - [`Catalogue`]: the catalogue directory, its lock, its atomic writes and its
+//!   embedded [`Database`].
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use faircore::{Collection, CollectionKind, HashAlgo};
+//!
+//! let algo = HashAlgo::Sha3_256;
+//! let entries = BTreeMap::from([("9.txt".to_string(), algo.hash(b"nine\n"))]);
+//! let collection = Collection::new(CollectionKind::Deepfolder, entries);
+//! let encoded = collection.encode(algo);
+//! assert!(encoded.bytes.ends_with(b"\"\n}\n"));
+//! assert_eq!(encoded.checksum, algo.hash(&encoded.bytes));
+//! ```
+
+pub mod catalogue;
+pub mod checksum;
+pub mod collection;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod hash;
+pub mod lock;
+pub mod name;
+pub mod plain;
+pub mod staging;
+
+pub use catalogue::{Catalogue, Writer};
+pub use checksum::{Checksum, ParseChecksumError};
+pub use collection::{Collection, CollectionKind, Encoded};
+pub use config::Config;
+pub use db::Database;
+pub use error::{Error, Result};
+pub use hash::{HashAlgo, Hasher};
+pub use name::{InvalidName, Name};

@@ -1,0 +1,87 @@
+//! Atomic publication of files: write a temporary file in a staging directory on
+//! the same filesystem, `fsync` it, rename it into place, `fsync` the directory.
+//!
+//! A reader sees the old file or the new one, never a part. A process killed
+//! mid-write leaves its temporary file in the staging directory only, and the next
+//! writer (who holds the catalogue lock) empties that directory.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::lock::WriteLock;
+use crate::{Error, Result};
+
+/// A staging directory for temporary files, owned by the lock holder.
+#[derive(Debug)]
+pub struct Staging {
+    dir: PathBuf,
+}
+
+impl Staging {
+    /// Creates `dir` if needed and removes what a killed writer left there. Takes
+    /// the write lock as proof that no other writer is using it.
+    pub fn new(dir: impl Into<PathBuf>, _lock: &WriteLock) -> Result<Self> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        for entry in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
+            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(Staging { dir })
+    }
+
+    /// A new temporary file, to be filled and then published.
+    pub fn temp(&self) -> Result<NamedTempFile> {
+        NamedTempFile::new_in(&self.dir).map_err(|e| Error::io(&self.dir, e))
+    }
+
+    /// Atomically replaces (or creates) `target` with `bytes`.
+    pub fn replace(&self, target: &Path, bytes: &[u8]) -> Result<()> {
+        let tmp = self.filled(bytes)?;
+        tmp.persist(target)
+            .map_err(|e| Error::io(target, e.error))?;
+        sync_parent(target)
+    }
+
+    /// Atomically creates `target` with `bytes` unless it exists; content-addressed
+    /// files are never overwritten. Returns whether it was created.
+    pub fn create(&self, target: &Path, bytes: &[u8]) -> Result<bool> {
+        if target.exists() {
+            return Ok(false);
+        }
+        let tmp = self.filled(bytes)?;
+        publish_new(tmp, target)
+    }
+
+    fn filled(&self, bytes: &[u8]) -> Result<NamedTempFile> {
+        let mut tmp = self.temp()?;
+        tmp.write_all(bytes)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| Error::io(tmp.path(), e))?;
+        Ok(tmp)
+    }
+}
+
+/// Publishes a filled and synced temporary file as `target` unless `target`
+/// exists. Returns whether it was created.
+pub fn publish_new(tmp: NamedTempFile, target: &Path) -> Result<bool> {
+    match tmp.persist_noclobber(target) {
+        Ok(_) => sync_parent(target).map(|()| true),
+        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io(target, e.error)),
+    }
+}
+
+/// `fsync`s the directory holding `path`, so a rename survives a power cut.
+pub fn sync_parent(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| Error::io(parent, e))
+}
