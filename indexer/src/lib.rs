@@ -1,1 +1,23 @@
-//! stub
+//! The part of `fair` that touches source trees: walking a mirror directory,
+//! hashing its files in parallel, reusing checksums of unchanged files from an
+//! incremental cache, and interning element buffers.
+//!
+//! The entry point is [`index`]: it takes a catalogue [`faircore::Writer`] (so the
+//! catalogue is locked) and [`Options`], and returns a [`Report`]. A problem with one
+//! file never stops the run; it is listed in the report, and the collection is then
+//! only published with [`Options::allow_errors`].
+
+mod cache;
+mod error;
+mod filehash;
+mod index;
+mod intern;
+mod report;
+mod stat;
+mod walk;
+
+pub use cache::RACY_WINDOW_NS;
+pub use error::Error;
+pub use index::{Options, index};
+pub use intern::InternMode;
+pub use report::{Problem, Report};

@@ -1,0 +1,38 @@
+//! The error type of the indexer.
+//!
+//! Policy: an `Error` stops the run before anything is published (bad source
+//! directory, unusable buffer directory, catalogue failure). A problem with one file
+//! is not an `Error`: it becomes a [`crate::Problem`] in the report and the walk goes
+//! on.
+
+use std::path::PathBuf;
+
+/// Why an index run could not be done at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The catalogue could not be read or written.
+    #[error(transparent)]
+    Catalogue(#[from] faircore::Error),
+    /// The source directory is not a readable directory.
+    #[error("--source {}: {reason}", path.display())]
+    Source {
+        /// The source directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Hard links cannot cross filesystems.
+    #[error(
+        "--intern hardlink: {} and the buffer directory {} are on different filesystems, so files cannot be hard-linked; use --intern copy",
+        source_dir.display(), buffer_dir.display()
+    )]
+    CrossDevice {
+        /// The source directory.
+        source_dir: PathBuf,
+        /// The buffer directory.
+        buffer_dir: PathBuf,
+    },
+    /// `--jobs` could not start its thread pool.
+    #[error("--jobs: cannot start the worker threads: {0}")]
+    Threads(String),
+}

@@ -1,0 +1,115 @@
+//! Hashing one file: read once (memory-mapped when large), optionally copied in the
+//! same pass, and checked not to have changed while it was read.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use faircore::{Checksum, HashAlgo};
+
+use crate::stat::{self, FileStat};
+
+/// Files at least this large are memory-mapped instead of read.
+const MMAP_THRESHOLD: u64 = 1 << 20;
+/// The read buffer for smaller files.
+const READ_CHUNK: usize = 256 << 10;
+
+/// What reading a file gave.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The checksum of the content the file had while it had `stat`.
+    Hashed(Checksum),
+    /// The file changed while it was read (its stat now differs from `before`).
+    Changed,
+}
+
+/// Hashes the file at `path`, which had `before` when it was looked at, with
+/// `algo`, writing the bytes to `copy` as well when given.
+pub fn hash_file(
+    path: &Path,
+    before: &FileStat,
+    algo: HashAlgo,
+    mut copy: Option<&mut File>,
+) -> io::Result<Outcome> {
+    let mut file = stat::open_nonblocking(path)?;
+    let mut hasher = algo.hasher();
+    let mut feed = |bytes: &[u8]| -> io::Result<()> {
+        hasher.update(bytes);
+        match copy.as_mut() {
+            Some(out) => out.write_all(bytes),
+            None => Ok(()),
+        }
+    };
+    if before.size >= MMAP_THRESHOLD {
+        // SAFETY: the map is read-only and dropped before this function returns.
+        // A file truncated by another process while mapped would fault (SIGBUS); a
+        // file rewritten in place is detected by the stat comparison below.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        let _ = map.advise(memmap2::Advice::Sequential);
+        feed(&map)?;
+    } else {
+        let mut buf = vec![0u8; (before.size as usize + 1).min(READ_CHUNK)];
+        let mut left = before.size;
+        while left > 0 {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            feed(&buf[..n])?;
+            left = left.saturating_sub(n as u64);
+        }
+    }
+    let after = FileStat::from(&file.metadata()?);
+    if after != *before {
+        return Ok(Outcome::Changed);
+    }
+    if let Some(out) = copy {
+        out.sync_all()?;
+    }
+    Ok(Outcome::Hashed(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat_of(path: &Path) -> FileStat {
+        FileStat::from(&std::fs::metadata(path).expect("stat"))
+    }
+
+    #[test]
+    fn small_and_mapped_files_hash_like_the_one_shot_hash_and_copy_exactly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for size in [0usize, 1, 4096, READ_CHUNK + 7, MMAP_THRESHOLD as usize + 3] {
+            let data: Vec<u8> = (0..size).map(|i| (i * 7 % 256) as u8).collect();
+            let path = dir.path().join(format!("f{size}"));
+            std::fs::write(&path, &data).expect("write");
+            let mut copy = tempfile::tempfile().expect("tmp");
+            let out = hash_file(&path, &stat_of(&path), HashAlgo::Blake3, Some(&mut copy))
+                .expect("hash");
+            let Outcome::Hashed(c) = out else {
+                panic!("size {size}: {out:?}")
+            };
+            assert_eq!(c, HashAlgo::Blake3.hash(&data), "size {size}");
+            let mut copied = Vec::new();
+            use std::io::Seek;
+            copy.rewind().expect("rewind");
+            copy.read_to_end(&mut copied).expect("read");
+            assert_eq!(copied, data, "size {size}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_differs_from_its_stat_is_reported_changed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"before").expect("write");
+        let before = stat_of(&path);
+        std::fs::write(&path, b"after, longer").expect("rewrite");
+        let out = hash_file(&path, &before, HashAlgo::Sha256, None).expect("hash");
+        assert!(matches!(out, Outcome::Changed), "{out:?}");
+    }
+}

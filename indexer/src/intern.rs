@@ -1,0 +1,110 @@
+//! Interning: every element buffer into the buffer directory as a flat
+//! `<checksum>` file, by hard link or by copy, written atomically and never
+//! overwriting a buffer that exists.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use faircore::staging::{self, Staging};
+use faircore::{Checksum, Writer};
+use tempfile::NamedTempFile;
+
+use crate::stat::FileStat;
+use crate::Error;
+
+/// How element buffers reach the buffer directory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InternMode {
+    /// Not at all.
+    #[default]
+    None,
+    /// Hard links to the source files (same filesystem only).
+    Hardlink,
+    /// Copies, made in the same read as the hashing.
+    Copy,
+}
+
+/// The buffer directory, open for writing.
+#[derive(Debug)]
+pub struct BufferStore {
+    dir: PathBuf,
+    staging: Staging,
+    mode: InternMode,
+}
+
+impl BufferStore {
+    /// Opens `dir` (created if missing) for interning from `source` in `mode`.
+    /// Hard links across filesystems are refused here, before any work.
+    pub fn open(dir: &Path, mode: InternMode, source: &Path, writer: &Writer<'_>) -> Result<Self, Error> {
+        fs::create_dir_all(dir).map_err(|e| faircore::Error::io(dir, e))?;
+        if mode == InternMode::Hardlink {
+            let dev = |p: &Path| fs::metadata(p).map(|m| m.dev()).map_err(|e| faircore::Error::io(p, e));
+            if dev(dir)? != dev(source)? {
+                return Err(Error::CrossDevice {
+                    source_dir: source.to_owned(),
+                    buffer_dir: dir.to_owned(),
+                });
+            }
+        }
+        let staging = Staging::new(dir.join(".fair-tmp"), writer.lock())?;
+        Ok(BufferStore {
+            dir: dir.to_owned(),
+            staging,
+            mode,
+        })
+    }
+
+    /// The interning mode.
+    pub fn mode(&self) -> InternMode {
+        self.mode
+    }
+
+    /// Where the buffer `checksum` lives.
+    pub fn path(&self, checksum: &Checksum) -> PathBuf {
+        self.dir.join(checksum.to_string())
+    }
+
+    /// Whether the buffer `checksum` is present.
+    pub fn has(&self, checksum: &Checksum) -> bool {
+        self.path(checksum).exists()
+    }
+
+    /// A temporary file to copy a source file into while it is hashed.
+    pub fn temp(&self) -> faircore::Result<NamedTempFile> {
+        self.staging.temp()
+    }
+
+    /// Publishes a copied and synced temporary file as the buffer `checksum`.
+    pub fn publish(&self, tmp: NamedTempFile, checksum: &Checksum) -> faircore::Result<()> {
+        staging::publish_new(tmp, &self.path(checksum)).map(drop)
+    }
+
+    /// Hard-links the file at `path`, whose content hashed to `checksum` when it
+    /// had `stat`, as the buffer. Returns the file's stat after linking (linking
+    /// changes its ctime), or an error if the file was replaced in between.
+    pub fn link(&self, path: &Path, checksum: &Checksum, stat: &FileStat) -> io::Result<FileStat> {
+        let target = self.path(checksum);
+        // Link what a symlink points to, not the symlink.
+        let source = fs::canonicalize(path)?;
+        match fs::hard_link(&source, &target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(*stat),
+            Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    "on another filesystem than the buffer directory; use --intern copy",
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+        let linked = FileStat::from(&fs::metadata(&target)?);
+        if !linked.same_content(stat) {
+            fs::remove_file(&target)?;
+            return Err(io::Error::other("changed before it could be hard-linked; run again"));
+        }
+        staging::sync_parent(&target).map_err(io::Error::other)?;
+        Ok(linked)
+    }
+}

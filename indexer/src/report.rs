@@ -1,0 +1,34 @@
+//! `Report`: what an index run did, as printed by `fair index --json`.
+
+use std::collections::BTreeMap;
+
+use faircore::Checksum;
+use serde::Serialize;
+
+/// One file that could not be indexed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Problem {
+    /// The file's path (non-UTF-8 bytes shown escaped).
+    pub path: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// The summary of one index run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// Every collection the run left current, with its checksum.
+    pub collections: BTreeMap<String, Checksum>,
+    /// Files indexed.
+    pub files: u64,
+    /// Their total size in bytes.
+    pub bytes: u64,
+    /// Files whose content was read and hashed.
+    pub hashed: u64,
+    /// Files whose checksum was reused from the incremental cache.
+    pub reused: u64,
+    /// Files that could not be indexed, sorted by path.
+    pub errors: Vec<Problem>,
+    /// Wall-clock seconds.
+    pub elapsed_s: f64,
+}

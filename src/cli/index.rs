@@ -1,0 +1,135 @@
+//! `fair index`: index a source directory into a collection.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use faircore::{Catalogue, Name};
+use indexer::{InternMode, Options, Report};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::Exit;
+
+const EXAMPLES: &str = "\
+Examples:
+  fair index /srv/fair --source /mirror/pdb --collection pdb
+  fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink
+  fair index /srv/fair --source /mirror/pdb --collection pdb --json | jq .hashed
+
+Only files whose device, inode, size, mtime or ctime changed since the last run are
+read again. Symbolic links to files are indexed by their target's content; links to
+directories are not followed. Dangling links, FIFOs, sockets, devices and names that
+are not UTF-8 are reported and not indexed.
+
+Exit codes: 0 success; 1 nothing done; 2 some files failed (the previous collection
+is kept unless --allow-errors).";
+
+/// How element buffers are interned.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Intern {
+    /// Do not intern.
+    None,
+    /// Hard-link each file as `<bufferdir>/<checksum>` (same filesystem only).
+    Hardlink,
+    /// Copy each file as `<bufferdir>/<checksum>`, in the same read as the hashing.
+    Copy,
+}
+
+/// Flags of `fair index`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The catalogue directory.
+    pub dir: PathBuf,
+    /// The directory to index.
+    #[arg(long, value_name = "SRC")]
+    pub source: PathBuf,
+    /// The collection to write: DIR/deepfolders/NAME.json.
+    #[arg(long, value_name = "NAME")]
+    pub collection: Name,
+    /// Also put every file's content into the buffer directory, named by checksum.
+    #[arg(long, value_enum, default_value = "none", value_name = "MODE")]
+    pub intern: Intern,
+    /// The buffer directory for --intern [default: DIR/buffers].
+    #[arg(long, value_name = "PATH")]
+    pub bufferdir: Option<PathBuf>,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+    /// Write the collection even if some files failed, without them (exit code 2 all the same).
+    #[arg(long)]
+    pub allow_errors: bool,
+    /// Print one JSON object on stdout: collections, files, bytes, hashed, reused, errors, elapsed_s.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Args {
+    fn options(&self) -> Options {
+        Options {
+            source: self.source.clone(),
+            collection: self.collection.clone(),
+            intern: match self.intern {
+                Intern::None => InternMode::None,
+                Intern::Hardlink => InternMode::Hardlink,
+                Intern::Copy => InternMode::Copy,
+            },
+            bufferdir: self.bufferdir.clone(),
+            jobs: self.jobs.map(NonZeroUsize::get),
+            allow_errors: self.allow_errors,
+        }
+    }
+}
+
+/// Runs `fair index`.
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let catalogue = Catalogue::open(&args.dir)?;
+    let writer = catalogue.writer()?;
+    let bar = progress_bar();
+    let report = indexer::index(&writer, &args.options(), &|_| bar.inc(1))
+        .with_context(|| format!("indexing {}", args.source.display()))?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_human(&report, args);
+    }
+    Ok(if report.errors.is_empty() {
+        Exit::Success
+    } else {
+        Exit::FilesFailed
+    })
+}
+
+/// A spinner with a file count on stderr, drawn only when stderr is a terminal.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {human_pos} files ({per_sec}) {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar
+}
+
+fn print_human(report: &Report, args: &Args) {
+    for problem in &report.errors {
+        eprintln!("fair: {}: {}", problem.path, problem.error);
+    }
+    match report.collections.get(args.collection.as_str()) {
+        Some(checksum) => println!("{} {checksum}", args.collection),
+        None => println!(
+            "{}: not written ({} files failed; the previous collection is kept, see --allow-errors)",
+            args.collection,
+            report.errors.len()
+        ),
+    }
+    println!(
+        "{} files, {} bytes: {} hashed, {} reused, {} errors, {:.2} s",
+        report.files,
+        report.bytes,
+        report.hashed,
+        report.reused,
+        report.errors.len(),
+        report.elapsed_s
+    );
+}

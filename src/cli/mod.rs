@@ -1,0 +1,88 @@
+//! The command line: the clap definitions of every subcommand. Each subcommand's
+//! module turns its raw flags into the options its library takes.
+
+pub mod demo;
+pub mod index;
+pub mod init;
+
+use clap::{Parser, Subcommand};
+
+
+const EXAMPLES: &str = "\
+Examples:
+  fair init /srv/fair --base-url https://fair.example.org/
+  fair index /srv/fair --source /mirror/pdb --collection pdb
+  fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink --json
+  fair demo
+
+Exit codes:
+  0  success
+  1  nothing done: bad arguments, not a catalogue, catalogue locked by another writer, ...
+  2  some files could not be indexed; the previous collection is kept unless --allow-errors";
+
+/// fair: a FAIR dataset catalogue for scientific mirrors.
+///
+/// `fair` indexes mirror directories into content-addressed collections (path →
+/// checksum), re-hashing only what changed, in the catalogue format of the Seamless
+/// FAIR tools.
+#[derive(Debug, Parser)]
+#[command(name = "fair", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// More diagnostics on stderr (-v: progress of each step, -vv: debugging).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// -1 for `--quiet`, else the number of `-v`.
+    pub fn verbosity(&self) -> i8 {
+        if self.quiet {
+            -1
+        } else {
+            i8::try_from(self.verbose).unwrap_or(i8::MAX)
+        }
+    }
+}
+
+/// Parses the process arguments. Help and version are printed and end with exit 0;
+/// bad arguments are explained and end with exit 1 (not clap's 2, which means
+/// "some files failed" here).
+pub fn parse() -> Result<Cli, crate::Exit> {
+    Cli::try_parse().map_err(|err| {
+        let _ = err.print();
+        if err.use_stderr() {
+            crate::Exit::Failure
+        } else {
+            crate::Exit::Success
+        }
+    })
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a catalogue directory: fair.toml and the Seamless FAIR layout.
+    Init(init::Args),
+    /// Index a source directory into a collection (deepfolders/NAME.json).
+    Index(index::Args),
+    /// Build a small catalogue from built-in fixtures and show what was done.
+    Demo(demo::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,34 @@
+//! The `fair` binary as a library: the command line ([`cli`]), one module per
+//! subcommand, and the exit codes, so tests and benches can call it directly.
+
+pub mod cli;
+pub mod logging;
+
+use std::process::ExitCode;
+
+/// The documented exit codes of `fair`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: everything done.
+    Success = 0,
+    /// 1: nothing done (bad arguments, bad catalogue, lock held, ...).
+    Failure = 1,
+    /// 2: some files failed; the previous collection was kept unless
+    /// `--allow-errors`.
+    FilesFailed = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        cli::Command::Init(args) => cli::init::run(&args),
+        cli::Command::Index(args) => cli::index::run(&args),
+        cli::Command::Demo(args) => cli::demo::run(&args),
+    }
+}
