@@ -1,0 +1,94 @@
+//! Running the real `fair` executable on temporary trees.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+use filetime::FileTime;
+
+/// The `fair` executable built for these tests.
+pub fn fair_cmd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fair"));
+    cmd.env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs `fair` with `args`.
+pub fn fair(args: &[&str]) -> Output {
+    fair_cmd().args(args).output().expect("fair runs")
+}
+
+/// The exit code, stdout and stderr of a run, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs `fair` and expects exit code `code`.
+pub fn fair_ok(args: &[&str], code: i32) -> Output {
+    let out = fair(args);
+    assert_eq!(out.status.code(), Some(code), "fair {args:?}\n{}", describe(&out));
+    out
+}
+
+/// The `--json` report of `fair index`.
+pub fn index_json(catalogue: &Path, source: &Path, collection: &str, extra: &[&str], code: i32) -> serde_json::Value {
+    let mut args = vec![
+        "index",
+        path_str(catalogue),
+        "--source",
+        path_str(source),
+        "--collection",
+        collection,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = fair_ok(&args, code);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("one JSON object: {e}\n{}", describe(&out)))
+}
+
+/// A path as `&str` (test paths are UTF-8).
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 test path")
+}
+
+/// A new catalogue with `hash` under `dir`.
+pub fn init(dir: &Path, hash: &str) -> PathBuf {
+    let root = dir.join("catalogue");
+    fair_ok(&["init", path_str(&root), "--hash", hash], 0);
+    root
+}
+
+/// Writes `files` (relative path → content) under `root`, with mtimes an hour in
+/// the past, as a mirror that rsync refreshed earlier would have.
+pub fn write_tree(root: &Path, files: &[(String, Vec<u8>)]) {
+    for (rel, content) in files {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(&path, content).expect("write");
+        backdate(&path);
+    }
+}
+
+/// Sets the mtime of `path` an hour in the past.
+pub fn backdate(path: &Path) {
+    let past = SystemTime::now() - Duration::from_secs(3600);
+    filetime::set_file_mtime(path, FileTime::from_system_time(past)).expect("set mtime");
+}
+
+/// `n` small files spread over directories, with distinct contents.
+pub fn small_files(n: usize) -> Vec<(String, Vec<u8>)> {
+    (0..n)
+        .map(|i| (format!("d{:02}/f{i:05}.txt", i % 37), format!("file {i}\n").into_bytes()))
+        .collect()
+}
+
+/// The checksum a report gives for `collection`.
+pub fn reported(report: &serde_json::Value, collection: &str) -> Option<String> {
+    report["collections"][collection].as_str().map(str::to_owned)
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the `fair` executable, one module per behaviour.
+
+mod helpers;
+
+mod cli;
+mod crash;
+mod incremental;
+mod intern;
+mod problems;
+mod vectors;
