@@ -172,7 +172,11 @@ impl Writer<'_> {
 
     /// Writes the collection `name` atomically, unless the file already holds
     /// exactly these bytes. Returns the encoding and whether the file was written.
-    pub fn write_collection(&self, name: &Name, collection: &Collection) -> Result<(Encoded, bool)> {
+    pub fn write_collection(
+        &self,
+        name: &Name,
+        collection: &Collection,
+    ) -> Result<(Encoded, bool)> {
         let encoded = collection.encode(self.catalogue.hash());
         let path = self.catalogue.collection_path(collection.kind(), name);
         if fs::read(&path).is_ok_and(|old| old == encoded.bytes) {
@@ -208,7 +212,8 @@ mod tests {
         fs::create_dir(dir.path().join("deepfolders")).expect("mkdir");
         let cat = Catalogue::open(dir.path()).expect("open");
         assert_eq!(cat.hash(), HashAlgo::Sha3_256);
-        let err = Catalogue::init(dir.path(), Config::new(HashAlgo::Blake3, None)).expect_err("mix");
+        let err =
+            Catalogue::init(dir.path(), Config::new(HashAlgo::Blake3, None)).expect_err("mix");
         assert!(err.to_string().contains("--hash sha3-256"), "{err}");
     }
 
@@ -242,7 +247,11 @@ mod tests {
         let (again, written) = writer.write_collection(&name, &collection).expect("write");
         assert!(!written);
         assert_eq!(encoded, again);
-        assert_eq!(cat.read_collection(CollectionKind::Deepfolder, &name).expect("read"), Some(collection));
+        assert_eq!(
+            cat.read_collection(CollectionKind::Deepfolder, &name)
+                .expect("read"),
+            Some(collection)
+        );
         let tmp = dir.path().join(PRIVATE_DIR).join("tmp");
         assert_eq!(fs::read_dir(tmp).expect("tmp").count(), 0);
     }

@@ -139,7 +139,8 @@ mod tests {
     fn parses_its_own_plain_bytes() {
         let (collection, _) = upstream_testset();
         let encoded = collection.encode(HashAlgo::Sha3_256);
-        let back = Collection::from_json(CollectionKind::Deepfolder, &encoded.bytes).expect("parses");
+        let back =
+            Collection::from_json(CollectionKind::Deepfolder, &encoded.bytes).expect("parses");
         assert_eq!(back, collection);
         let err = Collection::from_json(CollectionKind::Deepcell, b"{\"a\": \"xyz\"}")
             .expect_err("bad checksum");

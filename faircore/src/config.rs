@@ -57,7 +57,9 @@ impl Config {
 pub fn check_base_url(url: &str) -> Result<(), String> {
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(()),
-        Ok(_) => Err(format!("base_url {url:?}: expected an http:// or https:// URL")),
+        Ok(_) => Err(format!(
+            "base_url {url:?}: expected an http:// or https:// URL"
+        )),
         Err(e) => Err(format!("base_url {url:?}: {e}")),
     }
 }

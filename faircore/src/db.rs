@@ -7,15 +7,12 @@ use std::path::{Path, PathBuf};
 use redb::{ReadableDatabase, TableDefinition};
 
 use crate::lock::WriteLock;
-use crate::{Checksum, Error, Result};
+use crate::{Error, Result};
 
 /// Bump when a table's layout changes: older databases are then rebuilt.
 const SCHEMA_VERSION: u64 = 1;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-
-/// Element checksum → buffer length in bytes, for content sizes.
-pub const BUFFER_LENGTHS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("buffer_lengths");
 
 /// Why a database could not be opened: unusable ones are rebuilt; any other
 /// failure (permissions, another process, a full disk) is reported.
@@ -73,7 +70,10 @@ impl Database {
         let version = {
             let txn = db.begin_read().map_err(|e| other(&e))?;
             match txn.open_table(META) {
-                Ok(table) => table.get("schema").map_err(|e| other(&e))?.map(|v| v.value()),
+                Ok(table) => table
+                    .get("schema")
+                    .map_err(|e| other(&e))?
+                    .map(|v| v.value()),
                 Err(redb::TableError::TableDoesNotExist(_)) => None,
                 Err(e) => return Err(other(&e)),
             }
@@ -114,21 +114,6 @@ impl Database {
     pub fn error(&self, err: impl std::fmt::Display) -> Error {
         Error::database(&self.path, err)
     }
-
-    /// The recorded length of the buffer `checksum`, if known.
-    pub fn buffer_length(&self, checksum: &Checksum) -> Result<Option<u64>> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
-        let table = match txn.open_table(BUFFER_LENGTHS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(self.error(e)),
-        };
-        let len = table
-            .get(checksum.as_bytes())
-            .map_err(|e| self.error(e))?
-            .map(|v| v.value());
-        Ok(len)
-    }
 }
 
 #[cfg(test)]
@@ -137,21 +122,19 @@ mod tests {
 
     #[test]
     fn garbage_is_rebuilt_not_trusted() {
+        const T: TableDefinition<&str, u64> = TableDefinition::new("t");
         let dir = tempfile::tempdir().expect("tempdir");
         let lock = WriteLock::acquire(&dir.path().join("lock")).expect("lock");
         let path = dir.path().join("cache.redb");
         std::fs::write(&path, b"not a database at all").expect("write");
         let db = Database::open(&path, &lock).expect("rebuilt");
-        let c = Checksum::from_bytes([7; 32]);
-        assert_eq!(db.buffer_length(&c).expect("lookup"), None);
         let txn = db.redb().begin_write().expect("txn");
-        txn.open_table(BUFFER_LENGTHS)
-            .expect("table")
-            .insert(c.as_bytes(), 42)
-            .expect("insert");
+        txn.open_table(T).expect("table").insert("k", 42).expect("insert");
         txn.commit().expect("commit");
         drop(db);
         let db = Database::open(&path, &lock).expect("reopens");
-        assert_eq!(db.buffer_length(&c).expect("lookup"), Some(42));
+        let txn = db.redb().begin_read().expect("txn");
+        let value = txn.open_table(T).expect("table").get("k").expect("get").map(|v| v.value());
+        assert_eq!(value, Some(42));
     }
 }

@@ -133,12 +133,30 @@ mod tests {
     #[test]
     fn sha3_vectors_of_the_reference() {
         let cases: [(&[u8], &str); 6] = [
-            (b"nine\n", "0a5796d4ed93279e853e7174d19b3f46076f2d2003bbac993a6885ab4ff33228"),
-            (b"", "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"),
-            (b"{}\n", "d0a1b2af1705c1b8495b00145082ef7470384e62ac1c4d9b9cdbbe0476c28f8c"),
-            (b"[]\n", "7b41ad4a50b29158e075c6463133761266adb475130b8e886f2f5649070031cf"),
-            (b"\"8.txt\"\n", "04dca13585576e08f015b48ed4a4c67dc29d685071cb5aff257278582a9d3d3f"),
-            (b"\"9.txt\"\n", "31882f49a46b0b1842818337da2c1d758daa68b0b059087e3fb1c49010378f9b"),
+            (
+                b"nine\n",
+                "0a5796d4ed93279e853e7174d19b3f46076f2d2003bbac993a6885ab4ff33228",
+            ),
+            (
+                b"",
+                "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
+            ),
+            (
+                b"{}\n",
+                "d0a1b2af1705c1b8495b00145082ef7470384e62ac1c4d9b9cdbbe0476c28f8c",
+            ),
+            (
+                b"[]\n",
+                "7b41ad4a50b29158e075c6463133761266adb475130b8e886f2f5649070031cf",
+            ),
+            (
+                b"\"8.txt\"\n",
+                "04dca13585576e08f015b48ed4a4c67dc29d685071cb5aff257278582a9d3d3f",
+            ),
+            (
+                b"\"9.txt\"\n",
+                "31882f49a46b0b1842818337da2c1d758daa68b0b059087e3fb1c49010378f9b",
+            ),
         ];
         for (bytes, hex) in cases {
             assert_eq!(HashAlgo::Sha3_256.hash(bytes).to_hex(), hex, "{bytes:?}");
@@ -159,7 +177,9 @@ mod tests {
 
     #[test]
     fn streaming_equals_one_shot_across_the_parallel_threshold() {
-        let data: Vec<u8> = (0..PARALLEL_THRESHOLD * 2 + 17).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..PARALLEL_THRESHOLD * 2 + 17)
+            .map(|i| (i % 251) as u8)
+            .collect();
         for algo in HashAlgo::ALL {
             let mut h = algo.hasher();
             for chunk in data.chunks(PARALLEL_THRESHOLD + 3) {
@@ -167,7 +187,10 @@ mod tests {
             }
             assert_eq!(h.finalize(), algo.hash(&data), "{algo}");
         }
-        assert_eq!(HashAlgo::Blake3.hash(&data).as_bytes(), blake3::hash(&data).as_bytes());
+        assert_eq!(
+            HashAlgo::Blake3.hash(&data).as_bytes(),
+            blake3::hash(&data).as_bytes()
+        );
     }
 
     #[test]

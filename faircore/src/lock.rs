@@ -79,7 +79,10 @@ mod tests {
         let first = WriteLock::acquire(&path).expect("first");
         let err = WriteLock::acquire(&path).expect_err("second");
         let msg = err.to_string();
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         assert!(msg.contains("locked"), "{msg}");
         drop(first);
         WriteLock::acquire(&path).expect("free again");

@@ -70,7 +70,18 @@ mod tests {
     #[test]
     fn refuses_anything_that_could_escape_or_hide() {
         for bad in [
-            "", ".", "..", ".hidden", "-x", "_x", "a/b", "a\\b", "a b", "é", "a\0", &"a".repeat(129),
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "-x",
+            "_x",
+            "a/b",
+            "a\\b",
+            "a b",
+            "é",
+            "a\0",
+            &"a".repeat(129),
         ] {
             let err = Name::new(bad).expect_err(bad);
             assert!(err.to_string().contains("expected"), "{err}");

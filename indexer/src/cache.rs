@@ -6,10 +6,10 @@
 //! run that hashed it by at least [`RACY_WINDOW_NS`]. A file written in the same
 //! clock tick as it was hashed ("racily clean") is therefore hashed again.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use faircore::{Checksum, Database};
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use crate::stat::FileStat;
 
@@ -17,9 +17,13 @@ use crate::stat::FileStat;
 /// be trusted next time. Covers coarse filesystem clocks (FAT: 2 s) and skew.
 pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
-/// (collection, key) → (dev, ino, size, mtime ns, ctime ns, checksum, trusted).
+/// key → (dev, ino, size, mtime ns, ctime ns, checksum, trusted), one table per
+/// collection, so a run scans only its own entries.
 type Row = (u64, u64, u64, i64, i64, [u8; 32], bool);
-const TABLE: TableDefinition<(&str, &str), Row> = TableDefinition::new("stat_cache");
+
+fn table(collection: &str) -> String {
+    format!("stat_cache/{collection}")
+}
 
 /// A cached stat and checksum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +55,15 @@ impl Entry {
 
 fn to_row(e: &Entry) -> Row {
     let s = e.stat;
-    (s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns, *e.checksum.as_bytes(), e.trusted)
+    (
+        s.dev,
+        s.ino,
+        s.size,
+        s.mtime_ns,
+        s.ctime_ns,
+        *e.checksum.as_bytes(),
+        e.trusted,
+    )
 }
 
 fn from_row(r: Row) -> Entry {
@@ -68,74 +80,54 @@ fn from_row(r: Row) -> Entry {
     }
 }
 
-/// Read access to one collection's cache, shared by the hashing threads.
-pub struct Reader {
-    collection: String,
-    table: Option<redb::ReadOnlyTable<(&'static str, &'static str), Row>>,
-}
-
-impl std::fmt::Debug for Reader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reader").field("collection", &self.collection).finish_non_exhaustive()
-    }
-}
-
-impl Reader {
-    /// Opens the cache of `collection` for reading.
-    pub fn open(db: &Database, collection: &str) -> faircore::Result<Self> {
-        let txn = db.redb().begin_read().map_err(|e| db.error(e))?;
-        let table = match txn.open_table(TABLE) {
-            Ok(t) => Some(t),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(db.error(e)),
+/// Every cached entry of `collection`, read in one sequential scan so the
+/// hashing threads look entries up without touching the database.
+pub fn load(db: &Database, collection: &str) -> faircore::Result<HashMap<String, Entry>> {
+    let name = table(collection);
+    let read = || -> Result<HashMap<String, Entry>, redb::Error> {
+        let txn = db.redb().begin_read()?;
+        let table = match txn.open_table(TableDefinition::<&str, Row>::new(&name)) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(HashMap::new()),
+            Err(e) => return Err(e.into()),
         };
-        Ok(Reader {
-            collection: collection.to_owned(),
-            table,
-        })
-    }
+        let mut entries = HashMap::with_capacity(usize::try_from(table.len()?).unwrap_or(0));
+        for item in table.iter()? {
+            let (key, row) = item?;
+            entries.insert(key.value().to_owned(), from_row(row.value()));
+        }
+        Ok(entries)
+    };
+    read().map_err(|e| db.error(e))
+}
 
-    /// The cached entry of `key`. A database read error counts as a miss: the
-    /// file is then simply hashed.
-    pub fn get(&self, key: &str) -> Option<Entry> {
-        let table = self.table.as_ref()?;
-        match table.get((self.collection.as_str(), key)) {
-            Ok(row) => row.map(|r| from_row(r.value())),
-            Err(e) => {
-                tracing::warn!("incremental cache: {e}; hashing {key}");
-                None
+/// Records the changes of this run for `collection`: `changed` entries are
+/// stored and `stale` keys (no longer in the source) forgotten. Nothing to do
+/// costs no transaction.
+pub fn update<'a>(
+    db: &Database,
+    collection: &str,
+    stale: &[&str],
+    changed: impl Iterator<Item = (&'a str, &'a Entry)>,
+) -> faircore::Result<()> {
+    let mut changed = changed.peekable();
+    if stale.is_empty() && changed.peek().is_none() {
+        return Ok(());
+    }
+    let name = table(collection);
+    let write = || -> Result<(), redb::Error> {
+        let txn = db.redb().begin_write()?;
+        {
+            let mut table = txn.open_table(TableDefinition::<&str, Row>::new(&name))?;
+            for key in stale {
+                table.remove(*key)?;
+            }
+            for (key, entry) in changed {
+                table.insert(key, to_row(entry))?;
             }
         }
-    }
-}
-
-/// Records the entries of this run for `collection` and forgets keys that are no
-/// longer in the source. `current` holds every key the run saw, with
-/// `Some(entry)` where the stored entry must change.
-pub fn update(
-    txn: &redb::WriteTransaction,
-    collection: &str,
-    current: &BTreeMap<&str, Option<Entry>>,
-) -> Result<(), redb::Error> {
-    let mut table = txn.open_table(TABLE)?;
-    let mut stale = Vec::new();
-    for item in table.range((collection, "")..)? {
-        let (k, _) = item?;
-        let (c, key) = k.value();
-        if c != collection {
-            break;
-        }
-        if !current.contains_key(key) {
-            stale.push(key.to_owned());
-        }
-    }
-    for key in &stale {
-        table.remove((collection, key.as_str()))?;
-    }
-    for (key, entry) in current {
-        if let Some(entry) = entry {
-            table.insert((collection, *key), to_row(entry))?;
-        }
-    }
-    Ok(())
+        txn.commit()?;
+        Ok(())
+    };
+    write().map_err(|e| db.error(e))
 }

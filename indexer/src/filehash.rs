@@ -88,8 +88,8 @@ mod tests {
             let path = dir.path().join(format!("f{size}"));
             std::fs::write(&path, &data).expect("write");
             let mut copy = tempfile::tempfile().expect("tmp");
-            let out = hash_file(&path, &stat_of(&path), HashAlgo::Blake3, Some(&mut copy))
-                .expect("hash");
+            let out =
+                hash_file(&path, &stat_of(&path), HashAlgo::Blake3, Some(&mut copy)).expect("hash");
             let Outcome::Hashed(c) = out else {
                 panic!("size {size}: {out:?}")
             };

@@ -2,7 +2,7 @@
 //! parallel, intern buffers, record the cache, and publish the deepfolder unless a
 //! file failed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -45,13 +45,19 @@ struct Indexed {
     checksum: Checksum,
     size: u64,
     hashed: bool,
+    /// Whether the cache had an entry for this key.
+    was_cached: bool,
     /// The cache entry to store, when it changed.
     cache: Option<Entry>,
 }
 
 /// Indexes `options.source` into the catalogue held by `writer`. `progress` is
 /// called with each file's size as it is done.
-pub fn index(writer: &Writer<'_>, options: &Options, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, Error> {
+pub fn index(
+    writer: &Writer<'_>,
+    options: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, Error> {
     let started = Instant::now();
     let catalogue = writer.catalogue();
     let source = &options.source;
@@ -73,11 +79,12 @@ pub fn index(writer: &Writer<'_>, options: &Options, progress: &(dyn Fn(u64) + S
     let db = writer.database()?;
     let run = Run {
         algo: catalogue.hash(),
-        cache: cache::Reader::open(&db, options.collection.as_str())?,
+        cache: cache::load(&db, options.collection.as_str())?,
         store,
         start_ns: now_ns(),
         progress,
     };
+    tracing::debug!(elapsed = ?started.elapsed(), cached = run.cache.len(), "incremental cache loaded");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .build()
@@ -92,8 +99,9 @@ pub fn index(writer: &Writer<'_>, options: &Options, progress: &(dyn Fn(u64) + S
             .collect()
     });
 
+    tracing::debug!(elapsed = ?started.elapsed(), files = outcomes.len(), "walked and hashed");
     let mut report = Report::default();
-    let mut files = BTreeMap::new();
+    let mut files = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         match outcome {
             Ok(indexed) => {
@@ -104,16 +112,26 @@ pub fn index(writer: &Writer<'_>, options: &Options, progress: &(dyn Fn(u64) + S
                 } else {
                     report.reused += 1;
                 }
-                files.insert(indexed.key.clone(), indexed);
+                files.push(indexed);
             }
             Err(problem) => report.errors.push(problem),
         }
     }
     report.errors.sort();
-    record(&db, options.collection.as_str(), &files)?;
+    files.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    let still_cached = files.iter().filter(|f| f.was_cached).count();
+    let stale: Vec<&str> = if still_cached == run.cache.len() {
+        Vec::new()
+    } else {
+        let seen: HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
+        run.cache.keys().map(String::as_str).filter(|k| !seen.contains(k)).collect()
+    };
+    let changed = files.iter().filter_map(|f| Some((f.key.as_str(), f.cache.as_ref()?)));
+    cache::update(&db, options.collection.as_str(), &stale, changed)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "incremental cache recorded");
 
     if report.errors.is_empty() || options.allow_errors {
-        let entries = files.into_iter().map(|(k, f)| (k, f.checksum)).collect();
+        let entries: BTreeMap<_, _> = files.into_iter().map(|f| (f.key, f.checksum)).collect();
         let collection = Collection::new(CollectionKind::Deepfolder, entries);
         let (encoded, written) = writer.write_collection(&options.collection, &collection)?;
         tracing::info!(
@@ -138,32 +156,16 @@ fn source_error(path: &Path, reason: String) -> Error {
 }
 
 fn now_ns() -> i64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
-}
-
-/// Stores the run's cache entries and buffer lengths in one transaction.
-fn record(db: &faircore::Database, collection: &str, files: &BTreeMap<String, Indexed>) -> Result<(), Error> {
-    let current = files.iter().map(|(k, f)| (k.as_str(), f.cache)).collect();
-    let write = || -> Result<(), redb::Error> {
-        let txn = db.redb().begin_write()?;
-        cache::update(&txn, collection, &current)?;
-        {
-            let mut lengths = txn.open_table(faircore::db::BUFFER_LENGTHS)?;
-            for f in files.values().filter(|f| f.hashed) {
-                lengths.insert(f.checksum.as_bytes(), f.size)?;
-            }
-        }
-        txn.commit()?;
-        Ok(())
-    };
-    write().map_err(|e| Error::Catalogue(db.error(e)))
 }
 
 /// The shared state of the worker threads.
 struct Run<'a> {
     algo: HashAlgo,
-    cache: cache::Reader,
+    cache: HashMap<String, Entry>,
     store: Option<BufferStore>,
     start_ns: i64,
     progress: &'a (dyn Fn(u64) + Sync),
@@ -199,7 +201,8 @@ impl Run<'_> {
             ));
         }
         let stat = FileStat::from(&meta);
-        let result = self.checksum(&c, stat);
+        let cached = self.cache.get(&c.key);
+        let result = self.checksum(&c, stat, cached);
         (self.progress)(stat.size);
         Some(match result {
             Ok((checksum, hashed, cache)) => Ok(Indexed {
@@ -207,6 +210,7 @@ impl Run<'_> {
                 checksum,
                 size: stat.size,
                 hashed,
+                was_cached: cached.is_some(),
                 cache,
             }),
             Err(error) => Err(Problem {
@@ -217,13 +221,21 @@ impl Run<'_> {
     }
 
     /// The file's checksum, whether it was hashed, and the cache entry to store.
-    fn checksum(&self, c: &Candidate, stat: FileStat) -> Result<(Checksum, bool, Option<Entry>), String> {
-        let reusable = self.cache.get(&c.key).and_then(|e| e.reusable_for(&stat));
+    fn checksum(
+        &self,
+        c: &Candidate,
+        stat: FileStat,
+        cached: Option<&Entry>,
+    ) -> Result<(Checksum, bool, Option<Entry>), String> {
+        let reusable = cached.and_then(|e| e.reusable_for(&stat));
         if let Some(checksum) = reusable {
             match &self.store {
                 Some(store) if !store.has(&checksum) && store.mode() == InternMode::Hardlink => {
-                    let linked = store.link(&c.path, &checksum, &stat).map_err(|e| e.to_string())?;
-                    let entry = (linked != stat).then(|| Entry::new(linked, checksum, self.start_ns));
+                    let linked = store
+                        .link(&c.path, &checksum, &stat)
+                        .map_err(|e| e.to_string())?;
+                    let entry =
+                        (linked != stat).then(|| Entry::new(linked, checksum, self.start_ns));
                     return Ok((checksum, false, entry));
                 }
                 Some(store) if !store.has(&checksum) => {}
@@ -235,7 +247,10 @@ impl Run<'_> {
             if attempt > 1 {
                 let meta = fs::metadata(&c.path).map_err(|e| e.to_string())?;
                 if !meta.is_file() {
-                    return Err(format!("became {} while being read", stat::kind_name(&meta)));
+                    return Err(format!(
+                        "became {} while being read",
+                        stat::kind_name(&meta)
+                    ));
                 }
                 stat = FileStat::from(&meta);
             }
@@ -254,13 +269,21 @@ impl Run<'_> {
                             store.publish(tmp, &checksum).map_err(|e| e.to_string())?;
                             stat
                         }
-                        (Some(store), None) => store.link(&c.path, &checksum, &stat).map_err(|e| e.to_string())?,
+                        (Some(store), None) => store
+                            .link(&c.path, &checksum, &stat)
+                            .map_err(|e| e.to_string())?,
                         (None, _) => stat,
                     };
-                    return Ok((checksum, true, Some(Entry::new(stat, checksum, self.start_ns))));
+                    return Ok((
+                        checksum,
+                        true,
+                        Some(Entry::new(stat, checksum, self.start_ns)),
+                    ));
                 }
             }
         }
-        Err(format!("kept changing while being read ({ATTEMPTS} attempts); not indexed"))
+        Err(format!(
+            "kept changing while being read ({ATTEMPTS} attempts); not indexed"
+        ))
     }
 }

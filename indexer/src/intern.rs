@@ -11,8 +11,8 @@ use faircore::staging::{self, Staging};
 use faircore::{Checksum, Writer};
 use tempfile::NamedTempFile;
 
-use crate::stat::FileStat;
 use crate::Error;
+use crate::stat::FileStat;
 
 /// How element buffers reach the buffer directory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,10 +37,19 @@ pub struct BufferStore {
 impl BufferStore {
     /// Opens `dir` (created if missing) for interning from `source` in `mode`.
     /// Hard links across filesystems are refused here, before any work.
-    pub fn open(dir: &Path, mode: InternMode, source: &Path, writer: &Writer<'_>) -> Result<Self, Error> {
+    pub fn open(
+        dir: &Path,
+        mode: InternMode,
+        source: &Path,
+        writer: &Writer<'_>,
+    ) -> Result<Self, Error> {
         fs::create_dir_all(dir).map_err(|e| faircore::Error::io(dir, e))?;
         if mode == InternMode::Hardlink {
-            let dev = |p: &Path| fs::metadata(p).map(|m| m.dev()).map_err(|e| faircore::Error::io(p, e));
+            let dev = |p: &Path| {
+                fs::metadata(p)
+                    .map(|m| m.dev())
+                    .map_err(|e| faircore::Error::io(p, e))
+            };
             if dev(dir)? != dev(source)? {
                 return Err(Error::CrossDevice {
                     source_dir: source.to_owned(),
@@ -102,7 +111,9 @@ impl BufferStore {
         let linked = FileStat::from(&fs::metadata(&target)?);
         if !linked.same_content(stat) {
             fs::remove_file(&target)?;
-            return Err(io::Error::other("changed before it could be hard-linked; run again"));
+            return Err(io::Error::other(
+                "changed before it could be hard-linked; run again",
+            ));
         }
         staging::sync_parent(&target).map_err(io::Error::other)?;
         Ok(linked)

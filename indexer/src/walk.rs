@@ -29,7 +29,9 @@ pub struct Walk {
 
 impl std::fmt::Debug for Walk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Walk").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("Walk")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -38,7 +40,10 @@ impl Walk {
     pub fn new(root: &Path) -> Self {
         Walk {
             root: root.to_owned(),
-            inner: WalkDir::new(root).follow_links(false).min_depth(1).into_iter(),
+            inner: WalkDir::new(root)
+                .follow_links(false)
+                .min_depth(1)
+                .into_iter(),
         }
     }
 }
@@ -67,7 +72,10 @@ impl Iterator for Walk {
                     }));
                 }
             };
-            let relative = entry.path().strip_prefix(&self.root).unwrap_or(entry.path());
+            let relative = entry
+                .path()
+                .strip_prefix(&self.root)
+                .unwrap_or(entry.path());
             let Some(key) = relative.to_str() else {
                 if entry.file_type().is_dir() {
                     self.inner.skip_current_dir();

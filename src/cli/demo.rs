@@ -12,12 +12,30 @@ use crate::Exit;
 
 /// The upstream six-file testset, built into the binary.
 const TESTSET: [(&str, &[u8]); 6] = [
-    ("5.txt", include_bytes!("../../fixtures/upstream-testset/5.txt")),
-    ("8.txt", include_bytes!("../../fixtures/upstream-testset/8.txt")),
-    ("9.txt", include_bytes!("../../fixtures/upstream-testset/9.txt")),
-    ("seven.txt", include_bytes!("../../fixtures/upstream-testset/seven.txt")),
-    ("six.txt", include_bytes!("../../fixtures/upstream-testset/six.txt")),
-    ("ten.txt", include_bytes!("../../fixtures/upstream-testset/ten.txt")),
+    (
+        "5.txt",
+        include_bytes!("../../fixtures/upstream-testset/5.txt"),
+    ),
+    (
+        "8.txt",
+        include_bytes!("../../fixtures/upstream-testset/8.txt"),
+    ),
+    (
+        "9.txt",
+        include_bytes!("../../fixtures/upstream-testset/9.txt"),
+    ),
+    (
+        "seven.txt",
+        include_bytes!("../../fixtures/upstream-testset/seven.txt"),
+    ),
+    (
+        "six.txt",
+        include_bytes!("../../fixtures/upstream-testset/six.txt"),
+    ),
+    (
+        "ten.txt",
+        include_bytes!("../../fixtures/upstream-testset/ten.txt"),
+    ),
 ];
 
 /// The checksum Seamless gives the testset's deepfolder (reference §1).
@@ -50,7 +68,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         let path = source.join(name);
         fs::write(&path, bytes).with_context(|| path.display().to_string())?;
     }
-    println!("1. wrote the upstream Seamless testset (6 files) to {}", source.display());
+    println!(
+        "1. wrote the upstream Seamless testset (6 files) to {}",
+        source.display()
+    );
 
     let root = base.join("catalogue");
     let catalogue = Catalogue::init(&root, Config::new(HashAlgo::Sha3_256, None))?;
@@ -82,7 +103,11 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         path.display()
     );
     let compatible = checksum.to_hex() == SEAMLESS_CHECKSUM;
-    let verdict = if compatible { "identical to" } else { "DIFFERENT FROM" };
+    let verdict = if compatible {
+        "identical to"
+    } else {
+        "DIFFERENT FROM"
+    };
     println!("   {verdict} the checksum Seamless computes for the same files");
     println!("   buffers interned in {}", root.join("buffers").display());
     println!("\nTry: cat {}", path.display());

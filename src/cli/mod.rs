@@ -7,7 +7,6 @@ pub mod init;
 
 use clap::{Parser, Subcommand};
 
-
 const EXAMPLES: &str = "\
 Examples:
   fair init /srv/fair --base-url https://fair.example.org/

@@ -7,7 +7,10 @@ use crate::helpers::*;
 
 fn stderr_of(args: &[&str]) -> String {
     let out = fair_ok(args, 1);
-    assert!(out.stdout.is_empty(), "nothing on stdout when nothing is done");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout when nothing is done"
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -19,10 +22,22 @@ fn bad_arguments_exit_1() {
     let err = stderr_of(&["index", r, "--source", r]);
     assert!(err.contains("--collection"), "{err}");
     let err = stderr_of(&["index", r, "--source", r, "--collection", "../escape"]);
-    assert!(err.contains("invalid name") && err.contains("expected"), "{err}");
+    assert!(
+        err.contains("invalid name") && err.contains("expected"),
+        "{err}"
+    );
     let err = stderr_of(&["init", "x", "--hash", "md5"]);
     assert!(err.contains("md5") && err.contains("sha3-256"), "{err}");
-    let err = stderr_of(&["index", r, "--source", r, "--collection", "c", "--jobs", "0"]);
+    let err = stderr_of(&[
+        "index",
+        r,
+        "--source",
+        r,
+        "--collection",
+        "c",
+        "--jobs",
+        "0",
+    ]);
     assert!(err.contains("--jobs"), "{err}");
     let err = stderr_of(&["init", "x", "--base-url", "ftp://example.org"]);
     assert!(err.contains("http"), "{err}");
@@ -34,11 +49,21 @@ fn not_a_catalogue_missing_source_and_double_init_exit_1() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let t = path_str(tmp.path());
     let err = stderr_of(&["index", t, "--source", t, "--collection", "c"]);
-    assert!(err.contains("not a fair catalogue") && err.contains("fair init"), "{err}");
+    assert!(
+        err.contains("not a fair catalogue") && err.contains("fair init"),
+        "{err}"
+    );
     let root = init(tmp.path(), "blake3");
     let r = path_str(&root);
     let missing = tmp.path().join("missing");
-    let err = stderr_of(&["index", r, "--source", path_str(&missing), "--collection", "c"]);
+    let err = stderr_of(&[
+        "index",
+        r,
+        "--source",
+        path_str(&missing),
+        "--collection",
+        "c",
+    ]);
     assert!(err.contains("missing") && err.contains("--source"), "{err}");
     let err = stderr_of(&["init", r]);
     assert!(err.contains("already a fair catalogue"), "{err}");
@@ -55,9 +80,19 @@ fn a_second_writer_gets_a_clear_message() {
     write_tree(&source, &small_files(3));
     let catalogue = faircore::Catalogue::open(&root).expect("open");
     let writer = catalogue.writer().expect("this test holds the lock");
-    let err = stderr_of(&["index", path_str(&root), "--source", path_str(&source), "--collection", "c"]);
+    let err = stderr_of(&[
+        "index",
+        path_str(&root),
+        "--source",
+        path_str(&source),
+        "--collection",
+        "c",
+    ]);
     assert!(err.contains("locked by another writer"), "{err}");
-    assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
     drop(writer);
     index_json(&root, &source, "c", &[], 0);
 }
@@ -70,7 +105,18 @@ fn json_output_is_exactly_one_object_with_the_documented_fields() {
     write_tree(&source, &small_files(4));
     let report = index_json(&root, &source, "c", &[], 0);
     let keys: Vec<&String> = report.as_object().expect("object").keys().collect();
-    assert_eq!(keys, ["bytes", "collections", "elapsed_s", "errors", "files", "hashed", "reused"]);
+    assert_eq!(
+        keys,
+        [
+            "bytes",
+            "collections",
+            "elapsed_s",
+            "errors",
+            "files",
+            "hashed",
+            "reused"
+        ]
+    );
     assert!(report["elapsed_s"].is_f64());
     assert_eq!(report["bytes"], 4 * "file 0\n".len());
 }

@@ -16,7 +16,9 @@ fn tree(version: u8) -> Vec<(String, Vec<u8>)> {
         .map(|i| {
             let size = if i % 50 == 0 { 2 << 20 } else { 32 << 10 };
             let stamp = if i % 2 == 0 { version } else { 0 };
-            let content: Vec<u8> = (0..size).map(|j| ((i * 31 + j) % 251) as u8 ^ stamp).collect();
+            let content: Vec<u8> = (0..size)
+                .map(|j| ((i * 31 + j) % 251) as u8 ^ stamp)
+                .collect();
             (format!("x{:02}/file{i:04}.dat", i % 17), content)
         })
         .collect()
@@ -31,16 +33,27 @@ fn assert_consistent(root: &Path, old: &[u8], new: &[u8], delay_ms: u64) {
         .collect();
     assert_eq!(names, ["c.json"], "after a kill at {delay_ms} ms");
     let current = fs::read(root.join("deepfolders/c.json")).expect("read");
-    assert!(current == old || current == new, "partial collection after a kill at {delay_ms} ms");
+    assert!(
+        current == old || current == new,
+        "partial collection after a kill at {delay_ms} ms"
+    );
     for entry in fs::read_dir(root.join("buffers")).expect("buffers") {
         let entry = entry.expect("entry");
         if entry.file_type().expect("type").is_file() {
             let name = entry.file_name().into_string().expect("utf-8");
             let content = fs::read(entry.path()).expect("read");
-            assert_eq!(HashAlgo::Blake3.hash(&content).to_hex(), name, "partial buffer after {delay_ms} ms");
+            assert_eq!(
+                HashAlgo::Blake3.hash(&content).to_hex(),
+                name,
+                "partial buffer after {delay_ms} ms"
+            );
         }
     }
-    assert!(fs::read_to_string(root.join("fair.toml")).expect("config").contains("blake3"));
+    assert!(
+        fs::read_to_string(root.join("fair.toml"))
+            .expect("config")
+            .contains("blake3")
+    );
 }
 
 #[test]
@@ -61,7 +74,14 @@ fn sigkill_at_several_moments_never_leaves_a_partial_file() {
     let mut completed = 0;
     for delay_ms in [0, 5, 15, 30, 60, 100, 160, 250, 400, 700] {
         let mut child = fair_cmd()
-            .args(["index", path_str(&root), "--source", path_str(&source), "--collection", "c"])
+            .args([
+                "index",
+                path_str(&root),
+                "--source",
+                path_str(&source),
+                "--collection",
+                "c",
+            ])
             .args(["--intern", "copy", "--jobs", "1", "--json"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -81,9 +101,20 @@ fn sigkill_at_several_moments_never_leaves_a_partial_file() {
         }
     }
     eprintln!("completed {completed} of 10");
-    assert!(completed < 10, "every run finished before its kill: the test proved nothing");
+    assert!(
+        completed < 10,
+        "every run finished before its kill: the test proved nothing"
+    );
     index_json(&root, &source, "c", &["--intern", "copy"], 0);
-    assert_eq!(fs::read(root.join("deepfolders/c.json")).expect("read"), new);
+    assert_eq!(
+        fs::read(root.join("deepfolders/c.json")).expect("read"),
+        new
+    );
     assert_consistent(&root, &old, &new, 0);
-    assert!(fs::read_dir(root.join("buffers/.fair-tmp")).expect("staging").next().is_none());
+    assert!(
+        fs::read_dir(root.join("buffers/.fair-tmp"))
+            .expect("staging")
+            .next()
+            .is_none()
+    );
 }

@@ -32,12 +32,23 @@ pub fn describe(out: &Output) -> String {
 /// Runs `fair` and expects exit code `code`.
 pub fn fair_ok(args: &[&str], code: i32) -> Output {
     let out = fair(args);
-    assert_eq!(out.status.code(), Some(code), "fair {args:?}\n{}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "fair {args:?}\n{}",
+        describe(&out)
+    );
     out
 }
 
 /// The `--json` report of `fair index`.
-pub fn index_json(catalogue: &Path, source: &Path, collection: &str, extra: &[&str], code: i32) -> serde_json::Value {
+pub fn index_json(
+    catalogue: &Path,
+    source: &Path,
+    collection: &str,
+    extra: &[&str],
+    code: i32,
+) -> serde_json::Value {
     let mut args = vec![
         "index",
         path_str(catalogue),
@@ -49,7 +60,8 @@ pub fn index_json(catalogue: &Path, source: &Path, collection: &str, extra: &[&s
     ];
     args.extend_from_slice(extra);
     let out = fair_ok(&args, code);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("one JSON object: {e}\n{}", describe(&out)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("one JSON object: {e}\n{}", describe(&out)))
 }
 
 /// A path as `&str` (test paths are UTF-8).
@@ -84,11 +96,18 @@ pub fn backdate(path: &Path) {
 /// `n` small files spread over directories, with distinct contents.
 pub fn small_files(n: usize) -> Vec<(String, Vec<u8>)> {
     (0..n)
-        .map(|i| (format!("d{:02}/f{i:05}.txt", i % 37), format!("file {i}\n").into_bytes()))
+        .map(|i| {
+            (
+                format!("d{:02}/f{i:05}.txt", i % 37),
+                format!("file {i}\n").into_bytes(),
+            )
+        })
         .collect()
 }
 
 /// The checksum a report gives for `collection`.
 pub fn reported(report: &serde_json::Value, collection: &str) -> Option<String> {
-    report["collections"][collection].as_str().map(str::to_owned)
+    report["collections"][collection]
+        .as_str()
+        .map(str::to_owned)
 }

@@ -13,9 +13,15 @@ fn a_second_run_with_nothing_changed_hashes_nothing() {
     write_tree(&source, &small_files(2000));
     let root = init(tmp.path(), "blake3");
     let first = index_json(&root, &source, "c", &[], 0);
-    assert_eq!((first["hashed"].as_u64(), first["reused"].as_u64()), (Some(2000), Some(0)));
+    assert_eq!(
+        (first["hashed"].as_u64(), first["reused"].as_u64()),
+        (Some(2000), Some(0))
+    );
     let second = index_json(&root, &source, "c", &[], 0);
-    assert_eq!((second["hashed"].as_u64(), second["reused"].as_u64()), (Some(0), Some(2000)));
+    assert_eq!(
+        (second["hashed"].as_u64(), second["reused"].as_u64()),
+        (Some(0), Some(2000))
+    );
     assert_eq!(first["collections"], second["collections"]);
 }
 
@@ -29,18 +35,32 @@ fn same_size_rewrite_with_restored_mtime_is_detected() {
     let victim = source.join("d03/f00003.txt");
     let reference = tmp.path().join("reference");
     fs::copy(&victim, &reference).expect("copy");
-    let status = Command::new("touch").arg("-r").arg(&victim).arg(&reference).status().expect("touch");
+    let status = Command::new("touch")
+        .arg("-r")
+        .arg(&victim)
+        .arg(&reference)
+        .status()
+        .expect("touch");
     assert!(status.success());
     fs::write(&victim, b"FILE 3\n").expect("rewrite, same size");
-    let status = Command::new("touch").arg("-r").arg(&reference).arg(&victim).status().expect("touch -r");
+    let status = Command::new("touch")
+        .arg("-r")
+        .arg(&reference)
+        .arg(&victim)
+        .status()
+        .expect("touch -r");
     assert!(status.success());
     let after = index_json(&root, &source, "c", &[], 0);
     assert_eq!(after["hashed"], 1, "{after}");
     assert_ne!(before["collections"], after["collections"]);
     let deepfolder: serde_json::Value =
-        serde_json::from_slice(&fs::read(root.join("deepfolders/c.json")).expect("read")).expect("json");
+        serde_json::from_slice(&fs::read(root.join("deepfolders/c.json")).expect("read"))
+            .expect("json");
     let expected = faircore::HashAlgo::Blake3.hash(b"FILE 3\n").to_hex();
-    assert_eq!(deepfolder["d03/f00003.txt"].as_str(), Some(expected.as_str()));
+    assert_eq!(
+        deepfolder["d03/f00003.txt"].as_str(),
+        Some(expected.as_str())
+    );
 }
 
 #[test]
@@ -52,7 +72,10 @@ fn a_file_written_just_now_is_hashed_again_next_time() {
     let root = init(tmp.path(), "blake3");
     index_json(&root, &source, "c", &[], 0);
     let second = index_json(&root, &source, "c", &[], 0);
-    assert_eq!(second["hashed"], 1, "the racily clean file is not trusted: {second}");
+    assert_eq!(
+        second["hashed"], 1,
+        "the racily clean file is not trusted: {second}"
+    );
     assert_eq!(second["reused"], 10);
 }
 
@@ -80,7 +103,10 @@ fn additions_deletions_and_symlinks() {
     let source = tmp.path().join("src");
     write_tree(&source, &small_files(20));
     let outside = tmp.path().join("outside");
-    write_tree(&outside, &[("target.txt".into(), b"linked content\n".to_vec())]);
+    write_tree(
+        &outside,
+        &[("target.txt".into(), b"linked content\n".to_vec())],
+    );
     symlink(outside.join("target.txt"), source.join("link.txt")).expect("file symlink");
     symlink(&outside, source.join("linked-dir")).expect("dir symlink");
     let root = init(tmp.path(), "blake3");
@@ -91,11 +117,17 @@ fn additions_deletions_and_symlinks() {
     assert_eq!(report["files"], 21, "{report}");
     assert_eq!(report["hashed"], 1, "{report}");
     let deepfolder: serde_json::Value =
-        serde_json::from_slice(&fs::read(root.join("deepfolders/c.json")).expect("read")).expect("json");
+        serde_json::from_slice(&fs::read(root.join("deepfolders/c.json")).expect("read"))
+            .expect("json");
     let map = deepfolder.as_object().expect("object");
     assert!(!map.contains_key("d00/f00000.txt"));
     assert!(map.contains_key("new/added.txt"));
-    let linked = faircore::HashAlgo::Blake3.hash(b"linked content\n").to_hex();
+    let linked = faircore::HashAlgo::Blake3
+        .hash(b"linked content\n")
+        .to_hex();
     assert_eq!(map["link.txt"].as_str(), Some(linked.as_str()));
-    assert!(!map.keys().any(|k| k.starts_with("linked-dir")), "directory symlinks are not followed");
+    assert!(
+        !map.keys().any(|k| k.starts_with("linked-dir")),
+        "directory symlinks are not followed"
+    );
 }

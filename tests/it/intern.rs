@@ -35,17 +35,34 @@ fn copy_and_hardlink_intern_every_distinct_buffer() {
     let root = init(tmp.path(), "blake3");
     index_json(&root, &source, "c", &["--intern", "copy"], 0);
     assert_eq!(check_buffers(&root.join("buffers"), HashAlgo::Blake3), 41);
-    assert!(fs::read_dir(root.join("buffers/.fair-tmp")).expect("staging").next().is_none());
+    assert!(
+        fs::read_dir(root.join("buffers/.fair-tmp"))
+            .expect("staging")
+            .next()
+            .is_none()
+    );
 
     let linked = tmp.path().join("linked");
-    index_json(&root, &source, "c", &["--intern", "hardlink", "--bufferdir", path_str(&linked)], 0);
+    index_json(
+        &root,
+        &source,
+        "c",
+        &["--intern", "hardlink", "--bufferdir", path_str(&linked)],
+        0,
+    );
     assert_eq!(check_buffers(&linked, HashAlgo::Blake3), 41);
     let checksum = HashAlgo::Blake3.hash(&vec![3u8; 2 << 20]).to_hex();
     let a = fs::metadata(source.join("large.bin")).expect("stat");
     let b = fs::metadata(linked.join(&checksum)).expect("stat");
     assert_eq!(a.ino(), b.ino(), "a hard link, not a copy");
     // Linking changed the files' ctime; the cache took it in, so nothing is re-hashed.
-    let again = index_json(&root, &source, "c", &["--intern", "hardlink", "--bufferdir", path_str(&linked)], 0);
+    let again = index_json(
+        &root,
+        &source,
+        "c",
+        &["--intern", "hardlink", "--bufferdir", path_str(&linked)],
+        0,
+    );
     assert_eq!(again["hashed"], 0, "{again}");
 }
 
@@ -57,7 +74,11 @@ fn missing_buffers_are_interned_even_when_the_checksum_is_reused() {
     let root = init(tmp.path(), "sha256");
     index_json(&root, &source, "c", &[], 0);
     let report = index_json(&root, &source, "c", &["--intern", "copy"], 0);
-    assert_eq!(check_buffers(&root.join("buffers"), HashAlgo::Sha256), 10, "{report}");
+    assert_eq!(
+        check_buffers(&root.join("buffers"), HashAlgo::Sha256),
+        10,
+        "{report}"
+    );
 }
 
 #[test]
@@ -75,12 +96,23 @@ fn hard_links_across_filesystems_are_refused_naming_intern_copy() {
     let root = init(tmp.path(), "blake3");
     let out = fair_ok(
         &[
-            "index", path_str(&root), "--source", path_str(&source), "--collection", "c",
-            "--intern", "hardlink", "--bufferdir", path_str(other.path()),
+            "index",
+            path_str(&root),
+            "--source",
+            path_str(&source),
+            "--collection",
+            "c",
+            "--intern",
+            "hardlink",
+            "--bufferdir",
+            path_str(other.path()),
         ],
         1,
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--intern copy") && err.contains("different filesystems"), "{err}");
+    assert!(
+        err.contains("--intern copy") && err.contains("different filesystems"),
+        "{err}"
+    );
     assert!(!root.join("deepfolders/c.json").exists());
 }

@@ -30,31 +30,58 @@ fn dangling_link_fifo_and_non_utf8_name_fail_the_run_without_touching_the_collec
 
     let started = Instant::now();
     let report = index_json(&root, &source, "c", &[], 2);
-    assert!(started.elapsed() < Duration::from_secs(60), "a FIFO must not hang the run");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "a FIFO must not hang the run"
+    );
     let errors = report["errors"].as_array().expect("errors");
-    let paths: Vec<&str> = errors.iter().map(|e| e["path"].as_str().expect("path")).collect();
+    let paths: Vec<&str> = errors
+        .iter()
+        .map(|e| e["path"].as_str().expect("path"))
+        .collect();
     assert_eq!(errors.len(), 3, "{report}");
     assert!(paths.iter().any(|p| p.ends_with("/dangling")), "{paths:?}");
     assert!(paths.iter().any(|p| p.ends_with("/d01/pipe")), "{paths:?}");
     assert!(paths.iter().any(|p| p.contains("latin1-")), "{paths:?}");
     let messages = report["errors"].to_string();
-    assert!(messages.contains("dangling") && messages.contains("FIFO") && messages.contains("UTF-8"), "{messages}");
+    assert!(
+        messages.contains("dangling") && messages.contains("FIFO") && messages.contains("UTF-8"),
+        "{messages}"
+    );
     assert!(report["collections"].as_object().expect("map").is_empty());
-    assert_eq!(fs::read(&deepfolder).expect("read"), before, "the previous collection is kept");
+    assert_eq!(
+        fs::read(&deepfolder).expect("read"),
+        before,
+        "the previous collection is kept"
+    );
 
     // The human form names each path on stderr, and exits 2 as well.
-    let out = fair(&["index", path_str(&root), "--source", path_str(&source), "--collection", "c"]);
+    let out = fair(&[
+        "index",
+        path_str(&root),
+        "--source",
+        path_str(&source),
+        "--collection",
+        "c",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("dangling") && stderr.contains("pipe"), "{stderr}");
+    assert!(
+        stderr.contains("dangling") && stderr.contains("pipe"),
+        "{stderr}"
+    );
 
     let allowed = index_json(&root, &source, "c", &["--allow-errors"], 2);
     assert_eq!(allowed["errors"].as_array().map(Vec::len), Some(3));
     let written = reported(&allowed, "c").expect("written with --allow-errors");
     assert_ne!(Some(written), reported(&good, "c"));
-    let map: serde_json::Value = serde_json::from_slice(&fs::read(&deepfolder).expect("read")).expect("json");
+    let map: serde_json::Value =
+        serde_json::from_slice(&fs::read(&deepfolder).expect("read")).expect("json");
     let map = map.as_object().expect("object");
     assert_eq!(map.len(), 31);
     assert!(map.contains_key("d02/extra.txt"));
-    assert!(!map.keys().any(|k| k.contains("pipe") || k.contains("dangling") || k.contains("latin1")));
+    assert!(
+        !map.keys()
+            .any(|k| k.contains("pipe") || k.contains("dangling") || k.contains("latin1"))
+    );
 }

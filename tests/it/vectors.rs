@@ -13,7 +13,10 @@ fn upstream_testset() -> Vec<(String, Vec<u8>)> {
         .expect("fixtures")
         .map(|e| {
             let e = e.expect("entry");
-            (e.file_name().into_string().expect("utf-8"), fs::read(e.path()).expect("read"))
+            (
+                e.file_name().into_string().expect("utf-8"),
+                fs::read(e.path()).expect("read"),
+            )
         })
         .collect();
     files.sort();
@@ -53,7 +56,15 @@ fn blake3_catalogue_checksum_equals_b3sum_of_the_file() {
     let b3 = String::from_utf8(out.stdout).expect("utf-8");
     assert_eq!(reported(&report, "testset").as_deref(), Some(b3.trim()));
     // Every element checksum is b3sum of its source file too.
-    let collection: serde_json::Value = serde_json::from_slice(&fs::read(&file).expect("read")).expect("json");
-    let out = Command::new("b3sum").arg("--no-names").arg(source.join("seven.txt")).output().expect("b3sum");
-    assert_eq!(collection["seven.txt"].as_str(), Some(String::from_utf8_lossy(&out.stdout).trim()));
+    let collection: serde_json::Value =
+        serde_json::from_slice(&fs::read(&file).expect("read")).expect("json");
+    let out = Command::new("b3sum")
+        .arg("--no-names")
+        .arg(source.join("seven.txt"))
+        .output()
+        .expect("b3sum");
+    assert_eq!(
+        collection["seven.txt"].as_str(),
+        Some(String::from_utf8_lossy(&out.stdout).trim())
+    );
 }
