@@ -129,12 +129,20 @@ mod tests {
         std::fs::write(&path, b"not a database at all").expect("write");
         let db = Database::open(&path, &lock).expect("rebuilt");
         let txn = db.redb().begin_write().expect("txn");
-        txn.open_table(T).expect("table").insert("k", 42).expect("insert");
+        txn.open_table(T)
+            .expect("table")
+            .insert("k", 42)
+            .expect("insert");
         txn.commit().expect("commit");
         drop(db);
         let db = Database::open(&path, &lock).expect("reopens");
         let txn = db.redb().begin_read().expect("txn");
-        let value = txn.open_table(T).expect("table").get("k").expect("get").map(|v| v.value());
+        let value = txn
+            .open_table(T)
+            .expect("table")
+            .get("k")
+            .expect("get")
+            .map(|v| v.value());
         assert_eq!(value, Some(42));
     }
 }

@@ -6,8 +6,6 @@
 //! run that hashed it by at least [`RACY_WINDOW_NS`]. A file written in the same
 //! clock tick as it was hashed ("racily clean") is therefore hashed again.
 
-use std::collections::HashMap;
-
 use faircore::{Checksum, Database};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
@@ -80,21 +78,21 @@ fn from_row(r: Row) -> Entry {
     }
 }
 
-/// Every cached entry of `collection`, read in one sequential scan so the
-/// hashing threads look entries up without touching the database.
-pub fn load(db: &Database, collection: &str) -> faircore::Result<HashMap<String, Entry>> {
+/// Every cached entry of `collection`, sorted by key, read in one sequential scan
+/// (the run then merges it with the sorted walk, without touching the database).
+pub fn load(db: &Database, collection: &str) -> faircore::Result<Vec<(String, Entry)>> {
     let name = table(collection);
-    let read = || -> Result<HashMap<String, Entry>, redb::Error> {
+    let read = || -> Result<Vec<(String, Entry)>, redb::Error> {
         let txn = db.redb().begin_read()?;
         let table = match txn.open_table(TableDefinition::<&str, Row>::new(&name)) {
             Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(HashMap::new()),
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         };
-        let mut entries = HashMap::with_capacity(usize::try_from(table.len()?).unwrap_or(0));
+        let mut entries = Vec::with_capacity(usize::try_from(table.len()?).unwrap_or(0));
         for item in table.iter()? {
             let (key, row) = item?;
-            entries.insert(key.value().to_owned(), from_row(row.value()));
+            entries.push((key.value().to_owned(), from_row(row.value())));
         }
         Ok(entries)
     };
@@ -107,7 +105,7 @@ pub fn load(db: &Database, collection: &str) -> faircore::Result<HashMap<String,
 pub fn update<'a>(
     db: &Database,
     collection: &str,
-    stale: &[&str],
+    stale: &[String],
     changed: impl Iterator<Item = (&'a str, &'a Entry)>,
 ) -> faircore::Result<()> {
     let mut changed = changed.peekable();
@@ -120,7 +118,7 @@ pub fn update<'a>(
         {
             let mut table = txn.open_table(TableDefinition::<&str, Row>::new(&name))?;
             for key in stale {
-                table.remove(*key)?;
+                table.remove(key.as_str())?;
             }
             for (key, entry) in changed {
                 table.insert(key, to_row(entry))?;
@@ -130,4 +128,46 @@ pub fn update<'a>(
         Ok(())
     };
     write().map_err(|e| db.error(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000_000_000_000;
+
+    fn stat(mtime_ns: i64) -> FileStat {
+        FileStat {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns,
+            ctime_ns: mtime_ns,
+        }
+    }
+
+    #[test]
+    fn only_trusted_entries_with_an_identical_stat_are_reused() {
+        let c = faircore::HashAlgo::Blake3.hash(b"x");
+        let old = Entry::new(stat(NOW - 3_600_000_000_000), c, NOW);
+        assert_eq!(old.reusable_for(&old.stat), Some(c));
+        let mut touched = old.stat;
+        touched.ctime_ns += 1;
+        assert_eq!(old.reusable_for(&touched), None, "ctime changed");
+        let mut moved = old.stat;
+        moved.ino += 1;
+        assert_eq!(old.reusable_for(&moved), None, "another inode");
+        let racy = Entry::new(stat(NOW - RACY_WINDOW_NS + 1), c, NOW);
+        assert_eq!(
+            racy.reusable_for(&racy.stat),
+            None,
+            "written too close to the hashing"
+        );
+    }
+
+    #[test]
+    fn rows_round_trip() {
+        let e = Entry::new(stat(-5), faircore::HashAlgo::Sha256.hash(b"y"), NOW);
+        assert_eq!(from_row(to_row(&e)), e);
+    }
 }

@@ -14,6 +14,11 @@ const MMAP_THRESHOLD: u64 = 1 << 20;
 /// The read buffer for smaller files.
 const READ_CHUNK: usize = 256 << 10;
 
+thread_local! {
+    /// Each worker's read buffer, allocated once.
+    static BUFFER: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0u8; READ_CHUNK].into_boxed_slice());
+}
+
 /// What reading a file gave.
 #[derive(Debug)]
 pub enum Outcome {
@@ -49,18 +54,20 @@ pub fn hash_file(
         let _ = map.advise(memmap2::Advice::Sequential);
         feed(&map)?;
     } else {
-        let mut buf = vec![0u8; (before.size as usize + 1).min(READ_CHUNK)];
-        let mut left = before.size;
-        while left > 0 {
-            let n = match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            feed(&buf[..n])?;
-            left = left.saturating_sub(n as u64);
-        }
+        BUFFER.with_borrow_mut(|buf| -> io::Result<()> {
+            let mut left = before.size;
+            while left > 0 {
+                let n = match file.read(buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                feed(&buf[..n])?;
+                left = left.saturating_sub(n as u64);
+            }
+            Ok(())
+        })?;
     }
     let after = FileStat::from(&file.metadata()?);
     if after != *before {

@@ -2,9 +2,7 @@
 //! parallel, intern buffers, record the cache, and publish the deepfolder unless a
 //! file failed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,7 +13,7 @@ use crate::cache::{self, Entry};
 use crate::filehash::{self, Outcome};
 use crate::intern::{BufferStore, InternMode};
 use crate::stat::{self, FileStat};
-use crate::walk::{self, Candidate, Walk};
+use crate::walk::{self, Found};
 use crate::{Error, Problem, Report};
 
 /// How often a file that keeps changing while it is read is tried.
@@ -45,8 +43,6 @@ struct Indexed {
     checksum: Checksum,
     size: u64,
     hashed: bool,
-    /// Whether the cache had an entry for this key.
-    was_cached: bool,
     /// The cache entry to store, when it changed.
     cache: Option<Entry>,
 }
@@ -77,30 +73,44 @@ pub fn index(
         }
     };
     let db = writer.database()?;
-    let run = Run {
-        algo: catalogue.hash(),
-        cache: cache::load(&db, options.collection.as_str())?,
-        store,
-        start_ns: now_ns(),
-        progress,
-    };
-    tracing::debug!(elapsed = ?started.elapsed(), cached = run.cache.len(), "incremental cache loaded");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
+    let run = Run {
+        root: source,
+        algo: catalogue.hash(),
+        store,
+        start_ns: now_ns(),
+        progress,
+    };
+    let (walked, cached) = pool.install(|| {
+        rayon::join(
+            || walk::walk(source),
+            || cache::load(&db, options.collection.as_str()),
+        )
+    });
+    let cached = cached?;
+    tracing::debug!(elapsed = ?started.elapsed(), entries = walked.len(), cached = cached.len(), "walked");
+
+    let mut report = Report::default();
+    let mut found = Vec::with_capacity(walked.len());
+    for item in walked {
+        match item {
+            Ok(f) => found.push(f),
+            Err(problem) => report.errors.push(problem),
+        }
+    }
+    found.par_sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    let (pairs, stale) = merge(found, cached);
     let outcomes: Vec<Result<Indexed, Problem>> = pool.install(|| {
-        Walk::new(source)
-            .par_bridge()
-            .filter_map(|candidate| match candidate {
-                Ok(c) => run.process(c),
-                Err(problem) => Some(Err(problem)),
-            })
+        pairs
+            .into_par_iter()
+            .map(|(found, cached)| run.process(found, cached))
             .collect()
     });
+    tracing::debug!(elapsed = ?started.elapsed(), "hashed");
 
-    tracing::debug!(elapsed = ?started.elapsed(), files = outcomes.len(), "walked and hashed");
-    let mut report = Report::default();
     let mut files = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         match outcome {
@@ -118,22 +128,29 @@ pub fn index(
         }
     }
     report.errors.sort();
-    files.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    let still_cached = files.iter().filter(|f| f.was_cached).count();
-    let stale: Vec<&str> = if still_cached == run.cache.len() {
-        Vec::new()
-    } else {
-        let seen: HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
-        run.cache.keys().map(String::as_str).filter(|k| !seen.contains(k)).collect()
-    };
-    let changed = files.iter().filter_map(|f| Some((f.key.as_str(), f.cache.as_ref()?)));
-    cache::update(&db, options.collection.as_str(), &stale, changed)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "incremental cache recorded");
-
-    if report.errors.is_empty() || options.allow_errors {
-        let entries: BTreeMap<_, _> = files.into_iter().map(|f| (f.key, f.checksum)).collect();
-        let collection = Collection::new(CollectionKind::Deepfolder, entries);
-        let (encoded, written) = writer.write_collection(&options.collection, &collection)?;
+    let publish = report.errors.is_empty() || options.allow_errors;
+    // The cache and the collection are written at the same time.
+    let (recorded, published) = pool.install(|| {
+        rayon::join(
+            || {
+                let changed = files
+                    .iter()
+                    .filter_map(|f| Some((f.key.as_str(), f.cache.as_ref()?)));
+                cache::update(&db, options.collection.as_str(), &stale, changed)
+            },
+            || {
+                publish
+                    .then(|| {
+                        let entries = files.iter().map(|f| (f.key.clone(), f.checksum)).collect();
+                        let collection = Collection::new(CollectionKind::Deepfolder, entries);
+                        writer.write_collection(&options.collection, &collection)
+                    })
+                    .transpose()
+            },
+        )
+    });
+    recorded?;
+    if let Some((encoded, written)) = published? {
         tracing::info!(
             collection = %options.collection,
             checksum = %encoded.checksum,
@@ -162,68 +179,62 @@ fn now_ns() -> i64 {
     i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
 }
 
+/// Pairs each found file (sorted by key) with its cache entry (sorted by key),
+/// and returns the cached keys that were not found, which are stale.
+fn merge(
+    found: Vec<Found>,
+    cached: Vec<(String, Entry)>,
+) -> (Vec<(Found, Option<Entry>)>, Vec<String>) {
+    let mut stale = Vec::new();
+    let mut cached = cached.into_iter().peekable();
+    let pairs = found
+        .into_iter()
+        .map(|f| {
+            while let Some((key, _)) = cached.next_if(|(key, _)| *key < f.key) {
+                stale.push(key);
+            }
+            let entry = cached.next_if(|(key, _)| *key == f.key).map(|(_, e)| e);
+            (f, entry)
+        })
+        .collect();
+    stale.extend(cached.map(|(key, _)| key));
+    (pairs, stale)
+}
+
 /// The shared state of the worker threads.
 struct Run<'a> {
+    root: &'a Path,
     algo: HashAlgo,
-    cache: HashMap<String, Entry>,
     store: Option<BufferStore>,
     start_ns: i64,
     progress: &'a (dyn Fn(u64) + Sync),
 }
 
 impl Run<'_> {
-    /// Indexes one walk entry: `None` for what is deliberately skipped.
-    fn process(&self, c: Candidate) -> Option<Result<Indexed, Problem>> {
-        let problem = |error: String| {
-            Some(Err(Problem {
-                path: walk::display(&c.path),
-                error,
-            }))
-        };
-        let meta = match fs::metadata(&c.path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound && c.file_type.is_symlink() => {
-                return problem("dangling symbolic link; not indexed".into());
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return problem("vanished while the source was walked".into());
-            }
-            Err(e) => return problem(e.to_string()),
-        };
-        if meta.is_dir() {
-            tracing::info!(path = %c.path.display(), "symbolic link to a directory: not followed");
-            return None;
-        }
-        if !meta.is_file() {
-            return problem(format!(
-                "{}, not a regular file; not indexed",
-                stat::kind_name(&meta)
-            ));
-        }
-        let stat = FileStat::from(&meta);
-        let cached = self.cache.get(&c.key);
-        let result = self.checksum(&c, stat, cached);
-        (self.progress)(stat.size);
-        Some(match result {
+    /// Indexes one found file, reusing `cached` when it still applies.
+    fn process(&self, found: Found, cached: Option<Entry>) -> Result<Indexed, Problem> {
+        let path = self.root.join(&found.key);
+        let result = self.checksum(&path, found.stat, cached.as_ref());
+        (self.progress)(found.stat.size);
+        match result {
             Ok((checksum, hashed, cache)) => Ok(Indexed {
-                key: c.key,
+                key: found.key,
                 checksum,
-                size: stat.size,
+                size: found.stat.size,
                 hashed,
-                was_cached: cached.is_some(),
                 cache,
             }),
             Err(error) => Err(Problem {
-                path: walk::display(&c.path),
+                path: walk::display(&path),
                 error,
             }),
-        })
+        }
     }
 
     /// The file's checksum, whether it was hashed, and the cache entry to store.
     fn checksum(
         &self,
-        c: &Candidate,
+        path: &Path,
         stat: FileStat,
         cached: Option<&Entry>,
     ) -> Result<(Checksum, bool, Option<Entry>), String> {
@@ -232,7 +243,7 @@ impl Run<'_> {
             match &self.store {
                 Some(store) if !store.has(&checksum) && store.mode() == InternMode::Hardlink => {
                     let linked = store
-                        .link(&c.path, &checksum, &stat)
+                        .link(path, &checksum, &stat)
                         .map_err(|e| e.to_string())?;
                     let entry =
                         (linked != stat).then(|| Entry::new(linked, checksum, self.start_ns));
@@ -245,7 +256,7 @@ impl Run<'_> {
         let mut stat = stat;
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 {
-                let meta = fs::metadata(&c.path).map_err(|e| e.to_string())?;
+                let meta = fs::metadata(path).map_err(|e| e.to_string())?;
                 if !meta.is_file() {
                     return Err(format!(
                         "became {} while being read",
@@ -261,7 +272,7 @@ impl Run<'_> {
                 _ => None,
             };
             let copy = tmp.as_mut().map(|t| t.as_file_mut());
-            match filehash::hash_file(&c.path, &stat, self.algo, copy).map_err(|e| e.to_string())? {
+            match filehash::hash_file(path, &stat, self.algo, copy).map_err(|e| e.to_string())? {
                 Outcome::Changed => continue,
                 Outcome::Hashed(checksum) => {
                     let stat = match (&self.store, tmp) {
@@ -270,7 +281,7 @@ impl Run<'_> {
                             stat
                         }
                         (Some(store), None) => store
-                            .link(&c.path, &checksum, &stat)
+                            .link(path, &checksum, &stat)
                             .map_err(|e| e.to_string())?,
                         (None, _) => stat,
                     };
@@ -285,5 +296,53 @@ impl Run<'_> {
         Err(format!(
             "kept changing while being read ({ATTEMPTS} attempts); not indexed"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(key: &str) -> Found {
+        Found {
+            key: key.into(),
+            stat: FileStat {
+                dev: 1,
+                ino: 2,
+                size: 3,
+                mtime_ns: 4,
+                ctime_ns: 5,
+            },
+        }
+    }
+
+    #[test]
+    fn merge_pairs_sorted_keys_and_finds_every_stale_one() {
+        let entry = |key: &str| {
+            let f = found(key);
+            (
+                key.to_string(),
+                Entry::new(f.stat, HashAlgo::Blake3.hash(key.as_bytes()), 0),
+            )
+        };
+        let walked = ["a", "b/x", "d", "f"].map(found).into();
+        let cached = vec![
+            entry("0"),
+            entry("b/x"),
+            entry("c"),
+            entry("d"),
+            entry("e"),
+            entry("g"),
+        ];
+        let (pairs, stale) = merge(walked, cached);
+        let matched: Vec<(&str, bool)> = pairs
+            .iter()
+            .map(|(f, e)| (f.key.as_str(), e.is_some()))
+            .collect();
+        assert_eq!(
+            matched,
+            [("a", false), ("b/x", true), ("d", true), ("f", false)]
+        );
+        assert_eq!(stale, ["0", "c", "e", "g"]);
     }
 }

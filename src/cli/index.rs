@@ -1,5 +1,6 @@
 //! `fair index`: index a source directory into a collection.
 
+use std::io::IsTerminal;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -86,9 +87,14 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let catalogue = Catalogue::open(&args.dir)?;
     let writer = catalogue.writer()?;
     let bar = progress_bar();
-    let report = indexer::index(&writer, &args.options(), &|_| bar.inc(1))
-        .with_context(|| format!("indexing {}", args.source.display()))?;
-    bar.finish_and_clear();
+    let report = match &bar {
+        Some(bar) => indexer::index(&writer, &args.options(), &|_| bar.inc(1)),
+        None => indexer::index(&writer, &args.options(), &|_| ()),
+    }
+    .with_context(|| format!("indexing {}", args.source.display()))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -101,14 +107,18 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     })
 }
 
-/// A spinner with a file count on stderr, drawn only when stderr is a terminal.
-fn progress_bar() -> ProgressBar {
+/// A spinner with a file count on stderr, only when stderr is a terminal.
+fn progress_bar() -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {human_pos} files ({per_sec}) {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    bar
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
 }
 
 fn print_human(report: &Report, args: &Args) {
