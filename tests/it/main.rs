@@ -7,4 +7,5 @@ mod crash;
 mod incremental;
 mod intern;
 mod problems;
+mod schemas;
 mod vectors;

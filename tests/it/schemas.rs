@@ -1,0 +1,44 @@
+//! What `fair` writes and prints matches the JSON Schemas in `schemas/`.
+
+use std::fs;
+use std::path::Path;
+
+use crate::helpers::*;
+
+fn validator(name: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
+    let schema: serde_json::Value = serde_json::from_slice(&fs::read(&path).expect("schema")).expect("schema JSON");
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn assert_valid(schema: &str, value: &serde_json::Value) {
+    let v = validator(schema);
+    let errors: Vec<String> = v.iter_errors(value).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{schema}: {errors:?}\n{value}");
+}
+
+#[test]
+fn outputs_and_files_match_their_schemas() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let source = tmp.path().join("src");
+    write_tree(&source, &small_files(5));
+    std::os::unix::fs::symlink("nowhere", source.join("dangling")).expect("symlink");
+    let root = tmp.path().join("catalogue");
+    fair_ok(&["init", path_str(&root), "--base-url", "https://fair.example.org/"], 0);
+
+    let failed = index_json(&root, &source, "c", &[], 2);
+    assert_valid("index-report.schema.json", &failed);
+    let report = index_json(&root, &source, "c", &["--allow-errors"], 2);
+    assert_valid("index-report.schema.json", &report);
+
+    let collection: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("deepfolders/c.json")).expect("read")).expect("json");
+    assert_valid("collection.schema.json", &collection);
+
+    let config: toml::Value = toml::from_str(&fs::read_to_string(root.join("fair.toml")).expect("read")).expect("toml");
+    assert_valid("fair-toml.schema.json", &serde_json::to_value(config).expect("as JSON"));
+
+    // And the schemas are not vacuous.
+    let bad = serde_json::json!({"collections": {"c": "XYZ"}, "files": 1});
+    assert!(!validator("index-report.schema.json").is_valid(&bad));
+}
