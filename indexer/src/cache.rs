@@ -1,13 +1,19 @@
-//! The incremental cache: per (collection, key), the stat of the file when it was
-//! last hashed and its checksum, in the catalogue's database.
+//! The incremental cache: for every file, the stat it had when it was hashed and
+//! its checksum, in the catalogue's database.
+//!
+//! One table per collection, one row per directory: the row holds the directory's
+//! files sorted by name, so the walk fetches a directory's entries with one lookup
+//! and a run rewrites only the directories in which something changed.
 //!
 //! A checksum is reused only when device, inode, size, mtime and ctime all match
 //! and the entry is *trusted*: the file's mtime was older than the start of the
 //! run that hashed it by at least [`RACY_WINDOW_NS`]. A file written in the same
 //! clock tick as it was hashed ("racily clean") is therefore hashed again.
 
+use std::collections::HashSet;
+
 use faircore::{Checksum, Database};
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::stat::FileStat;
 
@@ -15,9 +21,8 @@ use crate::stat::FileStat;
 /// be trusted next time. Covers coarse filesystem clocks (FAT: 2 s) and skew.
 pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
-/// key → (dev, ino, size, mtime ns, ctime ns, checksum, trusted), one table per
-/// collection, so a run scans only its own entries.
-type Row = (u64, u64, u64, i64, i64, [u8; 32], bool);
+/// Bytes of one encoded entry besides its name.
+const FIXED: usize = 5 * 8 + 32 + 1;
 
 fn table(collection: &str) -> String {
     format!("stat_cache/{collection}")
@@ -51,77 +56,187 @@ impl Entry {
     }
 }
 
-fn to_row(e: &Entry) -> Row {
-    let s = e.stat;
-    (
-        s.dev,
-        s.ino,
-        s.size,
-        s.mtime_ns,
-        s.ctime_ns,
-        *e.checksum.as_bytes(),
-        e.trusted,
-    )
+/// The cached files of one directory, sorted by name.
+#[derive(Debug, Default)]
+pub struct Directory {
+    /// The row as stored (empty when there is none).
+    bytes: Vec<u8>,
+    /// Where each name is in `bytes`, and its entry.
+    entries: Vec<(std::ops::Range<usize>, Entry)>,
 }
 
-fn from_row(r: Row) -> Entry {
-    Entry {
-        stat: FileStat {
-            dev: r.0,
-            ino: r.1,
-            size: r.2,
-            mtime_ns: r.3,
-            ctime_ns: r.4,
-        },
-        checksum: Checksum::from_bytes(r.5),
-        trusted: r.6,
+impl Directory {
+    /// The cached entry of the file `name`.
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        let i = self
+            .entries
+            .binary_search_by(|(range, _)| self.bytes[range.clone()].cmp(name.as_bytes()))
+            .ok()?;
+        Some(&self.entries[i].1)
+    }
+
+    /// How many files it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
 }
 
-/// Every cached entry of `collection`, sorted by key, read in one sequential scan
-/// (the run then merges it with the sorted walk, without touching the database).
-pub fn load(db: &Database, collection: &str) -> faircore::Result<Vec<(String, Entry)>> {
-    let name = table(collection);
-    let read = || -> Result<Vec<(String, Entry)>, redb::Error> {
-        let txn = db.redb().begin_read()?;
-        let table = match txn.open_table(TableDefinition::<&str, Row>::new(&name)) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        };
-        let mut entries = Vec::with_capacity(usize::try_from(table.len()?).unwrap_or(0));
-        for item in table.iter()? {
-            let (key, row) = item?;
-            entries.push((key.value().to_owned(), from_row(row.value())));
+/// Encodes a directory's entries, which must be sorted by name.
+pub fn encode<'a>(entries: impl Iterator<Item = (&'a str, &'a Entry)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, e) in entries {
+        let len = u16::try_from(name.len()).unwrap_or(u16::MAX);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&name.as_bytes()[..usize::from(len)]);
+        let s = e.stat;
+        for word in [s.dev, s.ino, s.size] {
+            out.extend_from_slice(&word.to_le_bytes());
         }
-        Ok(entries)
-    };
-    read().map_err(|e| db.error(e))
+        for word in [s.mtime_ns, s.ctime_ns] {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out.extend_from_slice(e.checksum.as_bytes());
+        out.push(u8::from(e.trusted));
+    }
+    out
 }
 
-/// Records the changes of this run for `collection`: `changed` entries are
-/// stored and `stale` keys (no longer in the source) forgotten. Nothing to do
-/// costs no transaction.
-pub fn update<'a>(
+/// Decodes a row; `None` if it is malformed.
+fn decode(bytes: Vec<u8>) -> Option<Directory> {
+    fn take(bytes: &[u8], at: &mut usize, n: usize) -> Option<std::ops::Range<usize>> {
+        let range = *at..at.checked_add(n)?;
+        bytes.get(range.clone())?;
+        *at = range.end;
+        Some(range)
+    }
+    let word = |r: std::ops::Range<usize>, i: usize| -> [u8; 8] {
+        let mut w = [0; 8];
+        w.copy_from_slice(&bytes[r.start + 8 * i..r.start + 8 * i + 8]);
+        w
+    };
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let len = take(&bytes, &mut at, 2)?;
+        let len = u16::from_le_bytes([bytes[len.start], bytes[len.start + 1]]);
+        let name = take(&bytes, &mut at, usize::from(len))?;
+        std::str::from_utf8(&bytes[name.clone()]).ok()?;
+        let fixed = take(&bytes, &mut at, FIXED)?;
+        let stat = FileStat {
+            dev: u64::from_le_bytes(word(fixed.clone(), 0)),
+            ino: u64::from_le_bytes(word(fixed.clone(), 1)),
+            size: u64::from_le_bytes(word(fixed.clone(), 2)),
+            mtime_ns: i64::from_le_bytes(word(fixed.clone(), 3)),
+            ctime_ns: i64::from_le_bytes(word(fixed.clone(), 4)),
+        };
+        let digest = &bytes[fixed.start + 40..fixed.start + 72];
+        let checksum = Checksum::from_bytes(digest.try_into().ok()?);
+        let trusted = bytes[fixed.start + 72] == 1;
+        entries.push((
+            name,
+            Entry {
+                stat,
+                checksum,
+                trusted,
+            },
+        ));
+    }
+    let sorted = entries.is_sorted_by(|(a, _), (b, _)| bytes[a.clone()] < bytes[b.clone()]);
+    sorted.then_some(Directory { bytes, entries })
+}
+
+/// Read access to one collection's cache, shared by the walking threads.
+pub struct Cache {
+    table: Option<redb::ReadOnlyTable<&'static str, &'static [u8]>>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+impl Cache {
+    /// Opens the cache of `collection` for reading.
+    pub fn open(db: &Database, collection: &str) -> faircore::Result<Self> {
+        let name = table(collection);
+        let txn = db.redb().begin_read().map_err(|e| db.error(e))?;
+        let table = match txn.open_table(TableDefinition::<&str, &[u8]>::new(&name)) {
+            Ok(t) => Some(t),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(db.error(e)),
+        };
+        Ok(Cache { table })
+    }
+
+    /// The cached files of the directory `dir` ("" for the source itself). An
+    /// unreadable row counts as empty: its files are then simply hashed.
+    pub fn directory(&self, dir: &str) -> Directory {
+        let Some(table) = &self.table else {
+            return Directory::default();
+        };
+        let bytes = match table.get(dir) {
+            Ok(Some(row)) => row.value().to_vec(),
+            Ok(None) => return Directory::default(),
+            Err(e) => {
+                tracing::warn!("incremental cache of {dir:?}: {e}; hashing its files");
+                return Directory::default();
+            }
+        };
+        match decode(bytes) {
+            Some(directory) => directory,
+            None => {
+                tracing::warn!("incremental cache of {dir:?} is malformed; hashing its files");
+                Directory::default()
+            }
+        }
+    }
+
+    /// The directories that have a row, visited or not.
+    pub fn directories(&self) -> Result<Vec<String>, redb::StorageError> {
+        let Some(table) = &self.table else {
+            return Ok(Vec::new());
+        };
+        table
+            .iter()?
+            .map(|item| item.map(|(k, _)| k.value().to_owned()))
+            .collect()
+    }
+}
+
+/// Records the run's changes for `collection`: `changed` rows (directory, encoded
+/// entries; empty means none) are stored, and rows of directories that are not in
+/// `visited` are dropped. Nothing to do costs no transaction.
+pub fn update(
     db: &Database,
     collection: &str,
-    stale: &[String],
-    changed: impl Iterator<Item = (&'a str, &'a Entry)>,
+    cache: &Cache,
+    visited: &HashSet<&str>,
+    changed: &[(&str, &[u8])],
 ) -> faircore::Result<()> {
-    let mut changed = changed.peekable();
-    if stale.is_empty() && changed.peek().is_none() {
+    let stale: Vec<String> = cache
+        .directories()
+        .map_err(|e| db.error(e))?
+        .into_iter()
+        .filter(|d| !visited.contains(d.as_str()))
+        .collect();
+    if stale.is_empty() && changed.is_empty() {
         return Ok(());
     }
     let name = table(collection);
     let write = || -> Result<(), redb::Error> {
         let txn = db.redb().begin_write()?;
         {
-            let mut table = txn.open_table(TableDefinition::<&str, Row>::new(&name))?;
-            for key in stale {
-                table.remove(key.as_str())?;
+            let mut table = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
+            for dir in &stale {
+                table.remove(dir.as_str())?;
             }
-            for (key, entry) in changed {
-                table.insert(key, to_row(entry))?;
+            for (dir, bytes) in changed {
+                if bytes.is_empty() {
+                    table.remove(*dir)?;
+                } else {
+                    table.insert(*dir, *bytes)?;
+                }
             }
         }
         txn.commit()?;
@@ -166,8 +281,21 @@ mod tests {
     }
 
     #[test]
-    fn rows_round_trip() {
-        let e = Entry::new(stat(-5), faircore::HashAlgo::Sha256.hash(b"y"), NOW);
-        assert_eq!(from_row(to_row(&e)), e);
+    fn rows_round_trip_and_malformed_rows_are_refused() {
+        let a = Entry::new(stat(-5), faircore::HashAlgo::Sha256.hash(b"y"), NOW);
+        let b = Entry::new(stat(NOW), faircore::HashAlgo::Sha256.hash(b"z"), NOW);
+        let bytes = encode([("a.txt", &a), ("é", &b)].into_iter());
+        let back = decode(bytes.clone()).expect("decodes");
+        assert_eq!(back.len(), 2);
+        assert_eq!(back.get("a.txt"), Some(&a));
+        assert_eq!(back.get("é"), Some(&b));
+        assert_eq!(back.get("b"), None);
+        assert!(
+            decode(bytes[..bytes.len() - 1].to_vec()).is_none(),
+            "truncated"
+        );
+        let unsorted = encode([("b", &a), ("a", &b)].into_iter());
+        assert!(decode(unsorted).is_none(), "unsorted");
+        assert_eq!(decode(Vec::new()).map(|d| d.len()), Some(0));
     }
 }

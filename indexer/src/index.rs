@@ -6,14 +6,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use faircore::{Checksum, Collection, CollectionKind, HashAlgo, Name, Writer};
+use faircore::{Collection, CollectionKind, HashAlgo, Name, Writer};
 use rayon::prelude::*;
 
-use crate::cache::{self, Entry};
+use crate::cache::{self, Cache, Entry};
 use crate::filehash::{self, Outcome};
 use crate::intern::{BufferStore, InternMode};
 use crate::stat::{self, FileStat};
-use crate::walk::{self, Found};
+use crate::walk::{self, Leaf, Visit};
 use crate::{Error, Problem, Report};
 
 /// How often a file that keeps changing while it is read is tried.
@@ -39,12 +39,24 @@ pub struct Options {
 /// One indexed file.
 #[derive(Debug)]
 struct Indexed {
+    /// The collection key.
     key: String,
-    checksum: Checksum,
+    /// Where the file name starts in `key`.
+    name_at: usize,
     size: u64,
     hashed: bool,
-    /// The cache entry to store, when it changed.
-    cache: Option<Entry>,
+    /// The stat and checksum, as the cache records them.
+    entry: Entry,
+}
+
+/// What the run made of one directory.
+#[derive(Debug)]
+struct Directory {
+    /// Its key: "" for the source, else a relative path.
+    key: String,
+    files: Vec<Result<Indexed, Problem>>,
+    /// Its new cache row, when it differs from the stored one.
+    changed_row: Option<Vec<u8>>,
 }
 
 /// Indexes `options.source` into the catalogue held by `writer`. `progress` is
@@ -73,6 +85,7 @@ pub fn index(
         }
     };
     let db = writer.database()?;
+    let collection = options.collection.as_str();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .build()
@@ -80,68 +93,53 @@ pub fn index(
     let run = Run {
         root: source,
         algo: catalogue.hash(),
+        cache: Cache::open(&db, collection)?,
         store,
         start_ns: now_ns(),
         progress,
     };
-    let (walked, cached) = pool.install(|| {
-        rayon::join(
-            || walk::walk(source),
-            || cache::load(&db, options.collection.as_str()),
-        )
-    });
-    let cached = cached?;
-    tracing::debug!(elapsed = ?started.elapsed(), entries = walked.len(), cached = cached.len(), "walked");
+    let (directories, mut problems) = pool.install(|| walk::walk(source, &run));
+    tracing::debug!(elapsed = ?started.elapsed(), directories = directories.len(), "walked and hashed");
 
     let mut report = Report::default();
-    let mut found = Vec::with_capacity(walked.len());
-    for item in walked {
-        match item {
-            Ok(f) => found.push(f),
-            Err(problem) => report.errors.push(problem),
-        }
-    }
-    found.par_sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    let (pairs, stale) = merge(found, cached);
-    let outcomes: Vec<Result<Indexed, Problem>> = pool.install(|| {
-        pairs
-            .into_par_iter()
-            .map(|(found, cached)| run.process(found, cached))
-            .collect()
-    });
-    tracing::debug!(elapsed = ?started.elapsed(), "hashed");
-
-    let mut files = Vec::with_capacity(outcomes.len());
-    for outcome in outcomes {
-        match outcome {
-            Ok(indexed) => {
+    let mut files = Vec::new();
+    for file in directories.iter().flat_map(|d| &d.files) {
+        match file {
+            Ok(f) => {
                 report.files += 1;
-                report.bytes += indexed.size;
-                if indexed.hashed {
+                report.bytes += f.size;
+                if f.hashed {
                     report.hashed += 1;
                 } else {
                     report.reused += 1;
                 }
-                files.push(indexed);
+                files.push(f);
             }
-            Err(problem) => report.errors.push(problem),
+            Err(problem) => problems.push(problem.clone()),
         }
     }
-    report.errors.sort();
+    problems.sort();
+    report.errors = problems;
+
     let publish = report.errors.is_empty() || options.allow_errors;
     // The cache and the collection are written at the same time.
     let (recorded, published) = pool.install(|| {
         rayon::join(
             || {
-                let changed = files
+                let visited = directories.iter().map(|d| d.key.as_str()).collect();
+                let changed: Vec<(&str, &[u8])> = directories
                     .iter()
-                    .filter_map(|f| Some((f.key.as_str(), f.cache.as_ref()?)));
-                cache::update(&db, options.collection.as_str(), &stale, changed)
+                    .filter_map(|d| Some((d.key.as_str(), d.changed_row.as_deref()?)))
+                    .collect();
+                cache::update(&db, collection, &run.cache, &visited, &changed)
             },
             || {
                 publish
                     .then(|| {
-                        let entries = files.iter().map(|f| (f.key.clone(), f.checksum)).collect();
+                        let entries = files
+                            .iter()
+                            .map(|f| (f.key.clone(), f.entry.checksum))
+                            .collect();
                         let collection = Collection::new(CollectionKind::Deepfolder, entries);
                         writer.write_collection(&options.collection, &collection)
                     })
@@ -179,80 +177,109 @@ fn now_ns() -> i64 {
     i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
 }
 
-/// Pairs each found file (sorted by key) with its cache entry (sorted by key),
-/// and returns the cached keys that were not found, which are stale.
-fn merge(
-    found: Vec<Found>,
-    cached: Vec<(String, Entry)>,
-) -> (Vec<(Found, Option<Entry>)>, Vec<String>) {
-    let mut stale = Vec::new();
-    let mut cached = cached.into_iter().peekable();
-    let pairs = found
-        .into_iter()
-        .map(|f| {
-            while let Some((key, _)) = cached.next_if(|(key, _)| *key < f.key) {
-                stale.push(key);
-            }
-            let entry = cached.next_if(|(key, _)| *key == f.key).map(|(_, e)| e);
-            (f, entry)
-        })
-        .collect();
-    stale.extend(cached.map(|(key, _)| key));
-    (pairs, stale)
-}
-
 /// The shared state of the worker threads.
 struct Run<'a> {
     root: &'a Path,
     algo: HashAlgo,
+    cache: Cache,
     store: Option<BufferStore>,
     start_ns: i64,
     progress: &'a (dyn Fn(u64) + Sync),
 }
 
-impl Run<'_> {
-    /// Indexes one found file, reusing `cached` when it still applies.
-    fn process(&self, found: Found, cached: Option<Entry>) -> Result<Indexed, Problem> {
-        let path = self.root.join(&found.key);
-        let result = self.checksum(&path, found.stat, cached.as_ref());
-        (self.progress)(found.stat.size);
-        match result {
-            Ok((checksum, hashed, cache)) => Ok(Indexed {
-                key: found.key,
-                checksum,
-                size: found.stat.size,
-                hashed,
-                cache,
-            }),
-            Err(error) => Err(Problem {
-                path: walk::display(&path),
-                error,
-            }),
+impl Visit for Run<'_> {
+    type Output = Directory;
+
+    fn directory(&self, dir: &str, leaves: Vec<Leaf>) -> Directory {
+        let cached = self.cache.directory(dir);
+        let files: Vec<Result<Indexed, Problem>> = leaves
+            .into_par_iter()
+            .filter_map(|leaf| self.file(dir, &leaf, &cached))
+            .collect();
+        let mut row: Vec<&Indexed> = files.iter().filter_map(|f| f.as_ref().ok()).collect();
+        // Unchanged: the same names (every file found in the row, as many) and entries.
+        let unchanged =
+            row.len() == cached.len() && row.iter().all(|f| cached.get(f.name()) == Some(&f.entry));
+        let changed_row = (!unchanged).then(|| {
+            row.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+            cache::encode(row.iter().map(|f| (f.name(), &f.entry)))
+        });
+        Directory {
+            key: dir.to_owned(),
+            changed_row,
+            files,
         }
+    }
+}
+
+impl Indexed {
+    fn name(&self) -> &str {
+        &self.key[self.name_at..]
+    }
+}
+
+impl Run<'_> {
+    /// Indexes one entry of the directory `dir`: `None` for what is skipped.
+    fn file(
+        &self,
+        dir: &str,
+        leaf: &Leaf,
+        cached: &cache::Directory,
+    ) -> Option<Result<Indexed, Problem>> {
+        let problem = |error| {
+            Err(Problem {
+                path: walk::display(&leaf.path()),
+                error,
+            })
+        };
+        let stat = match leaf.stat()? {
+            Ok(stat) => stat,
+            Err(error) => return Some(problem(error)),
+        };
+        let key = walk::key(dir, &leaf.name);
+        let result = self.checksum(&key, stat, cached.get(&leaf.name));
+        (self.progress)(stat.size);
+        Some(match result {
+            Ok((hashed, entry)) => Ok(Indexed {
+                name_at: key.len() - leaf.name.len(),
+                key,
+                size: stat.size,
+                hashed,
+                entry,
+            }),
+            Err(error) => problem(error),
+        })
     }
 
     /// The file's checksum, whether it was hashed, and the cache entry to store.
     fn checksum(
         &self,
-        path: &Path,
+        key: &str,
         stat: FileStat,
         cached: Option<&Entry>,
-    ) -> Result<(Checksum, bool, Option<Entry>), String> {
-        let reusable = cached.and_then(|e| e.reusable_for(&stat));
-        if let Some(checksum) = reusable {
+    ) -> Result<(bool, Entry), String> {
+        if let Some(entry) = cached.filter(|e| e.reusable_for(&stat).is_some()) {
             match &self.store {
-                Some(store) if !store.has(&checksum) && store.mode() == InternMode::Hardlink => {
-                    let linked = store
-                        .link(path, &checksum, &stat)
-                        .map_err(|e| e.to_string())?;
-                    let entry =
-                        (linked != stat).then(|| Entry::new(linked, checksum, self.start_ns));
-                    return Ok((checksum, false, entry));
+                Some(store) if !store.has(&entry.checksum) => {
+                    if store.mode() == InternMode::Hardlink {
+                        let linked = store
+                            .link(&self.root.join(key), &entry.checksum, &stat)
+                            .map_err(|e| e.to_string())?;
+                        // Linking changed the ctime, not the content.
+                        return Ok((
+                            false,
+                            Entry {
+                                stat: linked,
+                                ..*entry
+                            },
+                        ));
+                    }
+                    // A copy needs the content: read it again below.
                 }
-                Some(store) if !store.has(&checksum) => {}
-                _ => return Ok((checksum, false, None)),
+                _ => return Ok((false, *entry)),
             }
         }
+        let path = &self.root.join(key);
         let mut stat = stat;
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 {
@@ -285,64 +312,12 @@ impl Run<'_> {
                             .map_err(|e| e.to_string())?,
                         (None, _) => stat,
                     };
-                    return Ok((
-                        checksum,
-                        true,
-                        Some(Entry::new(stat, checksum, self.start_ns)),
-                    ));
+                    return Ok((true, Entry::new(stat, checksum, self.start_ns)));
                 }
             }
         }
         Err(format!(
             "kept changing while being read ({ATTEMPTS} attempts); not indexed"
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn found(key: &str) -> Found {
-        Found {
-            key: key.into(),
-            stat: FileStat {
-                dev: 1,
-                ino: 2,
-                size: 3,
-                mtime_ns: 4,
-                ctime_ns: 5,
-            },
-        }
-    }
-
-    #[test]
-    fn merge_pairs_sorted_keys_and_finds_every_stale_one() {
-        let entry = |key: &str| {
-            let f = found(key);
-            (
-                key.to_string(),
-                Entry::new(f.stat, HashAlgo::Blake3.hash(key.as_bytes()), 0),
-            )
-        };
-        let walked = ["a", "b/x", "d", "f"].map(found).into();
-        let cached = vec![
-            entry("0"),
-            entry("b/x"),
-            entry("c"),
-            entry("d"),
-            entry("e"),
-            entry("g"),
-        ];
-        let (pairs, stale) = merge(walked, cached);
-        let matched: Vec<(&str, bool)> = pairs
-            .iter()
-            .map(|(f, e)| (f.key.as_str(), e.is_some()))
-            .collect();
-        assert_eq!(
-            matched,
-            [("a", false), ("b/x", true), ("d", true), ("f", false)]
-        );
-        assert_eq!(stale, ["0", "c", "e", "g"]);
     }
 }

@@ -6,8 +6,11 @@ use std::path::Path;
 use crate::helpers::*;
 
 fn validator(name: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
-    let schema: serde_json::Value = serde_json::from_slice(&fs::read(&path).expect("schema")).expect("schema JSON");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(name);
+    let schema: serde_json::Value =
+        serde_json::from_slice(&fs::read(&path).expect("schema")).expect("schema JSON");
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -24,7 +27,15 @@ fn outputs_and_files_match_their_schemas() {
     write_tree(&source, &small_files(5));
     std::os::unix::fs::symlink("nowhere", source.join("dangling")).expect("symlink");
     let root = tmp.path().join("catalogue");
-    fair_ok(&["init", path_str(&root), "--base-url", "https://fair.example.org/"], 0);
+    fair_ok(
+        &[
+            "init",
+            path_str(&root),
+            "--base-url",
+            "https://fair.example.org/",
+        ],
+        0,
+    );
 
     let failed = index_json(&root, &source, "c", &[], 2);
     assert_valid("index-report.schema.json", &failed);
@@ -32,11 +43,16 @@ fn outputs_and_files_match_their_schemas() {
     assert_valid("index-report.schema.json", &report);
 
     let collection: serde_json::Value =
-        serde_json::from_slice(&fs::read(root.join("deepfolders/c.json")).expect("read")).expect("json");
+        serde_json::from_slice(&fs::read(root.join("deepfolders/c.json")).expect("read"))
+            .expect("json");
     assert_valid("collection.schema.json", &collection);
 
-    let config: toml::Value = toml::from_str(&fs::read_to_string(root.join("fair.toml")).expect("read")).expect("toml");
-    assert_valid("fair-toml.schema.json", &serde_json::to_value(config).expect("as JSON"));
+    let config: toml::Value =
+        toml::from_str(&fs::read_to_string(root.join("fair.toml")).expect("read")).expect("toml");
+    assert_valid(
+        "fair-toml.schema.json",
+        &serde_json::to_value(config).expect("as JSON"),
+    );
 
     // And the schemas are not vacuous.
     let bad = serde_json::json!({"collections": {"c": "XYZ"}, "files": 1});
