@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod architecture;
 mod cli;
 mod crash;
 mod incremental;
