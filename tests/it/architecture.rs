@@ -5,14 +5,19 @@ use std::fs;
 use std::path::Path;
 
 fn internal_dependencies(krate: &str) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(krate).join("Cargo.toml");
-    let manifest: toml::Table = toml::from_str(&fs::read_to_string(&path).expect("manifest")).expect("toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(krate)
+        .join("Cargo.toml");
+    let manifest: toml::Table =
+        toml::from_str(&fs::read_to_string(&path).expect("manifest")).expect("toml");
     let mut names = Vec::new();
     for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
         if let Some(deps) = manifest.get(section).and_then(|d| d.as_table()) {
             names.extend(
                 deps.keys()
-                    .filter(|name| ["fair", "faircore", "indexer", "fairserver"].contains(&name.as_str()))
+                    .filter(|name| {
+                        ["fair", "faircore", "indexer", "fairserver"].contains(&name.as_str())
+                    })
                     .cloned(),
             );
         }

@@ -74,36 +74,22 @@ fn not_a_catalogue_missing_source_and_double_init_exit_1() {
 
 #[test]
 fn a_second_writer_gets_a_clear_message() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let root = init(tmp.path(), "blake3");
-    let source = tmp.path().join("src");
-    write_tree(&source, &small_files(3));
-    let catalogue = faircore::Catalogue::open(&root).expect("open");
+    let f = Fixture::new("blake3", &small_files(3));
+    let catalogue = faircore::Catalogue::open(&f.root).expect("open");
     let writer = catalogue.writer().expect("this test holds the lock");
-    let err = stderr_of(&[
-        "index",
-        path_str(&root),
-        "--source",
-        path_str(&source),
-        "--collection",
-        "c",
-    ]);
+    let err = stderr_of(&f.index_args());
     assert!(err.contains("locked by another writer"), "{err}");
     assert!(
         err.contains(&format!("pid {}", std::process::id())),
         "{err}"
     );
     drop(writer);
-    index_json(&root, &source, "c", &[], 0);
+    f.index(&[], 0);
 }
 
 #[test]
 fn json_output_is_exactly_one_object_with_the_documented_fields() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let root = init(tmp.path(), "blake3");
-    let source = tmp.path().join("src");
-    write_tree(&source, &small_files(4));
-    let report = index_json(&root, &source, "c", &[], 0);
+    let report = Fixture::new("blake3", &small_files(4)).index(&[], 0);
     let keys: Vec<&String> = report.as_object().expect("object").keys().collect();
     assert_eq!(
         keys,

@@ -58,30 +58,21 @@ fn assert_consistent(root: &Path, old: &[u8], new: &[u8], delay_ms: u64) {
 
 #[test]
 fn sigkill_at_several_moments_never_leaves_a_partial_file() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let source = tmp.path().join("src");
-    write_tree(&source, &tree(1));
-    let root = init(tmp.path(), "blake3");
-    index_json(&root, &source, "c", &["--intern", "copy"], 0);
-    let old = fs::read(root.join("deepfolders/c.json")).expect("old");
+    let f = Fixture::new("blake3", &tree(1));
+    let (source, root) = (&f.source, &f.root);
+    f.index(&["--intern", "copy"], 0);
+    let old = fs::read(f.deepfolder()).expect("old");
 
-    write_tree(&source, &tree(2));
-    let reference = init(&tmp.path().join("reference"), "blake3");
-    index_json(&reference, &source, "c", &[], 0);
+    write_tree(source, &tree(2));
+    let reference = init(&f.tmp.path().join("reference"), "blake3");
+    index_json(&reference, source, "c", &[], 0);
     let new = fs::read(reference.join("deepfolders/c.json")).expect("new");
     assert_ne!(old, new);
 
     let mut completed = 0;
     for delay_ms in [0, 5, 15, 30, 60, 100, 160, 250, 400, 700] {
         let mut child = fair_cmd()
-            .args([
-                "index",
-                path_str(&root),
-                "--source",
-                path_str(&source),
-                "--collection",
-                "c",
-            ])
+            .args(f.index_args())
             .args(["--intern", "copy", "--jobs", "1", "--json"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -93,9 +84,9 @@ fn sigkill_at_several_moments_never_leaves_a_partial_file() {
         if status.success() {
             completed += 1;
         }
-        assert_consistent(&root, &old, &new, delay_ms);
+        assert_consistent(root, &old, &new, delay_ms);
         // Start again from the old state, so that every kill interrupts real work.
-        if fs::read(root.join("deepfolders/c.json")).expect("read") == new {
+        if fs::read(f.deepfolder()).expect("read") == new {
             fs::remove_dir_all(root.join(".fair")).expect("forget the cache");
             fs::remove_dir_all(root.join("buffers")).expect("forget the buffers");
         }
@@ -105,12 +96,9 @@ fn sigkill_at_several_moments_never_leaves_a_partial_file() {
         completed < 10,
         "every run finished before its kill: the test proved nothing"
     );
-    index_json(&root, &source, "c", &["--intern", "copy"], 0);
-    assert_eq!(
-        fs::read(root.join("deepfolders/c.json")).expect("read"),
-        new
-    );
-    assert_consistent(&root, &old, &new, 0);
+    f.index(&["--intern", "copy"], 0);
+    assert_eq!(fs::read(f.deepfolder()).expect("read"), new);
+    assert_consistent(root, &old, &new, 0);
     assert!(
         fs::read_dir(root.join("buffers/.fair-tmp"))
             .expect("staging")

@@ -111,3 +111,53 @@ pub fn reported(report: &serde_json::Value, collection: &str) -> Option<String> 
         .as_str()
         .map(str::to_owned)
 }
+
+/// A source tree and a catalogue in a temporary directory, indexed as the
+/// collection `c`.
+pub struct Fixture {
+    /// Holds everything; removed on drop.
+    pub tmp: tempfile::TempDir,
+    /// The source directory.
+    pub source: PathBuf,
+    /// The catalogue.
+    pub root: PathBuf,
+}
+
+impl Fixture {
+    /// A catalogue with `hash` and a source holding `files`.
+    pub fn new(hash: &str, files: &[(String, Vec<u8>)]) -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let source = tmp.path().join("src");
+        write_tree(&source, files);
+        let root = init(tmp.path(), hash);
+        Fixture { tmp, source, root }
+    }
+
+    /// The arguments of `fair index` for collection `c`, before any option.
+    pub fn index_args(&self) -> Vec<&str> {
+        vec![
+            "index",
+            path_str(&self.root),
+            "--source",
+            path_str(&self.source),
+            "--collection",
+            "c",
+        ]
+    }
+
+    /// `fair index --json` with `extra` options, expecting exit code `code`.
+    pub fn index(&self, extra: &[&str], code: i32) -> serde_json::Value {
+        index_json(&self.root, &self.source, "c", extra, code)
+    }
+
+    /// The path of `deepfolders/c.json`.
+    pub fn deepfolder(&self) -> PathBuf {
+        self.root.join("deepfolders/c.json")
+    }
+
+    /// `deepfolders/c.json`, parsed.
+    pub fn collection(&self) -> serde_json::Map<String, serde_json::Value> {
+        let bytes = fs::read(self.deepfolder()).expect("deepfolder");
+        serde_json::from_slice(&bytes).expect("JSON object")
+    }
+}

@@ -26,56 +26,35 @@ fn check_buffers(dir: &Path, algo: HashAlgo) -> usize {
 
 #[test]
 fn copy_and_hardlink_intern_every_distinct_buffer() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let source = tmp.path().join("src");
     let mut files = small_files(40);
     files.push(("dup.txt".into(), b"file 0\n".to_vec()));
     files.push(("large.bin".into(), vec![3u8; 2 << 20]));
-    write_tree(&source, &files);
-    let root = init(tmp.path(), "blake3");
-    index_json(&root, &source, "c", &["--intern", "copy"], 0);
-    assert_eq!(check_buffers(&root.join("buffers"), HashAlgo::Blake3), 41);
-    assert!(
-        fs::read_dir(root.join("buffers/.fair-tmp"))
-            .expect("staging")
-            .next()
-            .is_none()
-    );
+    let f = Fixture::new("blake3", &files);
+    f.index(&["--intern", "copy"], 0);
+    assert_eq!(check_buffers(&f.root.join("buffers"), HashAlgo::Blake3), 41);
+    let staging = f.root.join("buffers/.fair-tmp");
+    assert!(fs::read_dir(staging).expect("staging").next().is_none());
 
-    let linked = tmp.path().join("linked");
-    index_json(
-        &root,
-        &source,
-        "c",
-        &["--intern", "hardlink", "--bufferdir", path_str(&linked)],
-        0,
-    );
+    let linked = f.tmp.path().join("linked");
+    let hardlink = ["--intern", "hardlink", "--bufferdir", path_str(&linked)];
+    f.index(&hardlink, 0);
     assert_eq!(check_buffers(&linked, HashAlgo::Blake3), 41);
     let checksum = HashAlgo::Blake3.hash(&vec![3u8; 2 << 20]).to_hex();
-    let a = fs::metadata(source.join("large.bin")).expect("stat");
+    let a = fs::metadata(f.source.join("large.bin")).expect("stat");
     let b = fs::metadata(linked.join(&checksum)).expect("stat");
     assert_eq!(a.ino(), b.ino(), "a hard link, not a copy");
     // Linking changed the files' ctime; the cache took it in, so nothing is re-hashed.
-    let again = index_json(
-        &root,
-        &source,
-        "c",
-        &["--intern", "hardlink", "--bufferdir", path_str(&linked)],
-        0,
-    );
+    let again = f.index(&hardlink, 0);
     assert_eq!(again["hashed"], 0, "{again}");
 }
 
 #[test]
 fn missing_buffers_are_interned_even_when_the_checksum_is_reused() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let source = tmp.path().join("src");
-    write_tree(&source, &small_files(10));
-    let root = init(tmp.path(), "sha256");
-    index_json(&root, &source, "c", &[], 0);
-    let report = index_json(&root, &source, "c", &["--intern", "copy"], 0);
+    let f = Fixture::new("sha256", &small_files(10));
+    f.index(&[], 0);
+    let report = f.index(&["--intern", "copy"], 0);
     assert_eq!(
-        check_buffers(&root.join("buffers"), HashAlgo::Sha256),
+        check_buffers(&f.root.join("buffers"), HashAlgo::Sha256),
         10,
         "{report}"
     );
@@ -83,36 +62,26 @@ fn missing_buffers_are_interned_even_when_the_checksum_is_reused() {
 
 #[test]
 fn hard_links_across_filesystems_are_refused_naming_intern_copy() {
-    let shm = Path::new("/dev/shm");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let other = tempfile::tempdir_in(shm).expect("/dev/shm is a tmpfs on every Linux test machine");
+    let f = Fixture::new("blake3", &small_files(3));
+    let other =
+        tempfile::tempdir_in("/dev/shm").expect("/dev/shm is a tmpfs on every Linux test machine");
     assert_ne!(
-        fs::metadata(tmp.path()).expect("stat").dev(),
+        fs::metadata(f.tmp.path()).expect("stat").dev(),
         fs::metadata(other.path()).expect("stat").dev(),
         "the test needs two filesystems"
     );
-    let source = tmp.path().join("src");
-    write_tree(&source, &small_files(3));
-    let root = init(tmp.path(), "blake3");
-    let out = fair_ok(
-        &[
-            "index",
-            path_str(&root),
-            "--source",
-            path_str(&source),
-            "--collection",
-            "c",
-            "--intern",
-            "hardlink",
-            "--bufferdir",
-            path_str(other.path()),
-        ],
-        1,
-    );
+    let mut args = f.index_args();
+    args.extend([
+        "--intern",
+        "hardlink",
+        "--bufferdir",
+        path_str(other.path()),
+    ]);
+    let out = fair_ok(&args, 1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--intern copy") && err.contains("different filesystems"),
         "{err}"
     );
-    assert!(!root.join("deepfolders/c.json").exists());
+    assert!(!f.deepfolder().exists());
 }

@@ -12,24 +12,20 @@ use crate::helpers::*;
 
 #[test]
 fn dangling_link_fifo_and_non_utf8_name_fail_the_run_without_touching_the_collection() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let source = tmp.path().join("src");
-    write_tree(&source, &small_files(30));
-    let root = init(tmp.path(), "blake3");
-    let good = index_json(&root, &source, "c", &[], 0);
-    let deepfolder = root.join("deepfolders/c.json");
-    let before = fs::read(&deepfolder).expect("read");
+    let f = Fixture::new("blake3", &small_files(30));
+    let good = f.index(&[], 0);
+    let before = fs::read(f.deepfolder()).expect("read");
 
-    symlink(tmp.path().join("nowhere"), source.join("dangling")).expect("symlink");
-    let fifo = source.join("d01/pipe");
+    symlink(f.tmp.path().join("nowhere"), f.source.join("dangling")).expect("symlink");
+    let fifo = f.source.join("d01/pipe");
     let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(status.success());
-    let bad_name = source.join(OsStr::from_bytes(b"latin1-\xe9t\xe9.txt"));
+    let bad_name = f.source.join(OsStr::from_bytes(b"latin1-\xe9t\xe9.txt"));
     fs::write(&bad_name, b"x").expect("non-UTF-8 name");
-    fs::write(source.join("d02/extra.txt"), b"a new file\n").expect("write");
+    fs::write(f.source.join("d02/extra.txt"), b"a new file\n").expect("write");
 
     let started = Instant::now();
-    let report = index_json(&root, &source, "c", &[], 2);
+    let report = f.index(&[], 2);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "a FIFO must not hang the run"
@@ -50,20 +46,13 @@ fn dangling_link_fifo_and_non_utf8_name_fail_the_run_without_touching_the_collec
     );
     assert!(report["collections"].as_object().expect("map").is_empty());
     assert_eq!(
-        fs::read(&deepfolder).expect("read"),
+        fs::read(f.deepfolder()).expect("read"),
         before,
         "the previous collection is kept"
     );
 
     // The human form names each path on stderr, and exits 2 as well.
-    let out = fair(&[
-        "index",
-        path_str(&root),
-        "--source",
-        path_str(&source),
-        "--collection",
-        "c",
-    ]);
+    let out = fair(&f.index_args());
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -71,13 +60,11 @@ fn dangling_link_fifo_and_non_utf8_name_fail_the_run_without_touching_the_collec
         "{stderr}"
     );
 
-    let allowed = index_json(&root, &source, "c", &["--allow-errors"], 2);
+    let allowed = f.index(&["--allow-errors"], 2);
     assert_eq!(allowed["errors"].as_array().map(Vec::len), Some(3));
     let written = reported(&allowed, "c").expect("written with --allow-errors");
     assert_ne!(Some(written), reported(&good, "c"));
-    let map: serde_json::Value =
-        serde_json::from_slice(&fs::read(&deepfolder).expect("read")).expect("json");
-    let map = map.as_object().expect("object");
+    let map = f.collection();
     assert_eq!(map.len(), 31);
     assert!(map.contains_key("d02/extra.txt"));
     assert!(

@@ -42,13 +42,12 @@ fn outputs_and_files_match_their_schemas() {
     let report = index_json(&root, &source, "c", &["--allow-errors"], 2);
     assert_valid("index-report.schema.json", &report);
 
-    let collection: serde_json::Value =
-        serde_json::from_slice(&fs::read(root.join("deepfolders/c.json")).expect("read"))
-            .expect("json");
+    let bytes = fs::read(root.join("deepfolders/c.json")).expect("read");
+    let collection: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
     assert_valid("collection.schema.json", &collection);
 
-    let config: toml::Value =
-        toml::from_str(&fs::read_to_string(root.join("fair.toml")).expect("read")).expect("toml");
+    let config = fs::read_to_string(root.join("fair.toml")).expect("read");
+    let config: toml::Value = toml::from_str(&config).expect("toml");
     assert_valid(
         "fair-toml.schema.json",
         &serde_json::to_value(config).expect("as JSON"),
