@@ -98,28 +98,9 @@ pub fn index(
         start_ns: now_ns(),
         progress,
     };
-    let (directories, mut problems) = pool.install(|| walk::walk(source, &run));
+    let (directories, problems) = pool.install(|| walk::walk(source, &run));
     tracing::debug!(elapsed = ?started.elapsed(), directories = directories.len(), "walked and hashed");
-
-    let mut report = Report::default();
-    let mut files = Vec::new();
-    for file in directories.iter().flat_map(|d| &d.files) {
-        match file {
-            Ok(f) => {
-                report.files += 1;
-                report.bytes += f.size;
-                if f.hashed {
-                    report.hashed += 1;
-                } else {
-                    report.reused += 1;
-                }
-                files.push(f);
-            }
-            Err(problem) => problems.push(problem.clone()),
-        }
-    }
-    problems.sort();
-    report.errors = problems;
+    let (mut report, files) = tally(&directories, problems);
 
     let publish = report.errors.is_empty() || options.allow_errors;
     // The cache and the collection are written at the same time.
@@ -161,6 +142,31 @@ pub fn index(
     }
     report.elapsed_s = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Counts what the run did, lists every problem sorted by path, and returns the
+/// indexed files.
+fn tally(directories: &[Directory], mut problems: Vec<Problem>) -> (Report, Vec<&Indexed>) {
+    let mut report = Report::default();
+    let mut files = Vec::new();
+    for file in directories.iter().flat_map(|d| &d.files) {
+        match file {
+            Ok(f) => {
+                report.files += 1;
+                report.bytes += f.size;
+                if f.hashed {
+                    report.hashed += 1;
+                } else {
+                    report.reused += 1;
+                }
+                files.push(f);
+            }
+            Err(problem) => problems.push(problem.clone()),
+        }
+    }
+    problems.sort();
+    report.errors = problems;
+    (report, files)
 }
 
 fn source_error(path: &Path, reason: String) -> Error {
