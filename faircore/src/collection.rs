@@ -59,10 +59,8 @@ impl Collection {
 
     /// Parses plain (or any valid JSON) bytes of a collection file.
     pub fn from_json(kind: CollectionKind, bytes: &[u8]) -> serde_json::Result<Self> {
-        Ok(Collection {
-            kind,
-            entries: serde_json::from_slice(bytes)?,
-        })
+        let Entries(entries) = serde_json::from_slice(bytes)?;
+        Ok(Collection { kind, entries })
     }
 
     /// Deepfolder or deepcell.
@@ -92,6 +90,34 @@ impl Collection {
     /// size; `None` if some element's size is unknown.
     pub fn content_size(&self, mut size_of: impl FnMut(&Checksum) -> Option<u64>) -> Option<u64> {
         self.entries.values().map(&mut size_of).sum()
+    }
+}
+
+/// A JSON object of checksums, collected into a vector and then built into a map
+/// in one pass (plain files are sorted), instead of one insertion per key.
+struct Entries(BTreeMap<String, Checksum>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of key → checksum")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry::<String, Checksum>()? {
+                    entries.push(entry);
+                }
+                // A repeated key keeps its last value, as a map insertion would.
+                Ok(Entries(entries.into_iter().collect()))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
@@ -142,6 +168,19 @@ mod tests {
         let back =
             Collection::from_json(CollectionKind::Deepfolder, &encoded.bytes).expect("parses");
         assert_eq!(back, collection);
+        let unsorted = b"{\"b\": \"{0}\", \"a\": \"{0}\", \"b\": \"{1}\"}";
+        let unsorted = String::from_utf8_lossy(unsorted)
+            .replace("{0}", &"0".repeat(64))
+            .replace("{1}", &"1".repeat(64));
+        let parsed =
+            Collection::from_json(CollectionKind::Deepcell, unsorted.as_bytes()).expect("parses");
+        let keys: Vec<&String> = parsed.entries().keys().collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(
+            parsed.entries()["b"].to_hex(),
+            "1".repeat(64),
+            "the last value of a repeated key"
+        );
         let err = Collection::from_json(CollectionKind::Deepcell, b"{\"a\": \"xyz\"}")
             .expect_err("bad checksum");
         assert!(err.to_string().contains("line 1"), "{err}");
