@@ -179,13 +179,27 @@ impl Writer<'_> {
     ) -> Result<(Encoded, bool)> {
         let encoded = collection.encode(self.catalogue.hash());
         let path = self.catalogue.collection_path(collection.kind(), name);
-        if fs::read(&path).is_ok_and(|old| old == encoded.bytes) {
-            return Ok((encoded, false));
+        let written = self.publish(&path, &encoded.bytes)?;
+        Ok((encoded, written))
+    }
+
+    /// Replaces the file at `path` (inside the catalogue) with `bytes`
+    /// atomically, creating its directory, unless it holds exactly these bytes
+    /// already. Returns whether it was written.
+    pub fn publish(&self, path: &Path, bytes: &[u8]) -> Result<bool> {
+        if fs::read(path).is_ok_and(|old| old == bytes) {
+            return Ok(false);
         }
-        let dir = self.catalogue.root.join(collection.kind().dir());
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        self.staging.replace(&path, &encoded.bytes)?;
-        Ok((encoded, true))
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        self.staging.replace(path, bytes)?;
+        Ok(true)
+    }
+
+    /// The catalogue's staging directory, for temporary files of other writes.
+    pub fn staging(&self) -> &Staging {
+        &self.staging
     }
 }
 

@@ -85,3 +85,18 @@ pub fn sync_parent(path: &Path) -> Result<()> {
         .and_then(|dir| dir.sync_all())
         .map_err(|e| Error::io(parent, e))
 }
+
+/// Flushes every file written on the filesystem holding `dir` (`syncfs`): one
+/// call makes a whole batch of published files durable.
+pub fn sync_filesystem(dir: &Path) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let handle = File::open(dir).map_err(|e| Error::io(dir, e))?;
+    // SAFETY: `syncfs` only reads the descriptor, which `handle` keeps open.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::syncfs(handle.as_raw_fd()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(Error::io(dir, io::Error::last_os_error()))
+    }
+}

@@ -32,6 +32,9 @@ pub enum Error {
         /// The buffer directory.
         buffer_dir: PathBuf,
     },
+    /// An action file is invalid, or one of its actions cannot be done.
+    #[error("{0}")]
+    Action(String),
     /// `--jobs` could not start its thread pool.
     #[error("--jobs: cannot start the worker threads: {0}")]
     Threads(String),

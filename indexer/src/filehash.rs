@@ -73,9 +73,6 @@ pub fn hash_file(
     if after != *before {
         return Ok(Outcome::Changed);
     }
-    if let Some(out) = copy {
-        out.sync_all()?;
-    }
     Ok(Outcome::Hashed(hasher.finalize()))
 }
 

@@ -59,13 +59,23 @@ struct Directory {
     changed_row: Option<Vec<u8>>,
 }
 
-/// Indexes `options.source` into the catalogue held by `writer`. `progress` is
-/// called with each file's size as it is done.
-pub fn index(
+/// An indexed source: what the run did, and the collection of every file that
+/// could be indexed.
+#[derive(Debug)]
+pub struct Scan {
+    /// The counts and the problems (`collections` is left empty).
+    pub report: Report,
+    /// Key → checksum of every indexed file.
+    pub collection: Collection,
+}
+
+/// Walks and hashes `options.source` and records the incremental cache, without
+/// publishing anything. `progress` is called with each file's size as it is done.
+pub fn scan(
     writer: &Writer<'_>,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Report, Error> {
+) -> Result<Scan, Error> {
     let started = Instant::now();
     let catalogue = writer.catalogue();
     let source = &options.source;
@@ -102,9 +112,12 @@ pub fn index(
     tracing::debug!(elapsed = ?started.elapsed(), directories = directories.len(), "walked and hashed");
     let (mut report, files) = tally(&directories, problems);
 
-    let publish = report.errors.is_empty() || options.allow_errors;
-    // The cache and the collection are written at the same time.
-    let (recorded, published) = pool.install(|| {
+    if let Some(store) = &run.store {
+        // Buffers are on disk before the cache says they are there.
+        store.sync()?;
+    }
+    // The cache is recorded while the collection is built.
+    let (recorded, entries) = pool.install(|| {
         rayon::join(
             || {
                 let visited = directories.iter().map(|d| d.key.as_str()).collect();
@@ -115,21 +128,36 @@ pub fn index(
                 cache::update(&db, collection, &run.cache, &visited, &changed)
             },
             || {
-                publish
-                    .then(|| {
-                        let entries = files
-                            .iter()
-                            .map(|f| (f.key.clone(), f.entry.checksum))
-                            .collect();
-                        let collection = Collection::new(CollectionKind::Deepfolder, entries);
-                        writer.write_collection(&options.collection, &collection)
-                    })
-                    .transpose()
+                files
+                    .iter()
+                    .map(|f| (f.key.clone(), f.entry.checksum))
+                    .collect()
             },
         )
     });
     recorded?;
-    if let Some((encoded, written)) = published? {
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(Scan {
+        report,
+        collection: Collection::new(CollectionKind::Deepfolder, entries),
+    })
+}
+
+/// Indexes `options.source` into `deepfolders/<collection>.json` in the catalogue
+/// held by `writer`, unless a file failed (see [`Options::allow_errors`]).
+/// `progress` is called with each file's size as it is done.
+pub fn index(
+    writer: &Writer<'_>,
+    options: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let Scan {
+        mut report,
+        collection,
+    } = scan(writer, options, progress)?;
+    if report.errors.is_empty() || options.allow_errors {
+        let (encoded, written) = writer.write_collection(&options.collection, &collection)?;
         tracing::info!(
             collection = %options.collection,
             checksum = %encoded.checksum,

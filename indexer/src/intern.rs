@@ -85,9 +85,31 @@ impl BufferStore {
         self.staging.temp()
     }
 
-    /// Publishes a copied and synced temporary file as the buffer `checksum`.
+    /// Publishes a filled temporary file as the buffer `checksum`. An existing
+    /// buffer is kept, unless its length differs (a power cut before [`sync`]
+    /// can leave an empty one behind).
+    ///
+    /// [`sync`]: BufferStore::sync
     pub fn publish(&self, tmp: NamedTempFile, checksum: &Checksum) -> faircore::Result<()> {
-        staging::publish_new(tmp, &self.path(checksum)).map(drop)
+        let target = self.path(checksum);
+        let len = |p: &Path| fs::metadata(p).map(|m| m.len()).ok();
+        if len(&target).is_some_and(|existing| Some(existing) != len(tmp.path())) {
+            tmp.persist(&target)
+                .map_err(|e| faircore::Error::io(&target, e.error))?;
+            return Ok(());
+        }
+        match tmp.persist_noclobber(&target) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(faircore::Error::io(&target, e.error)),
+        }
+    }
+
+    /// Makes every buffer written so far durable, with one `syncfs` of the buffer
+    /// directory's filesystem instead of an `fsync` per file and directory. Call it
+    /// before recording that the buffers exist.
+    pub fn sync(&self) -> faircore::Result<()> {
+        staging::sync_filesystem(&self.dir)
     }
 
     /// Hard-links the file at `path`, whose content hashed to `checksum` when it
@@ -115,7 +137,6 @@ impl BufferStore {
                 "changed before it could be hard-linked; run again",
             ));
         }
-        staging::sync_parent(&target).map_err(io::Error::other)?;
         Ok(linked)
     }
 }

@@ -7,6 +7,7 @@
 //! file never stops the run; it is listed in the report, and the collection is then
 //! only published with [`Options::allow_errors`].
 
+pub mod actions;
 mod cache;
 mod error;
 mod filehash;
@@ -18,6 +19,6 @@ mod walk;
 
 pub use cache::RACY_WINDOW_NS;
 pub use error::Error;
-pub use index::{Options, index};
+pub use index::{Options, Scan, index, scan};
 pub use intern::InternMode;
-pub use report::{Problem, Report};
+pub use report::{Operations, Problem, Report};

@@ -14,6 +14,15 @@ pub struct Problem {
     pub error: String,
 }
 
+/// What the operations of an action file did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Operations {
+    /// Elements decompressed or converted in this run.
+    pub run: u64,
+    /// Elements whose result came from the operation cache.
+    pub reused: u64,
+}
+
 /// The summary of one index run.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
@@ -29,6 +38,10 @@ pub struct Report {
     pub reused: u64,
     /// Files that could not be indexed, sorted by path.
     pub errors: Vec<Problem>,
+    /// The operations of an action file, by result collection: elements
+    /// processed and reused.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, Operations>,
     /// Wall-clock seconds.
     pub elapsed_s: f64,
 }

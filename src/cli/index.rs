@@ -46,8 +46,19 @@ pub struct Args {
     #[arg(long, value_name = "SRC")]
     pub source: PathBuf,
     /// The collection to write: DIR/deepfolders/NAME.json.
-    #[arg(long, value_name = "NAME")]
-    pub collection: Name,
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "actions",
+        conflicts_with = "actions"
+    )]
+    pub collection: Option<Name>,
+    /// Run a Seamless action file (YAML or JSON) on the source instead of writing one deepfolder.
+    #[arg(long, value_name = "FILE")]
+    pub actions: Option<PathBuf>,
+    /// Refuse an element that decompresses to more than SIZE bytes (suffixes K, M, G, T: powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "16G", value_parser = parse_size)]
+    pub max_decompressed: u64,
     /// Also put every file's content into the buffer directory, named by checksum.
     #[arg(long, value_enum, default_value = "none", value_name = "MODE")]
     pub intern: Intern,
@@ -65,11 +76,27 @@ pub struct Args {
     pub json: bool,
 }
 
+/// Parses `16G`, `100M`, `4096`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&text[..i], 10),
+        Some((i, 'M' | 'm')) => (&text[..i], 20),
+        Some((i, 'G' | 'g')) => (&text[..i], 30),
+        Some((i, 'T' | 't')) => (&text[..i], 40),
+        _ => (text, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("{text:?}: expected a number of bytes, like 4096, 100M or 16G"))
+}
+
 impl Args {
-    fn options(&self) -> Options {
+    fn options(&self, collection: Name) -> Options {
         Options {
             source: self.source.clone(),
-            collection: self.collection.clone(),
+            collection,
             intern: match self.intern {
                 Intern::None => InternMode::None,
                 Intern::Hardlink => InternMode::Hardlink,
@@ -84,12 +111,27 @@ impl Args {
 
 /// Runs `fair index`.
 pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let plan = match &args.actions {
+        Some(path) => Some(indexer::actions::load(path).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let collection = match (&plan, &args.collection) {
+        (Some(plan), _) => plan.default.clone(),
+        (None, Some(name)) => name.clone(),
+        (None, None) => anyhow::bail!("--collection or --actions is required"),
+    };
+    let options = args.options(collection);
     let catalogue = Catalogue::open(&args.dir)?;
     let writer = catalogue.writer()?;
     let bar = progress_bar();
-    let report = match &bar {
-        Some(bar) => indexer::index(&writer, &args.options(), &|_| bar.inc(1)),
-        None => indexer::index(&writer, &args.options(), &|_| ()),
+    let tick = |_| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    let report = match &plan {
+        Some(plan) => indexer::actions::run(&writer, plan, &options, args.max_decompressed, &tick),
+        None => indexer::index(&writer, &options, &tick),
     }
     .with_context(|| format!("indexing {}", args.source.display()))?;
     if let Some(bar) = bar {
@@ -98,7 +140,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        print_human(&report, args);
+        print_human(&report);
     }
     Ok(if report.errors.is_empty() {
         Exit::Success
@@ -121,17 +163,21 @@ fn progress_bar() -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn print_human(report: &Report, args: &Args) {
+fn print_human(report: &Report) {
     for problem in &report.errors {
         eprintln!("fair: {}: {}", problem.path, problem.error);
     }
-    match report.collections.get(args.collection.as_str()) {
-        Some(checksum) => println!("{} {checksum}", args.collection),
-        None => println!(
-            "{}: not written ({} files failed; the previous collection is kept, see --allow-errors)",
-            args.collection,
+    for (name, checksum) in &report.collections {
+        println!("{name} {checksum}");
+    }
+    if !report.errors.is_empty() && report.collections.is_empty() {
+        println!(
+            "nothing written: {} files failed; the previous collections are kept (see --allow-errors)",
             report.errors.len()
-        ),
+        );
+    }
+    for (name, ops) in &report.operations {
+        println!("operation {name}: {} run, {} reused", ops.run, ops.reused);
     }
     println!(
         "{} files, {} bytes: {} hashed, {} reused, {} errors, {:.2} s",

@@ -1,0 +1,50 @@
+//! `build_download_index`: every key of a collection → its download URLs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::pattern::Pattern;
+use super::plan::UrlStep;
+
+/// One URL of an entry, as stored: keys in plain (sorted) order.
+#[derive(Debug, Serialize)]
+pub struct UrlInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    celltype: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compression: Option<String>,
+    url: String,
+}
+
+/// The download index of `keys`: an error names the first key the pattern does
+/// not match, or the key and template of a URL that does not parse.
+pub fn build<'a>(
+    keys: impl Iterator<Item = &'a String>,
+    pattern: &Pattern,
+    urls: &[UrlStep],
+) -> Result<BTreeMap<String, Vec<UrlInfo>>, String> {
+    let mut index = BTreeMap::new();
+    for key in keys {
+        let groups = pattern
+            .captures(key)
+            .ok_or_else(|| format!("entry {key:?} does not match the regex"))?;
+        let mut infos = Vec::with_capacity(urls.len());
+        for step in urls {
+            let url = step.template.render(&groups);
+            url::Url::parse(&url).map_err(|e| {
+                format!(
+                    "entry {key:?}: template {:?} gives {url:?}, not a URL: {e}",
+                    step.source
+                )
+            })?;
+            infos.push(UrlInfo {
+                celltype: step.celltype.clone(),
+                compression: step.compression.clone(),
+                url,
+            });
+        }
+        index.insert(key.clone(), infos);
+    }
+    Ok(index)
+}

@@ -1,0 +1,390 @@
+//! Operations: decompress an element (gunzip, bunzip2, unzip) and convert it to a
+//! celltype, streaming from the input file to a buffer file, with a cap on the
+//! decompressed size so that a bomb is refused and memory stays bounded.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use faircore::{Checksum, HashAlgo, Hasher};
+
+use super::spec::{Celltype, Command};
+
+/// What an operation does to each element.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Spec {
+    /// The decompression, if any.
+    pub command: Option<Command>,
+    /// The result celltype.
+    pub celltype: Celltype,
+    /// The zip member to extract.
+    pub member: Option<String>,
+}
+
+impl Spec {
+    /// The key of this operation in the operation cache.
+    pub fn cache_key(&self) -> String {
+        let command = self.command.map_or("none", Command::name);
+        match &self.member {
+            Some(member) => format!("{command}:{member}/{}", self.celltype.name()),
+            None => format!("{command}/{}", self.celltype.name()),
+        }
+    }
+}
+
+/// Applies `spec` to `input`, whose content must hash to `expected`, writing the
+/// result to `out`; returns the result's checksum. `cap` bounds the
+/// decompressed size.
+pub fn apply(
+    input: &Path,
+    expected: &Checksum,
+    spec: &Spec,
+    algo: HashAlgo,
+    cap: u64,
+    out: &mut File,
+) -> Result<Checksum, String> {
+    let file = File::open(input).map_err(|e| e.to_string())?;
+    let mut source = HashingReader {
+        inner: BufReader::with_capacity(256 << 10, file),
+        hasher: algo.hasher(),
+    };
+    let mut sink = Sink {
+        out: BufWriter::with_capacity(256 << 10, out),
+        hasher: algo.hasher(),
+    };
+    match spec.command {
+        None => convert(&mut Capped::new(&mut source, cap), spec.celltype, &mut sink)?,
+        Some(Command::Gunzip) => {
+            let mut decoder = flate2::bufread::MultiGzDecoder::new(&mut source);
+            convert(
+                &mut Capped::new(&mut decoder, cap),
+                spec.celltype,
+                &mut sink,
+            )?;
+        }
+        Some(Command::Bunzip2) => {
+            let mut decoder = bzip2::bufread::MultiBzDecoder::new(&mut source);
+            convert(
+                &mut Capped::new(&mut decoder, cap),
+                spec.celltype,
+                &mut sink,
+            )?;
+        }
+        Some(Command::Unzip) => unzip(&mut source, spec, cap, &mut sink)?,
+    }
+    // Whatever the decompressor left unread still belongs to the input's checksum.
+    io::copy(&mut source, &mut io::sink()).map_err(|e| e.to_string())?;
+    if source.hasher.finalize() != *expected {
+        return Err("changed since it was indexed; run again".into());
+    }
+    let Sink { out, hasher } = sink;
+    out.into_inner().map_err(|e| e.error().to_string())?;
+    Ok(hasher.finalize())
+}
+
+fn unzip(
+    source: &mut HashingReader<BufReader<File>>,
+    spec: &Spec,
+    cap: u64,
+    sink: &mut Sink<'_>,
+) -> Result<(), String> {
+    // An archive is read by seeking: read it whole (it is the compressed size).
+    let mut bytes = Vec::new();
+    source.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes))
+        .map_err(|e| format!("not a zip archive: {e}"))?;
+    let index = match &spec.member {
+        Some(member) => archive
+            .index_for_name(member)
+            .ok_or_else(|| format!("no member {member:?} in the archive"))?,
+        None if archive.len() == 1 => 0,
+        None => {
+            return Err(format!(
+                "the archive has {} members; name the one to extract with `member:`",
+                archive.len()
+            ));
+        }
+    };
+    if archive
+        .by_index_raw(index)
+        .map_err(|e| e.to_string())?
+        .encrypted()
+    {
+        return Err("the archive member is encrypted; fair does not decrypt".into());
+    }
+    let mut member = archive.by_index(index).map_err(|e| e.to_string())?;
+    convert(&mut Capped::new(&mut member, cap), spec.celltype, sink)
+}
+
+/// Streams `input` into `sink` as `celltype`.
+fn convert(input: &mut dyn Read, celltype: Celltype, sink: &mut Sink<'_>) -> Result<(), String> {
+    let io = |e: io::Error| e.to_string();
+    match celltype {
+        Celltype::Bytes => io::copy(input, sink).map(drop).map_err(io),
+        Celltype::Text => utf8_chunks(input, |chunk| sink.write_all(chunk)),
+        Celltype::Mixed => {
+            sink.write_all(b"\"").map_err(io)?;
+            utf8_chunks(input, |chunk| write_escaped(sink, chunk))?;
+            sink.write_all(b"\"\n").map_err(io)
+        }
+        Celltype::Plain => {
+            let mut text = Vec::new();
+            input.read_to_end(&mut text).map_err(io)?;
+            let value: serde_json::Value =
+                serde_json::from_slice(&text).map_err(|e| format!("not JSON: {e}"))?;
+            let bytes = faircore::plain::to_vec(&value).map_err(|e| e.to_string())?;
+            sink.write_all(&bytes).map_err(io)
+        }
+    }
+}
+
+/// Feeds `input` to `each` in chunks, failing unless the whole is UTF-8.
+fn utf8_chunks(
+    input: &mut dyn Read,
+    mut each: impl FnMut(&[u8]) -> io::Result<()>,
+) -> Result<(), String> {
+    let mut buf = vec![0u8; 256 << 10];
+    let mut carried = 0;
+    let mut offset = 0u64;
+    loop {
+        let n = match input.read(&mut buf[carried..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        let filled = carried + n;
+        let valid = match std::str::from_utf8(&buf[..filled]) {
+            Ok(_) => filled,
+            Err(e) if e.error_len().is_none() && n > 0 => e.valid_up_to(),
+            Err(e) => {
+                return Err(format!(
+                    "not UTF-8 text (byte {})",
+                    offset + e.valid_up_to() as u64
+                ));
+            }
+        };
+        each(&buf[..valid]).map_err(|e| e.to_string())?;
+        offset += valid as u64;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.copy_within(valid..filled, 0);
+        carried = filled - valid;
+    }
+}
+
+/// Writes UTF-8 `text` as the inside of a JSON string, escaped as serde_json and
+/// Seamless escape it.
+fn write_escaped(out: &mut impl Write, text: &[u8]) -> io::Result<()> {
+    let mut start = 0;
+    for (i, &b) in text.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.write_all(&text[start..i])?;
+        if escape.is_empty() {
+            write!(out, "\\u{b:04x}")?;
+        } else {
+            out.write_all(escape)?;
+        }
+        start = i + 1;
+    }
+    out.write_all(&text[start..])
+}
+
+/// Reads through, hashing what passes.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Hasher,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: io::BufRead> io::BufRead for HashingReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            let amt = amt.min(buf.len());
+            self.hasher.update(&buf[..amt]);
+        }
+        self.inner.consume(amt);
+    }
+}
+
+/// Fails once more than `cap` bytes come through.
+struct Capped<'a> {
+    inner: &'a mut dyn Read,
+    left: u64,
+    cap: u64,
+}
+
+impl<'a> Capped<'a> {
+    fn new(inner: &'a mut dyn Read, cap: u64) -> Self {
+        Capped {
+            inner,
+            left: cap,
+            cap,
+        }
+    }
+}
+
+impl Read for Capped<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(format!(
+                    "decompresses to more than {} bytes (--max-decompressed); refused",
+                    self.cap
+                ))),
+            };
+        }
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Hashes and writes the result.
+struct Sink<'a> {
+    out: BufWriter<&'a mut File>,
+    hasher: Hasher,
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(
+        input: &[u8],
+        command: Option<Command>,
+        celltype: Celltype,
+        cap: u64,
+    ) -> Result<Vec<u8>, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("in");
+        std::fs::write(&path, input).expect("write");
+        let mut out = tempfile::tempfile().expect("tmp");
+        let spec = Spec {
+            command,
+            celltype,
+            member: None,
+        };
+        let algo = HashAlgo::Blake3;
+        let checksum = apply(&path, &algo.hash(input), &spec, algo, cap, &mut out)?;
+        let mut bytes = Vec::new();
+        use std::io::Seek;
+        out.rewind().expect("rewind");
+        out.read_to_end(&mut bytes).expect("read");
+        assert_eq!(checksum, algo.hash(&bytes));
+        Ok(bytes)
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).expect("gzip");
+        e.finish().expect("gzip")
+    }
+
+    #[test]
+    fn mixed_is_the_json_string_literal_plus_newline() {
+        let text = "data_1XYZ\n_entry.id 1XYZ\n\"quoted\" \\ tab\t\u{1} é\n";
+        let out = run(
+            &gzip(text.as_bytes()),
+            Some(Command::Gunzip),
+            Celltype::Mixed,
+            1 << 20,
+        )
+        .expect("ok");
+        let mut expected = serde_json::to_vec(text).expect("json");
+        expected.push(b'\n');
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn text_plain_and_bytes() {
+        assert_eq!(
+            run(b"caf\xc3\xa9", None, Celltype::Text, 100).expect("utf-8"),
+            b"caf\xc3\xa9"
+        );
+        let err = run(b"caf\xe9", None, Celltype::Text, 100).expect_err("latin-1");
+        assert!(err.contains("not UTF-8 text (byte 3)"), "{err}");
+        assert_eq!(
+            run(b"{\"b\":1,\"a\":[]}", None, Celltype::Plain, 100).expect("json"),
+            b"{\n  \"a\": [],\n  \"b\": 1\n}\n"
+        );
+        assert!(
+            run(b"{", None, Celltype::Plain, 100)
+                .expect_err("bad")
+                .contains("not JSON")
+        );
+        assert_eq!(
+            run(b"\xff\x00", None, Celltype::Bytes, 100).expect("bytes"),
+            b"\xff\x00"
+        );
+    }
+
+    #[test]
+    fn utf8_split_across_chunks_is_valid() {
+        let text = "é".repeat(300_000); // 600,000 bytes: chunk borders fall inside characters
+        let out = run(
+            &gzip(text.as_bytes()),
+            Some(Command::Gunzip),
+            Celltype::Text,
+            1 << 20,
+        )
+        .expect("ok");
+        assert_eq!(out, text.as_bytes());
+    }
+
+    #[test]
+    fn the_cap_refuses_a_bomb() {
+        let bomb = gzip(&vec![0u8; 10 << 20]);
+        let err = run(&bomb, Some(Command::Gunzip), Celltype::Bytes, 1 << 20).expect_err("bomb");
+        assert!(err.contains("more than 1048576 bytes"), "{err}");
+        assert_eq!(
+            run(
+                &gzip(&[1u8; 1 << 20]),
+                Some(Command::Gunzip),
+                Celltype::Bytes,
+                1 << 20
+            )
+            .expect("exactly the cap")
+            .len(),
+            1 << 20
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! Running a checked action file: index the source, compute every action in
+//! order, then publish all outputs at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use faircore::{Checksum, Collection, CollectionKind, Database, HashAlgo, Name, Writer};
+use rayon::prelude::*;
+use redb::{ReadableDatabase, TableDefinition};
+
+use super::copy::{self, Planned};
+use super::download;
+use super::operation::{self, Spec};
+use super::plan::{Kind, Plan, Step};
+use crate::intern::BufferStore;
+use crate::report::Operations;
+use crate::{Error, InternMode, Options, Problem, Report, Scan};
+
+/// (source checksum, operation) → result checksum.
+const OPERATIONS: TableDefinition<(&[u8; 32], &str), &[u8; 32]> =
+    TableDefinition::new("operations");
+
+/// An output to publish once every action has succeeded.
+enum Output {
+    /// `deepfolders/` or `deepcells/`.
+    Collection(Name, Collection),
+    /// `download_indices/<name>.json`.
+    DownloadIndex(Name, Vec<u8>),
+    /// `collections/<name>/`.
+    Tree(Name, Vec<Planned>, bool),
+}
+
+/// Runs `plan` on `options.source` (whose `collection` and `intern` the plan
+/// overrides), deciding the operations' decompression cap with `max_decompressed`.
+pub fn run(
+    writer: &Writer<'_>,
+    plan: &Plan,
+    options: &Options,
+    max_decompressed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let options = Options {
+        collection: plan.default.clone(),
+        intern: plan.intern,
+        ..options.clone()
+    };
+    let Scan {
+        mut report,
+        collection,
+    } = crate::scan(writer, &options, progress)?;
+    if !report.errors.is_empty() && !options.allow_errors {
+        return Ok(report);
+    }
+    let catalogue = writer.catalogue();
+    let bufferdir = options
+        .bufferdir
+        .clone()
+        .unwrap_or_else(|| catalogue.root().join("buffers"));
+    let run = Run {
+        writer,
+        db: writer.database()?,
+        store: BufferStore::open(&bufferdir, InternMode::None, &options.source, writer)?,
+        source: &options.source,
+        collections_dir: catalogue.root().join("collections"),
+        algo: catalogue.hash(),
+        cap: max_decompressed,
+        pool: rayon::ThreadPoolBuilder::new()
+            .num_threads(options.jobs.unwrap_or(0))
+            .build()
+            .map_err(|e| Error::Threads(e.to_string()))?,
+    };
+    let mut entries: HashMap<Name, BTreeMap<String, Checksum>> = HashMap::new();
+    // Where the files of copied collections are until the copies are published.
+    let mut origins: HashMap<Name, HashMap<String, PathBuf>> = HashMap::new();
+    entries.insert(plan.default.clone(), collection.entries().clone());
+    let mut outputs = Vec::new();
+    let mut results = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        let fail = |e: String| Error::Action(format!("actions: step {i}: {e}"));
+        match step {
+            Step::Operation {
+                source,
+                target,
+                command,
+                celltype,
+                member,
+            } => {
+                let spec = Spec {
+                    command: *command,
+                    celltype: *celltype,
+                    member: member.clone(),
+                };
+                let mut counts = Operations::default();
+                let input = |key: &str, checksum: &Checksum| match origins.get(source) {
+                    Some(paths) => paths[key].clone(),
+                    None => run.path_of(plan, source, key, checksum),
+                };
+                let (done, problems, new) =
+                    run.operate(&entries[source], &spec, &input, &mut counts)?;
+                report.operations.insert(target.to_string(), counts);
+                report.errors.extend(problems);
+                results.extend(new.into_iter().map(|(s, r)| (s, spec.cache_key(), r)));
+                entries.insert(target.clone(), done);
+            }
+            Step::Copy {
+                source,
+                target,
+                pattern,
+                template,
+                hardlink,
+            } => {
+                let from = &entries[source];
+                let renamed = copy::rename(from, pattern, template).map_err(fail)?;
+                let mut copied = BTreeMap::new();
+                let mut paths = HashMap::with_capacity(renamed.len());
+                let mut files = Vec::with_capacity(renamed.len());
+                for (key, new) in renamed {
+                    let checksum = from[&key];
+                    let path = match origins.get(source) {
+                        Some(paths) => paths[&key].clone(),
+                        None => run.path_of(plan, source, &key, &checksum),
+                    };
+                    paths.insert(new.clone(), path.clone());
+                    files.push(Planned {
+                        from: path,
+                        key: new.clone(),
+                        checksum,
+                    });
+                    copied.insert(new, checksum);
+                }
+                outputs.push(Output::Tree(target.clone(), files, *hardlink));
+                entries.insert(target.clone(), copied);
+                origins.insert(target.clone(), paths);
+            }
+            Step::DownloadIndex {
+                source,
+                pattern,
+                urls,
+            } => {
+                let index = download::build(entries[source].keys(), pattern, urls).map_err(fail)?;
+                let bytes = faircore::plain::to_vec(&index).map_err(|e| fail(e.to_string()))?;
+                outputs.push(Output::DownloadIndex(source.clone(), bytes));
+            }
+            Step::Deepfolder { source } => {
+                let c = Collection::new(CollectionKind::Deepfolder, entries[source].clone());
+                outputs.push(Output::Collection(source.clone(), c));
+            }
+            Step::Deepcell {
+                source,
+                target,
+                pattern,
+                template,
+            } => {
+                let mut cell = BTreeMap::new();
+                for (key, checksum) in &entries[source] {
+                    let groups = pattern
+                        .captures(key)
+                        .ok_or_else(|| fail(format!("entry {key:?} does not match the regex")))?;
+                    cell.insert(template.render(&groups), *checksum);
+                }
+                outputs.push(Output::Collection(
+                    target.clone(),
+                    Collection::new(CollectionKind::Deepcell, cell.clone()),
+                ));
+                entries.insert(target.clone(), cell);
+            }
+        }
+    }
+    report.errors.sort();
+    if !report.errors.is_empty() && !options.allow_errors {
+        return Ok(report);
+    }
+    run.store.sync()?;
+    run.record(&results)?;
+    for output in outputs {
+        run.publish(output, &mut report)?;
+    }
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The state of one action run.
+struct Run<'a> {
+    writer: &'a Writer<'a>,
+    db: Database,
+    store: BufferStore,
+    source: &'a Path,
+    collections_dir: PathBuf,
+    algo: HashAlgo,
+    cap: u64,
+    pool: rayon::ThreadPool,
+}
+
+type Operated = (
+    BTreeMap<String, Checksum>,
+    Vec<Problem>,
+    Vec<(Checksum, Checksum)>,
+);
+
+impl Run<'_> {
+    /// Where the element `key` (checksum `checksum`) of the collection `name` is,
+    /// unless `name` is a copied collection (whose files are where they were
+    /// copied from until the end of the run).
+    fn path_of(&self, plan: &Plan, name: &Name, key: &str, checksum: &Checksum) -> PathBuf {
+        match plan.kind(name) {
+            Some(Kind::Operation { .. }) => self.store.path(checksum),
+            _ => self.source.join(key),
+        }
+    }
+
+    /// Applies `spec` to every distinct element of `source`: cached results are
+    /// reused, the others computed in parallel. Returns the result collection, the
+    /// elements that failed, and the new (source, result) pairs to record.
+    fn operate(
+        &self,
+        source: &BTreeMap<String, Checksum>,
+        spec: &Spec,
+        input: &(dyn Fn(&str, &Checksum) -> PathBuf + Sync),
+        counts: &mut Operations,
+    ) -> Result<Operated, Error> {
+        let key = spec.cache_key();
+        let cached = self.cached(source.values(), &key)?;
+        let mut todo: BTreeMap<Checksum, &str> = BTreeMap::new();
+        for (entry, checksum) in source {
+            if !cached.contains_key(checksum) {
+                todo.entry(*checksum).or_insert(entry);
+            }
+        }
+        counts.reused +=
+            (source.len() - source.values().filter(|c| todo.contains_key(c)).count()) as u64;
+        let computed: Vec<(Checksum, Result<Checksum, String>)> = self.pool.install(|| {
+            todo.par_iter()
+                .map(|(checksum, entry)| {
+                    (
+                        *checksum,
+                        self.apply(&input(entry, checksum), checksum, spec),
+                    )
+                })
+                .collect()
+        });
+        counts.run += computed.len() as u64;
+        let mut results = cached;
+        let mut problems = Vec::new();
+        let mut new = Vec::new();
+        for (checksum, result) in computed {
+            match result {
+                Ok(r) => {
+                    results.insert(checksum, r);
+                    new.push((checksum, r));
+                }
+                Err(error) => problems.push(Problem {
+                    path: crate::walk::display(&input(todo[&checksum], &checksum)),
+                    error: format!("{}: {error}", spec.cache_key()),
+                }),
+            }
+        }
+        let done = source
+            .iter()
+            .filter_map(|(k, c)| Some((k.clone(), *results.get(c)?)))
+            .collect();
+        Ok((done, problems, new))
+    }
+
+    /// The cached results of `key` for `checksums` whose buffers exist.
+    fn cached<'c>(
+        &self,
+        checksums: impl Iterator<Item = &'c Checksum>,
+        key: &str,
+    ) -> Result<HashMap<Checksum, Checksum>, Error> {
+        let txn = self.db.redb().begin_read().map_err(|e| self.db.error(e))?;
+        let table = match txn.open_table(OPERATIONS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(HashMap::new()),
+            Err(e) => return Err(self.db.error(e).into()),
+        };
+        let mut found = HashMap::new();
+        for checksum in checksums {
+            if found.contains_key(checksum) {
+                continue;
+            }
+            if let Some(result) = table
+                .get((checksum.as_bytes(), key))
+                .map_err(|e| self.db.error(e))?
+            {
+                let result = Checksum::from_bytes(*result.value());
+                if self.store.has(&result) {
+                    found.insert(*checksum, result);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn apply(&self, input: &Path, checksum: &Checksum, spec: &Spec) -> Result<Checksum, String> {
+        let mut tmp = self.store.temp().map_err(|e| e.to_string())?;
+        let result = operation::apply(
+            input,
+            checksum,
+            spec,
+            self.algo,
+            self.cap,
+            tmp.as_file_mut(),
+        )?;
+        self.store
+            .publish(tmp, &result)
+            .map_err(|e| e.to_string())?;
+        Ok(result)
+    }
+
+    /// Records new operation results (after their buffers were synced).
+    fn record(&self, results: &[(Checksum, String, Checksum)]) -> Result<(), Error> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        let write = || -> Result<(), redb::Error> {
+            let txn = self.db.redb().begin_write()?;
+            {
+                let mut table = txn.open_table(OPERATIONS)?;
+                for (source, key, result) in results {
+                    table.insert((source.as_bytes(), key.as_str()), result.as_bytes())?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| self.db.error(e).into())
+    }
+
+    fn publish(&self, output: Output, report: &mut Report) -> Result<(), Error> {
+        match output {
+            Output::Collection(name, collection) => {
+                let (encoded, written) = self.writer.write_collection(&name, &collection)?;
+                tracing::info!(collection = %name, kind = collection.kind().name(), written, "collection up to date");
+                report
+                    .collections
+                    .insert(name.to_string(), encoded.checksum);
+            }
+            Output::DownloadIndex(name, bytes) => {
+                let path = self
+                    .writer
+                    .catalogue()
+                    .root()
+                    .join("download_indices")
+                    .join(format!("{name}.json"));
+                let written = self.writer.publish(&path, &bytes)?;
+                tracing::info!(collection = %name, written, "download index up to date");
+            }
+            Output::Tree(name, files, hardlink) => {
+                let dir = self.collections_dir.join(name.as_str());
+                let written =
+                    copy::publish(self.writer, &self.db, name.as_str(), &dir, &files, hardlink)
+                        .map_err(|e| Error::Action(format!("copy_collection {name}: {e}")))?;
+                tracing::info!(collection = %name, written, "copied collection up to date");
+            }
+        }
+        Ok(())
+    }
+}
