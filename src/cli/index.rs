@@ -133,7 +133,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         Some(plan) => indexer::actions::run(&writer, plan, &options, args.max_decompressed, &tick),
         None => indexer::index(&writer, &options, &tick),
     }
-    .with_context(|| format!("indexing {}", args.source.display()))?;
+    .with_context(|| match &args.actions {
+        Some(actions) => format!("{} on {}", actions.display(), args.source.display()),
+        None => format!("indexing {}", args.source.display()),
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

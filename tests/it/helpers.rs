@@ -161,3 +161,22 @@ impl Fixture {
         serde_json::from_slice(&bytes).expect("JSON object")
     }
 }
+
+/// Sets the mtime of every file under `root` an hour in the past.
+pub fn backdate_tree(root: &Path) {
+    for entry in fs::read_dir(root).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            backdate_tree(&path);
+        } else {
+            backdate(&path);
+        }
+    }
+}
+
+/// A file of the repository's `fixtures/`.
+pub fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(relative)
+}

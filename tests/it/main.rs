@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod actions;
 mod architecture;
 mod cli;
 mod crash;

@@ -14,7 +14,7 @@ fn validator(name: &str) -> jsonschema::Validator {
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn assert_valid(schema: &str, value: &serde_json::Value) {
+pub fn assert_valid(schema: &str, value: &serde_json::Value) {
     let v = validator(schema);
     let errors: Vec<String> = v.iter_errors(value).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{schema}: {errors:?}\n{value}");
@@ -56,4 +56,43 @@ fn outputs_and_files_match_their_schemas() {
     // And the schemas are not vacuous.
     let bad = serde_json::json!({"collections": {"c": "XYZ"}, "files": 1});
     assert!(!validator("index-report.schema.json").is_valid(&bad));
+}
+
+/// An action file as a JSON value, or `None` if it does not even parse.
+fn action_file(path: &Path) -> Option<serde_json::Value> {
+    let text = fs::read_to_string(path).expect("read");
+    if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).ok()
+    } else {
+        serde_saphyr::from_str(&text).ok()
+    }
+}
+
+#[test]
+fn every_fixture_action_file_is_checked_against_the_schema() {
+    let schema = validator("actions.schema.json");
+    let pdb = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pdb");
+    let mut good = 0;
+    for entry in fs::read_dir(&pdb).expect("fixtures/pdb") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml" || e == "json") {
+            let value = action_file(&path).expect("a good action file parses");
+            let errors: Vec<String> = schema.iter_errors(&value).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+            good += 1;
+        }
+    }
+    assert!(good >= 2);
+    for (file, _, invalid) in crate::actions::bad_action_files() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/bad-actions")
+            .join(&file);
+        let valid = action_file(&path).is_some_and(|v| schema.is_valid(&v));
+        assert_eq!(
+            valid,
+            !invalid,
+            "{file}: the README says the schema finds it {}",
+            if invalid { "invalid" } else { "valid" }
+        );
+    }
 }

@@ -106,8 +106,9 @@ pub struct Plan {
     pub default: Name,
     /// How the source is interned (`intern_collection`).
     pub intern: InternMode,
-    /// The other actions, in order.
-    pub steps: Vec<Step>,
+    /// The other actions, in order, each with its place in the file for messages
+    /// (`actions[3] (copy_collection)`).
+    pub steps: Vec<(String, Step)>,
     /// Every collection of the run and its kind, in order of definition.
     pub kinds: Vec<(Name, Kind)>,
 }
@@ -131,8 +132,12 @@ pub fn check(file: &ActionFile) -> Result<Plan, String> {
     for (i, action) in file.actions.iter().enumerate() {
         let at =
             |field: &str, msg: String| format!("actions[{i}] ({}).{field}: {msg}", action.name());
-        check_action(&mut plan, file.cross_device, action)
+        let step = check_action(&mut plan, file.cross_device, action)
             .map_err(|(field, msg)| at(field, msg))?;
+        if let Some(step) = step {
+            plan.steps
+                .push((format!("actions[{i}] ({})", action.name()), step));
+        }
     }
     Ok(plan)
 }
@@ -162,7 +167,11 @@ fn pattern_and_template(
     Ok((pattern, template))
 }
 
-fn check_action(plan: &mut Plan, cross_device: bool, action: &Action) -> Result<(), Fault> {
+fn check_action(
+    plan: &mut Plan,
+    cross_device: bool,
+    action: &Action,
+) -> Result<Option<Step>, Fault> {
     let source = match action.source_collection() {
         None => plan.default.clone(),
         Some(text) => {
@@ -205,6 +214,7 @@ fn check_action(plan: &mut Plan, cross_device: bool, action: &Action) -> Result<
             } else {
                 InternMode::Copy
             };
+            Ok(None)
         }
         Action::Operation {
             collection,
@@ -231,13 +241,13 @@ fn check_action(plan: &mut Plan, cross_device: bool, action: &Action) -> Result<
                     celltype,
                 },
             ));
-            plan.steps.push(Step::Operation {
+            Ok(Some(Step::Operation {
                 source,
                 target,
                 command: *command,
                 celltype,
                 member: member.clone(),
-            });
+            }))
         }
         Action::CopyCollection {
             collection,
@@ -263,13 +273,13 @@ fn check_action(plan: &mut Plan, cross_device: bool, action: &Action) -> Result<
                 _ => Celltype::Bytes,
             };
             plan.kinds.push((target.clone(), Kind::Copied { celltype }));
-            plan.steps.push(Step::Copy {
+            Ok(Some(Step::Copy {
                 source,
                 target,
                 pattern,
                 template,
                 hardlink: *hardlink,
-            });
+            }))
         }
         Action::BuildDownloadIndex {
             source_file,
@@ -309,11 +319,11 @@ fn check_action(plan: &mut Plan, cross_device: bool, action: &Action) -> Result<
             if steps.is_empty() {
                 return Err(("urls", "expected at least one URL template".into()));
             }
-            plan.steps.push(Step::DownloadIndex {
+            Ok(Some(Step::DownloadIndex {
                 source,
                 pattern,
                 urls: steps,
-            });
+            }))
         }
         Action::Deepfolder { .. } => {
             if !matches!(kind, Kind::Default | Kind::Copied { .. }) {
@@ -322,7 +332,7 @@ fn check_action(plan: &mut Plan, cross_device: bool, action: &Action) -> Result<
                     "but a deepfolder is written from the default collection or a copied one",
                 );
             }
-            plan.steps.push(Step::Deepfolder { source });
+            Ok(Some(Step::Deepfolder { source }))
         }
         Action::Deepcell {
             collection,
@@ -346,15 +356,14 @@ fn check_action(plan: &mut Plan, cross_device: bool, action: &Action) -> Result<
                 pattern_and_template("source_file", source_file, "target_key", target_key)?;
             let target = new_name(plan, collection)?;
             plan.kinds.push((target.clone(), Kind::Deepcell));
-            plan.steps.push(Step::Deepcell {
+            Ok(Some(Step::Deepcell {
                 source,
                 target,
                 pattern,
                 template,
-            });
+            }))
         }
     }
-    Ok(())
 }
 
 fn describe(kind: &Kind) -> String {

@@ -77,8 +77,8 @@ pub fn run(
     entries.insert(plan.default.clone(), collection.entries().clone());
     let mut outputs = Vec::new();
     let mut results = Vec::new();
-    for (i, step) in plan.steps.iter().enumerate() {
-        let fail = |e: String| Error::Action(format!("actions: step {i}: {e}"));
+    for (label, step) in &plan.steps {
+        let fail = |e: String| Error::Action(format!("{label}: {e}"));
         match step {
             Step::Operation {
                 source,
