@@ -10,6 +10,9 @@ use faircore::{Checksum, HashAlgo, Hasher};
 
 use super::spec::{Celltype, Command};
 
+/// The largest JSON document converted to celltype plain (it is parsed in memory).
+const PLAIN_LIMIT: u64 = 1 << 30;
+
 /// What an operation does to each element.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Spec {
@@ -128,8 +131,17 @@ fn convert(input: &mut dyn Read, celltype: Celltype, sink: &mut Sink<'_>) -> Res
             sink.write_all(b"\"\n").map_err(io)
         }
         Celltype::Plain => {
+            // JSON is parsed in memory: bounded apart from the decompression cap.
             let mut text = Vec::new();
-            input.read_to_end(&mut text).map_err(io)?;
+            input
+                .take(PLAIN_LIMIT + 1)
+                .read_to_end(&mut text)
+                .map_err(io)?;
+            if text.len() as u64 > PLAIN_LIMIT {
+                return Err(format!(
+                    "JSON larger than {PLAIN_LIMIT} bytes cannot be converted to plain"
+                ));
+            }
             let value: serde_json::Value =
                 serde_json::from_slice(&text).map_err(|e| format!("not JSON: {e}"))?;
             let bytes = faircore::plain::to_vec(&value).map_err(|e| e.to_string())?;
