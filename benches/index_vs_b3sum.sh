@@ -11,6 +11,7 @@
 # time (so it hashes everything), except in the incremental case.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/timing.sh
 RUNS=${RUNS:-5}
 command -v b3sum >/dev/null || { echo "b3sum not found: apt-get install b3sum" >&2; exit 1; }
 cargo build --release --quiet
@@ -41,21 +42,7 @@ tree "$WORK/small" 4096
 tree "$WORK/small64" 65536
 for d in large small small64; do find "$WORK/$d" -type f -print0 | xargs -0 cat > /dev/null; done
 
-# best SECONDS of $RUNS runs of "$@" (prepare with $PREPARE before each run)
-best() {
-  local best=""
-  for _ in $(seq "$RUNS"); do
-    ${PREPARE:-true}
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" > /dev/null
-    t1=$(date +%s%N)
-    best=$(awk -v b="$best" -v t="$(( t1 - t0 ))" 'BEGIN { t /= 1e9; if (b == "" || t < b) print t; else print b }')
-  done
-  echo "$best"
-}
 fresh() { rm -rf "$WORK/cat"; "$FAIR" init "$WORK/cat" > /dev/null; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 b3_large=$(best b3sum "$WORK"/large/*)
 fair_large=$(PREPARE=fresh best "$FAIR" index "$WORK/cat" --source "$WORK/large" --collection large)

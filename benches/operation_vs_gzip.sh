@@ -13,6 +13,7 @@
 # instead would time ext4 reusing 100,000 just-deleted inodes, not fair.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/timing.sh
 RUNS=${RUNS:-3}
 COUNT=${COUNT:-100000}
 cargo build --release --quiet --bin fair --example pdb-mirror
@@ -35,18 +36,6 @@ rm -rf "$WORK/opcat"
 "$FAIR" init "$WORK/opcat" > /dev/null
 "$FAIR" index "$WORK/opcat" --source "$MIRROR" --actions "$WORK/gunzip.yaml" > /dev/null
 
-best() {
-  local best=""
-  for _ in $(seq "$RUNS"); do
-    ${PREPARE:-true}
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" > /dev/null
-    t1=$(date +%s%N)
-    best=$(awk -v b="$best" -v t="$(( t1 - t0 ))" 'BEGIN { t /= 1e9; if (b == "" || t < b) print t; else print b }')
-  done
-  echo "$best"
-}
 run=0
 fresh_run() { run=$((run + 1)); "$FAIR" index "$WORK/opcat" --source "$MIRROR" --actions "$WORK/gunzip.yaml" --bufferdir "$WORK/opbuffers/$run"; }
 rm -rf "$WORK/opbuffers"
@@ -55,4 +44,4 @@ gzip_s=$(best sh -c "find '$MIRROR' -name '*.gz' -print0 | xargs -0 gzip -dc > /
 fair_s=$(best fresh_run)
 ran=$("$FAIR" index "$WORK/opcat" --source "$MIRROR" --actions "$WORK/gunzip.yaml" --bufferdir "$WORK/opbuffers/1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["operations"]["pdb-cif"])')
 rm -rf "$WORK/opbuffers"
-echo "gunzip of $COUNT entries: find|xargs gzip -dc ${gzip_s}s, fair operation ${fair_s}s: gzip/fair = $(awk -v a="$gzip_s" -v b="$fair_s" 'BEGIN { printf "%.2f", a / b }') (target >= 1.5); a re-run: $ran"
+echo "gunzip of $COUNT entries: find|xargs gzip -dc ${gzip_s}s, fair operation ${fair_s}s: gzip/fair = $(ratio "$gzip_s" "$fair_s") (target >= 1.5); a re-run: $ran"

@@ -55,26 +55,22 @@ pub fn apply(
         out: BufWriter::with_capacity(256 << 10, out),
         hasher: algo.hasher(),
     };
-    match spec.command {
-        None => convert(&mut Capped::new(&mut source, cap), spec.celltype, &mut sink)?,
-        Some(Command::Gunzip) => {
-            let mut decoder = flate2::bufread::MultiGzDecoder::new(&mut source);
-            convert(
-                &mut Capped::new(&mut decoder, cap),
-                spec.celltype,
-                &mut sink,
-            )?;
+    let mut archive;
+    let mut decoder: Box<dyn Read + '_> = match spec.command {
+        None => Box::new(&mut source),
+        Some(Command::Gunzip) => Box::new(flate2::bufread::MultiGzDecoder::new(&mut source)),
+        Some(Command::Bunzip2) => Box::new(bzip2::bufread::MultiBzDecoder::new(&mut source)),
+        Some(Command::Unzip) => {
+            archive = open_archive(&mut source)?;
+            Box::new(member(&mut archive, spec)?)
         }
-        Some(Command::Bunzip2) => {
-            let mut decoder = bzip2::bufread::MultiBzDecoder::new(&mut source);
-            convert(
-                &mut Capped::new(&mut decoder, cap),
-                spec.celltype,
-                &mut sink,
-            )?;
-        }
-        Some(Command::Unzip) => unzip(&mut source, spec, cap, &mut sink)?,
-    }
+    };
+    convert(
+        &mut Capped::new(&mut decoder, cap),
+        spec.celltype,
+        &mut sink,
+    )?;
+    drop(decoder);
     // Whatever the decompressor left unread still belongs to the input's checksum.
     io::copy(&mut source, &mut io::sink()).map_err(|e| e.to_string())?;
     if source.hasher.finalize() != *expected {
@@ -85,17 +81,18 @@ pub fn apply(
     Ok(hasher.finalize())
 }
 
-fn unzip(
-    source: &mut HashingReader<BufReader<File>>,
-    spec: &Spec,
-    cap: u64,
-    sink: &mut Sink<'_>,
-) -> Result<(), String> {
-    // An archive is read by seeking: read it whole (it is the compressed size).
+type Archive = zip::ZipArchive<io::Cursor<Vec<u8>>>;
+
+/// Reads a whole zip archive (it is read by seeking; its size is the compressed
+/// size, not the cap's).
+fn open_archive(source: &mut impl Read) -> Result<Archive, String> {
     let mut bytes = Vec::new();
     source.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes))
-        .map_err(|e| format!("not a zip archive: {e}"))?;
+    zip::ZipArchive::new(io::Cursor::new(bytes)).map_err(|e| format!("not a zip archive: {e}"))
+}
+
+/// The member to extract: the one named by `spec.member`, else the only one.
+fn member<'a>(archive: &'a mut Archive, spec: &Spec) -> Result<impl Read + 'a, String> {
     let index = match &spec.member {
         Some(member) => archive
             .index_for_name(member)
@@ -115,8 +112,7 @@ fn unzip(
     {
         return Err("the archive member is encrypted; fair does not decrypt".into());
     }
-    let mut member = archive.by_index(index).map_err(|e| e.to_string())?;
-    convert(&mut Capped::new(&mut member, cap), spec.celltype, sink)
+    archive.by_index(index).map_err(|e| e.to_string())
 }
 
 /// Streams `input` into `sink` as `celltype`.
@@ -306,17 +302,21 @@ mod tests {
         celltype: Celltype,
         cap: u64,
     ) -> Result<Vec<u8>, String> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("in");
-        std::fs::write(&path, input).expect("write");
-        let mut out = tempfile::tempfile().expect("tmp");
         let spec = Spec {
             command,
             celltype,
             member: None,
         };
+        run_spec(input, &spec, cap)
+    }
+
+    fn run_spec(input: &[u8], spec: &Spec, cap: u64) -> Result<Vec<u8>, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("in");
+        std::fs::write(&path, input).expect("write");
+        let mut out = tempfile::tempfile().expect("tmp");
         let algo = HashAlgo::Blake3;
-        let checksum = apply(&path, &algo.hash(input), &spec, algo, cap, &mut out)?;
+        let checksum = apply(&path, &algo.hash(input), spec, algo, cap, &mut out)?;
         let mut bytes = Vec::new();
         use std::io::Seek;
         out.rewind().expect("rewind");
@@ -398,5 +398,77 @@ mod tests {
             .len(),
             1 << 20
         );
+    }
+
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        for (name, data) in members {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            zip.start_file(*name, options).expect("member");
+            zip.write_all(data).expect("write");
+        }
+        zip.finish().expect("zip").into_inner()
+    }
+
+    #[test]
+    fn unzip_extracts_the_single_or_the_named_member() {
+        let one = zip_of(&[("a.cif", b"data_A\n")]);
+        let out = run(&one, Some(Command::Unzip), Celltype::Mixed, 1 << 20).expect("one member");
+        assert_eq!(out, b"\"data_A\\n\"\n");
+        let two = zip_of(&[("a.cif", b"A"), ("b.cif", b"B")]);
+        let err = run(&two, Some(Command::Unzip), Celltype::Bytes, 100).expect_err("two");
+        assert!(
+            err.contains("2 members") && err.contains("member:"),
+            "{err}"
+        );
+        let named = Spec {
+            command: Some(Command::Unzip),
+            celltype: Celltype::Bytes,
+            member: Some("b.cif".into()),
+        };
+        assert_eq!(run_spec(&two, &named, 100).expect("named"), b"B");
+        let missing = Spec {
+            member: Some("c.cif".into()),
+            ..named
+        };
+        assert!(
+            run_spec(&two, &missing, 100)
+                .expect_err("missing")
+                .contains("no member \"c.cif\"")
+        );
+        let err =
+            run(b"not a zip", Some(Command::Unzip), Celltype::Bytes, 100).expect_err("not zip");
+        assert!(err.contains("not a zip archive"), "{err}");
+    }
+
+    #[test]
+    fn bunzip2_and_a_changed_input_is_noticed() {
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(b"hello\n").expect("bzip2");
+        let bz = bz.finish().expect("bzip2");
+        assert_eq!(
+            run(&bz, Some(Command::Bunzip2), Celltype::Text, 100).expect("bunzip2"),
+            b"hello\n"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("in");
+        std::fs::write(&path, b"now").expect("write");
+        let spec = Spec {
+            command: None,
+            celltype: Celltype::Bytes,
+            member: None,
+        };
+        let mut out = tempfile::tempfile().expect("tmp");
+        let err = apply(
+            &path,
+            &HashAlgo::Blake3.hash(b"then"),
+            &spec,
+            HashAlgo::Blake3,
+            100,
+            &mut out,
+        )
+        .expect_err("changed");
+        assert!(err.contains("changed since it was indexed"), "{err}");
     }
 }
