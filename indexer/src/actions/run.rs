@@ -93,9 +93,8 @@ pub fn run(
                     member: member.clone(),
                 };
                 let mut counts = Operations::default();
-                let input = |key: &str, checksum: &Checksum| match origins.get(source) {
-                    Some(paths) => paths[key].clone(),
-                    None => run.path_of(plan, source, key, checksum),
+                let input = |key: &str, checksum: &Checksum| {
+                    run.path_of(plan, &origins, source, key, checksum)
                 };
                 let (done, problems, new) =
                     run.operate(&entries[source], &spec, &input, &mut counts)?;
@@ -118,10 +117,7 @@ pub fn run(
                 let mut files = Vec::with_capacity(renamed.len());
                 for (key, new) in renamed {
                     let checksum = from[&key];
-                    let path = match origins.get(source) {
-                        Some(paths) => paths[&key].clone(),
-                        None => run.path_of(plan, source, &key, &checksum),
-                    };
+                    let path = run.path_of(plan, &origins, source, &key, &checksum);
                     paths.insert(new.clone(), path.clone());
                     files.push(Planned {
                         from: path,
@@ -200,10 +196,20 @@ type Operated = (
 );
 
 impl Run<'_> {
-    /// Where the element `key` (checksum `checksum`) of the collection `name` is,
-    /// unless `name` is a copied collection (whose files are where they were
-    /// copied from until the end of the run).
-    fn path_of(&self, plan: &Plan, name: &Name, key: &str, checksum: &Checksum) -> PathBuf {
+    /// Where the element `key` (checksum `checksum`) of the collection `name` is
+    /// now: a buffer for an operation result; for a copied collection, where it is
+    /// copied from (copies are published at the end of the run); else the source.
+    fn path_of(
+        &self,
+        plan: &Plan,
+        origins: &HashMap<Name, HashMap<String, PathBuf>>,
+        name: &Name,
+        key: &str,
+        checksum: &Checksum,
+    ) -> PathBuf {
+        if let Some(path) = origins.get(name).and_then(|paths| paths.get(key)) {
+            return path.clone();
+        }
         match plan.kind(name) {
             Some(Kind::Operation { .. }) => self.store.path(checksum),
             _ => self.source.join(key),
