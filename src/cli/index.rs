@@ -16,11 +16,18 @@ Examples:
   fair index /srv/fair --source /mirror/pdb --collection pdb
   fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink
   fair index /srv/fair --source /mirror/pdb --collection pdb --json | jq .hashed
+  fair index /srv/fair --source /mirror/pdb --actions pdb-actions.yaml --json
 
 Only files whose device, inode, size, mtime or ctime changed since the last run are
 read again. Symbolic links to files are indexed by their target's content; links to
 directories are not followed. Dangling links, FIFOs, sockets, devices and names that
 are not UTF-8 are reported and not indexed.
+
+With --actions, the source is indexed as the action file's `collection`, then its
+actions (intern_collection, operation, copy_collection, build_download_index,
+deepfolder, deepcell) run in order; their outputs are published only when all
+succeeded. The file is checked first: a fault is reported with the action's index
+and field, and exit code 1.
 
 Exit codes: 0 success; 1 nothing done; 2 some files failed (the previous collection
 is kept unless --allow-errors).";
@@ -60,7 +67,13 @@ pub struct Args {
     #[arg(long, value_name = "SIZE", default_value = "16G", value_parser = parse_size)]
     pub max_decompressed: u64,
     /// Also put every file's content into the buffer directory, named by checksum.
-    #[arg(long, value_enum, default_value = "none", value_name = "MODE")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "none",
+        value_name = "MODE",
+        conflicts_with = "actions"
+    )]
     pub intern: Intern,
     /// The buffer directory for --intern [default: DIR/buffers].
     #[arg(long, value_name = "PATH")]

@@ -12,12 +12,13 @@ Examples:
   fair init /srv/fair --base-url https://fair.example.org/
   fair index /srv/fair --source /mirror/pdb --collection pdb
   fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink --json
+  fair index /srv/fair --source /mirror/pdb --actions fixtures/pdb/actions.yaml
   fair demo
 
 Exit codes:
   0  success
   1  nothing done: bad arguments, not a catalogue, catalogue locked by another writer, ...
-  2  some files could not be indexed; the previous collection is kept unless --allow-errors";
+  2  some files (or operation elements) failed; nothing is published unless --allow-errors";
 
 /// fair: a FAIR dataset catalogue for scientific mirrors.
 ///
@@ -68,7 +69,7 @@ pub fn parse() -> Result<Cli, crate::Exit> {
 pub enum Command {
     /// Create a catalogue directory: fair.toml and the Seamless FAIR layout.
     Init(init::Args),
-    /// Index a source directory into a collection (deepfolders/NAME.json).
+    /// Index a source directory into a collection (deepfolders/NAME.json), or run a Seamless action file on it.
     Index(index::Args),
     /// Build a small catalogue from built-in fixtures and show what was done.
     Demo(demo::Args),
