@@ -105,11 +105,6 @@ impl Database {
         &self.db
     }
 
-    /// The database file, for error messages.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Wraps a redb error with this database's path.
     pub fn error(&self, err: impl std::fmt::Display) -> Error {
         Error::database(&self.path, err)

@@ -6,7 +6,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::{Error, Result};
 
@@ -14,7 +14,6 @@ use crate::{Error, Result};
 #[derive(Debug)]
 pub struct WriteLock {
     file: File,
-    path: PathBuf,
 }
 
 impl WriteLock {
@@ -49,15 +48,7 @@ impl WriteLock {
             .and_then(|()| file.rewind())
             .and_then(|()| writeln!(file, "pid {}", std::process::id()))
             .map_err(io)?;
-        Ok(WriteLock {
-            file,
-            path: path.to_owned(),
-        })
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(WriteLock { file })
     }
 }
 

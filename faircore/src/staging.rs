@@ -46,16 +46,6 @@ impl Staging {
         sync_parent(target)
     }
 
-    /// Atomically creates `target` with `bytes` unless it exists; content-addressed
-    /// files are never overwritten. Returns whether it was created.
-    pub fn create(&self, target: &Path, bytes: &[u8]) -> Result<bool> {
-        if target.exists() {
-            return Ok(false);
-        }
-        let tmp = self.filled(bytes)?;
-        publish_new(tmp, target)
-    }
-
     fn filled(&self, bytes: &[u8]) -> Result<NamedTempFile> {
         let mut tmp = self.temp()?;
         tmp.write_all(bytes)
