@@ -73,6 +73,11 @@ impl Collection {
         &self.entries
     }
 
+    /// The entries, taken out of the collection.
+    pub fn into_entries(self) -> BTreeMap<String, Checksum> {
+        self.entries
+    }
+
     /// The number of keys.
     pub fn nkeys(&self) -> usize {
         self.entries.len()

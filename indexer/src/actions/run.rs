@@ -74,7 +74,7 @@ pub fn run(
     let mut entries: HashMap<Name, BTreeMap<String, Checksum>> = HashMap::new();
     // Where the files of copied collections are until the copies are published.
     let mut origins: HashMap<Name, HashMap<String, PathBuf>> = HashMap::new();
-    entries.insert(plan.default.clone(), collection.entries().clone());
+    entries.insert(plan.default.clone(), collection.into_entries());
     let mut outputs = Vec::new();
     let mut results = Vec::new();
     for (label, step) in &plan.steps {
