@@ -29,6 +29,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     match cli.command {
         cli::Command::Init(args) => cli::init::run(&args),
         cli::Command::Index(args) => cli::index::run(&args),
+        cli::Command::Snapshot(args) => cli::snapshot::run(&args),
+        cli::Command::Find(args) => cli::find::run(&args),
+        cli::Command::Verify(args) => cli::verify::run(&args),
         cli::Command::Demo(args) => cli::demo::run(&args),
     }
 }

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use crate::collection::Encoded;
 use crate::config::Config;
 use crate::db::Database;
+use crate::distribution::{self, Distribution};
 use crate::lock::WriteLock;
 use crate::staging::Staging;
-use crate::{Collection, CollectionKind, Error, HashAlgo, Name, Result};
+use crate::{Checksum, Collection, CollectionKind, Error, HashAlgo, Name, Result};
 
 /// The configuration file at the catalogue root.
 pub const CONFIG_FILE: &str = "fair.toml";
@@ -114,6 +115,53 @@ impl Catalogue {
         self.root.join(kind.dir()).join(format!("{name}.json"))
     }
 
+    /// Where the records of `dataset` are: `distributions/<dataset>.json`.
+    pub fn distributions_path(&self, dataset: &Name) -> PathBuf {
+        self.root
+            .join("distributions")
+            .join(format!("{dataset}.json"))
+    }
+
+    /// The records of `dataset`, in the order they were added; `None` if the
+    /// dataset has no distributions file.
+    pub fn read_distributions(&self, dataset: &Name) -> Result<Option<Vec<Distribution>>> {
+        let path = self.distributions_path(dataset);
+        match fs::read(&path) {
+            Ok(bytes) => distribution::parse(&bytes)
+                .map(Some)
+                .map_err(|source| Error::Json { path, source }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// The names of the datasets with a distributions file, sorted.
+    pub fn datasets(&self) -> Result<Vec<Name>> {
+        let dir = self.root.join("distributions");
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(dir, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let file = entry.file_name();
+            let name = file.to_str().and_then(|f| f.strip_suffix(".json"));
+            if let Some(name) = name.and_then(|n| Name::new(n).ok()) {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Where the content-addressed file `checksum` of `dir` is: `keyorder`,
+    /// `access_index` or `buffers`.
+    pub fn content_path(&self, dir: ContentDir, checksum: &Checksum) -> PathBuf {
+        self.root.join(dir.name()).join(checksum.to_hex())
+    }
+
     /// Reads the collection `name` of `kind`, if it exists.
     pub fn read_collection(&self, kind: CollectionKind, name: &Name) -> Result<Option<Collection>> {
         let path = self.collection_path(kind, name);
@@ -137,6 +185,36 @@ impl Catalogue {
             lock,
             staging,
         })
+    }
+}
+
+/// The directories of content-addressed files: each file is named by the checksum
+/// of its bytes and never changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentDir {
+    /// `keyorder/`: plain lists of keys.
+    Keyorder,
+    /// `access_index/`: plain maps element checksum → URL infos.
+    AccessIndex,
+    /// `buffers/`: element buffers and the plain bytes of snapshotted collections.
+    Buffers,
+}
+
+impl ContentDir {
+    /// Every one of them.
+    pub const ALL: [ContentDir; 3] = [
+        ContentDir::Keyorder,
+        ContentDir::AccessIndex,
+        ContentDir::Buffers,
+    ];
+
+    /// The directory name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ContentDir::Keyorder => "keyorder",
+            ContentDir::AccessIndex => "access_index",
+            ContentDir::Buffers => "buffers",
+        }
     }
 }
 
@@ -195,6 +273,25 @@ impl Writer<'_> {
         }
         self.staging.replace(path, bytes)?;
         Ok(true)
+    }
+
+    /// Writes the content-addressed file `checksum` of `dir` (fsynced, then
+    /// renamed into place) unless it exists. Returns whether it was written.
+    pub fn publish_content(
+        &self,
+        dir: ContentDir,
+        checksum: &Checksum,
+        bytes: &[u8],
+    ) -> Result<bool> {
+        let path = self.catalogue.content_path(dir, checksum);
+        if path.exists() {
+            return Ok(false);
+        }
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let tmp = self.staging.filled(bytes)?;
+        crate::staging::publish_new(tmp, &path)
     }
 
     /// The catalogue's staging directory, for temporary files of other writes.

@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use redb::{ReadableDatabase, TableDefinition};
 
 use crate::lock::WriteLock;
-use crate::{Error, Result};
+use crate::{Checksum, Error, Result};
 
 /// Bump when a table's layout changes: older databases are then rebuilt.
 const SCHEMA_VERSION: u64 = 1;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// Collection checksum → the sum of its element sizes.
+const CONTENT_SIZES: TableDefinition<&[u8; 32], u64> = TableDefinition::new("content_sizes");
 
 /// Why a database could not be opened: unusable ones are rebuilt; any other
 /// failure (permissions, another process, a full disk) is reported.
@@ -108,6 +111,40 @@ impl Database {
     /// Wraps a redb error with this database's path.
     pub fn error(&self, err: impl std::fmt::Display) -> Error {
         Error::database(&self.path, err)
+    }
+
+    /// Records the content size (sum of element sizes) of collections, by their
+    /// checksum, as the indexer knows them when it writes the collections.
+    pub fn record_content_sizes(&self, sizes: &[(Checksum, u64)]) -> Result<()> {
+        if sizes.is_empty() {
+            return Ok(());
+        }
+        let write = || -> Result<(), redb::Error> {
+            let txn = self.db.begin_write()?;
+            {
+                let mut table = txn.open_table(CONTENT_SIZES)?;
+                for (checksum, size) in sizes {
+                    table.insert(checksum.as_bytes(), size)?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| self.error(e))
+    }
+
+    /// The recorded content size of the collection `checksum`.
+    pub fn content_size(&self, checksum: &Checksum) -> Result<Option<u64>> {
+        let read = || -> Result<Option<u64>, redb::Error> {
+            let txn = self.db.begin_read()?;
+            let table = match txn.open_table(CONTENT_SIZES) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            Ok(table.get(checksum.as_bytes())?.map(|v| v.value()))
+        };
+        read().map_err(|e| self.error(e))
     }
 }
 

@@ -69,6 +69,15 @@ pub enum Error {
         /// The parse error, with line and column.
         source: serde_json::Error,
     },
+    /// A request or a catalogue file is refused: `subject` is the parameter, file
+    /// or record, `message` what was expected.
+    #[error("{subject}: {message}")]
+    Invalid {
+        /// What is refused.
+        subject: String,
+        /// Why, and what was expected.
+        message: String,
+    },
     /// The embedded database failed.
     #[error("{}: database error: {message}", path.display())]
     Database {
@@ -85,6 +94,14 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// A refusal of `subject`, saying what was expected.
+    pub fn invalid(subject: impl std::fmt::Display, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            subject: subject.to_string(),
+            message: message.into(),
         }
     }
 

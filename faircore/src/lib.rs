@@ -5,7 +5,9 @@
 //! - [`plain`]: the exact bytes every hashed JSON value is written as;
 //! - [`Collection`]: key → element checksum, the unit that gets snapshotted;
 //! - [`Catalogue`]: the catalogue directory, its lock, its atomic writes and its
-//!   embedded [`Database`].
+//!   embedded [`Database`];
+//! - [`Distribution`]: a snapshot record, added by [`snapshot`] with its
+//!   [`keyorder`] and [`access`] index, found again by a [`Query`].
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -19,23 +21,34 @@
 //! assert_eq!(encoded.checksum, algo.hash(&encoded.bytes));
 //! ```
 
+pub mod access;
 pub mod catalogue;
 pub mod checksum;
 pub mod collection;
 pub mod config;
 pub mod db;
+pub mod distribution;
 pub mod error;
 pub mod hash;
+pub mod keyorder;
 pub mod lock;
 pub mod name;
 pub mod plain;
+pub mod release;
+pub mod resolve;
+pub mod snapshot;
 pub mod staging;
+pub mod verify;
 
-pub use catalogue::{Catalogue, Writer};
+pub use access::UrlInfo;
+pub use catalogue::{Catalogue, ContentDir, Writer};
 pub use checksum::{Checksum, ParseChecksumError};
 pub use collection::{Collection, CollectionKind, Encoded};
 pub use config::Config;
 pub use db::Database;
+pub use distribution::Distribution;
 pub use error::{Error, Result};
 pub use hash::{HashAlgo, Hasher};
 pub use name::{InvalidName, Name};
+pub use release::Release;
+pub use resolve::{Query, Unresolved};

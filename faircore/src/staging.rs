@@ -46,7 +46,8 @@ impl Staging {
         sync_parent(target)
     }
 
-    fn filled(&self, bytes: &[u8]) -> Result<NamedTempFile> {
+    /// A temporary file holding `bytes`, synced to disk.
+    pub fn filled(&self, bytes: &[u8]) -> Result<NamedTempFile> {
         let mut tmp = self.temp()?;
         tmp.write_all(bytes)
             .and_then(|()| tmp.as_file().sync_all())

@@ -2,11 +2,12 @@
 //! parallel, intern buffers, record the cache, and publish the deepfolder unless a
 //! file failed.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use faircore::{Collection, CollectionKind, HashAlgo, Name, Writer};
+use faircore::{Checksum, Collection, CollectionKind, HashAlgo, Name, Writer};
 use rayon::prelude::*;
 
 use crate::cache::{self, Cache, Entry};
@@ -67,6 +68,8 @@ pub struct Scan {
     pub report: Report,
     /// Key → checksum of every indexed file.
     pub collection: Collection,
+    /// The size of each distinct content.
+    pub sizes: HashMap<Checksum, u64>,
 }
 
 /// Walks and hashes `options.source` and records the incremental cache, without
@@ -117,22 +120,27 @@ pub fn scan(
         store.sync()?;
     }
     // The cache is recorded while the collection is built.
-    let (recorded, entries) = pool.install(|| {
+    let ((recorded, entries), sizes) = pool.install(|| {
         rayon::join(
             || {
-                let visited = directories.iter().map(|d| d.key.as_str()).collect();
-                let changed: Vec<(&str, &[u8])> = directories
-                    .iter()
-                    .filter_map(|d| Some((d.key.as_str(), d.changed_row.as_deref()?)))
-                    .collect();
-                cache::update(&db, collection, &run.cache, &visited, &changed)
+                rayon::join(
+                    || {
+                        let visited = directories.iter().map(|d| d.key.as_str()).collect();
+                        let changed: Vec<(&str, &[u8])> = directories
+                            .iter()
+                            .filter_map(|d| Some((d.key.as_str(), d.changed_row.as_deref()?)))
+                            .collect();
+                        cache::update(&db, collection, &run.cache, &visited, &changed)
+                    },
+                    || {
+                        files
+                            .iter()
+                            .map(|f| (f.key.clone(), f.entry.checksum))
+                            .collect()
+                    },
+                )
             },
-            || {
-                files
-                    .iter()
-                    .map(|f| (f.key.clone(), f.entry.checksum))
-                    .collect()
-            },
+            || files.iter().map(|f| (f.entry.checksum, f.size)).collect(),
         )
     });
     recorded?;
@@ -140,6 +148,7 @@ pub fn scan(
     Ok(Scan {
         report,
         collection: Collection::new(CollectionKind::Deepfolder, entries),
+        sizes,
     })
 }
 
@@ -155,9 +164,15 @@ pub fn index(
     let Scan {
         mut report,
         collection,
+        sizes,
     } = scan(writer, options, progress)?;
     if report.errors.is_empty() || options.allow_errors {
         let (encoded, written) = writer.write_collection(&options.collection, &collection)?;
+        if let Some(size) = collection.content_size(|c| sizes.get(c).copied()) {
+            writer
+                .database()?
+                .record_content_sizes(&[(encoded.checksum, size)])?;
+        }
         tracing::info!(
             collection = %options.collection,
             checksum = %encoded.checksum,

@@ -80,6 +80,11 @@ impl BufferStore {
         self.path(checksum).exists()
     }
 
+    /// The length of the buffer `checksum`, if it is present.
+    pub fn len(&self, checksum: &Checksum) -> Option<u64> {
+        fs::metadata(self.path(checksum)).ok().map(|m| m.len())
+    }
+
     /// A temporary file to copy a source file into while it is hashed.
     pub fn temp(&self) -> faircore::Result<NamedTempFile> {
         self.staging.temp()

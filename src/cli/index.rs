@@ -1,13 +1,11 @@
 //! `fair index`: index a source directory into a collection.
 
-use std::io::IsTerminal;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use faircore::{Catalogue, Name};
 use indexer::{InternMode, Options, Report};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::Exit;
 
@@ -136,7 +134,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let options = args.options(collection);
     let catalogue = Catalogue::open(&args.dir)?;
     let writer = catalogue.writer()?;
-    let bar = progress_bar();
+    let bar = super::progress_bar("{spinner} {human_pos} files ({per_sec}) {elapsed}");
     let tick = |_| {
         if let Some(bar) = &bar {
             bar.inc(1);
@@ -163,20 +161,6 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     } else {
         Exit::FilesFailed
     })
-}
-
-/// A spinner with a file count on stderr, only when stderr is a terminal.
-fn progress_bar() -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} files ({per_sec}) {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(100));
-    Some(bar)
 }
 
 fn print_human(report: &Report) {

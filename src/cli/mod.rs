@@ -2,10 +2,16 @@
 //! module turns its raw flags into the options its library takes.
 
 pub mod demo;
+pub mod find;
 pub mod index;
 pub mod init;
+pub mod snapshot;
+pub mod verify;
+
+use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -13,18 +19,22 @@ Examples:
   fair index /srv/fair --source /mirror/pdb --collection pdb
   fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink --json
   fair index /srv/fair --source /mirror/pdb --actions fixtures/pdb/actions.yaml
+  fair snapshot /srv/fair pdb pdb --date today --if-changed
+  fair find /srv/fair pdb --checksum
+  fair verify /srv/fair
   fair demo
 
 Exit codes:
   0  success
   1  nothing done: bad arguments, not a catalogue, catalogue locked by another writer, ...
-  2  some files (or operation elements) failed; nothing is published unless --allow-errors";
+  2  some files (or operation elements) failed; nothing is published unless --allow-errors
+     (fair verify: problems found)";
 
 /// fair: a FAIR dataset catalogue for scientific mirrors.
 ///
 /// `fair` indexes mirror directories into content-addressed collections (path →
-/// checksum), re-hashing only what changed, in the catalogue format of the Seamless
-/// FAIR tools.
+/// checksum), re-hashing only what changed, and snapshots them into versioned
+/// distributions, in the catalogue format of the Seamless FAIR tools.
 #[derive(Debug, Parser)]
 #[command(name = "fair", version, after_help = EXAMPLES)]
 pub struct Cli {
@@ -71,8 +81,27 @@ pub enum Command {
     Init(init::Args),
     /// Index a source directory into a collection (deepfolders/NAME.json), or run a Seamless action file on it.
     Index(index::Args),
+    /// Add a distribution of a collection to a dataset: keyorder, access index, record, `latest`.
+    Snapshot(snapshot::Args),
+    /// Find a distribution of a dataset by version, date, format, compression (as the server does).
+    Find(find::Args),
+    /// Check that content-addressed files hash to their names and records agree with them.
+    Verify(verify::Args),
     /// Build a small catalogue from built-in fixtures and show what was done.
     Demo(demo::Args),
+}
+
+/// A progress indicator on stderr with `template`, only when stderr is a terminal.
+fn progress_bar(template: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
 }
 
 #[cfg(test)]

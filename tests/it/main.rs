@@ -6,6 +6,7 @@ mod actions;
 mod architecture;
 mod cli;
 mod crash;
+mod golden;
 mod incremental;
 mod intern;
 mod problems;

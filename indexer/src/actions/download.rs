@@ -2,20 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use faircore::UrlInfo;
 
 use super::pattern::Pattern;
 use super::plan::UrlStep;
-
-/// One URL of an entry, as stored: keys in plain (sorted) order.
-#[derive(Debug, Serialize)]
-pub struct UrlInfo {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    celltype: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    compression: Option<String>,
-    url: String,
-}
 
 /// The download index of `keys`: an error names the first key the pattern does
 /// not match, or the key and template of a URL that does not parse.
@@ -38,11 +28,11 @@ pub fn build<'a>(
                     step.source
                 )
             })?;
-            infos.push(UrlInfo {
-                celltype: step.celltype.clone(),
-                compression: step.compression.clone(),
+            infos.push(UrlInfo::new(
                 url,
-            });
+                step.compression.clone(),
+                step.celltype.clone(),
+            ));
         }
         index.insert(key.clone(), infos);
     }

@@ -75,7 +75,7 @@ pub enum Step {
     },
     /// `deepcells/<target>.json`.
     Deepcell {
-        /// An operation result of celltype mixed.
+        /// An operation result of celltype mixed or plain.
         source: Name,
         /// The new collection.
         target: Name,
@@ -343,13 +343,13 @@ fn check_action(
             if !matches!(
                 kind,
                 Kind::Operation {
-                    celltype: Celltype::Mixed,
+                    celltype: Celltype::Mixed | Celltype::Plain,
                     ..
                 }
             ) {
                 return refuse(
                     "source_collection",
-                    "but a deepcell is built from an operation result of celltype mixed",
+                    "but a deepcell is built from an operation result of celltype mixed or plain",
                 );
             }
             let (pattern, template) =

@@ -49,6 +49,7 @@ pub fn run(
     let Scan {
         mut report,
         collection,
+        mut sizes,
     } = crate::scan(writer, &options, progress)?;
     if !report.errors.is_empty() && !options.allow_errors {
         return Ok(report);
@@ -97,7 +98,7 @@ pub fn run(
                     run.path_of(plan, &origins, source, key, checksum)
                 };
                 let (done, problems, new) =
-                    run.operate(&entries[source], &spec, &input, &mut counts)?;
+                    run.operate(&entries[source], &spec, &input, &mut counts, &mut sizes)?;
                 report.operations.insert(target.to_string(), counts);
                 report.errors.extend(problems);
                 results.extend(new.into_iter().map(|(s, r)| (s, spec.cache_key(), r)));
@@ -170,6 +171,17 @@ pub fn run(
     }
     run.store.sync()?;
     run.record(&results)?;
+    let content_sizes: Vec<(Checksum, u64)> = outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Collection(_, c) => Some((
+                c.encode(run.algo).checksum,
+                c.content_size(|e| sizes.get(e).copied())?,
+            )),
+            _ => None,
+        })
+        .collect();
+    run.db.record_content_sizes(&content_sizes)?;
     for output in outputs {
         run.publish(output, &mut report)?;
     }
@@ -188,6 +200,9 @@ struct Run<'a> {
     cap: u64,
     pool: rayon::ThreadPool,
 }
+
+/// A result buffer: its checksum and size.
+type Buffer = (Checksum, u64);
 
 type Operated = (
     BTreeMap<String, Checksum>,
@@ -225,9 +240,10 @@ impl Run<'_> {
         spec: &Spec,
         input: &(dyn Fn(&str, &Checksum) -> PathBuf + Sync),
         counts: &mut Operations,
+        sizes: &mut HashMap<Checksum, u64>,
     ) -> Result<Operated, Error> {
         let key = spec.cache_key();
-        let cached = self.cached(source.values(), &key)?;
+        let cached = self.cached(source.values(), &key, sizes)?;
         let mut todo: BTreeMap<Checksum, &str> = BTreeMap::new();
         for (entry, checksum) in source {
             if !cached.contains_key(checksum) {
@@ -236,7 +252,7 @@ impl Run<'_> {
         }
         counts.reused +=
             (source.len() - source.values().filter(|c| todo.contains_key(c)).count()) as u64;
-        let computed: Vec<(Checksum, Result<Checksum, String>)> = self.pool.install(|| {
+        let computed: Vec<(Checksum, Result<Buffer, String>)> = self.pool.install(|| {
             todo.par_iter()
                 .map(|(checksum, entry)| {
                     (
@@ -252,7 +268,8 @@ impl Run<'_> {
         let mut new = Vec::new();
         for (checksum, result) in computed {
             match result {
-                Ok(r) => {
+                Ok((r, size)) => {
+                    sizes.insert(r, size);
                     results.insert(checksum, r);
                     new.push((checksum, r));
                 }
@@ -269,11 +286,13 @@ impl Run<'_> {
         Ok((done, problems, new))
     }
 
-    /// The cached results of `key` for `checksums` whose buffers exist.
+    /// The cached results of `key` for `checksums` whose buffers exist; their
+    /// sizes go to `sizes`.
     fn cached<'c>(
         &self,
         checksums: impl Iterator<Item = &'c Checksum>,
         key: &str,
+        sizes: &mut HashMap<Checksum, u64>,
     ) -> Result<HashMap<Checksum, Checksum>, Error> {
         let txn = self.db.redb().begin_read().map_err(|e| self.db.error(e))?;
         let table = match txn.open_table(OPERATIONS) {
@@ -291,7 +310,8 @@ impl Run<'_> {
                 .map_err(|e| self.db.error(e))?
             {
                 let result = Checksum::from_bytes(*result.value());
-                if self.store.has(&result) {
+                if let Some(size) = self.store.len(&result) {
+                    sizes.insert(result, size);
                     found.insert(*checksum, result);
                 }
             }
@@ -299,7 +319,13 @@ impl Run<'_> {
         Ok(found)
     }
 
-    fn apply(&self, input: &Path, checksum: &Checksum, spec: &Spec) -> Result<Checksum, String> {
+    /// Applies `spec` to `input` into a new buffer: its checksum and size.
+    fn apply(
+        &self,
+        input: &Path,
+        checksum: &Checksum,
+        spec: &Spec,
+    ) -> Result<Buffer, String> {
         let mut tmp = self.store.temp().map_err(|e| e.to_string())?;
         let result = operation::apply(
             input,
@@ -309,10 +335,11 @@ impl Run<'_> {
             self.cap,
             tmp.as_file_mut(),
         )?;
+        let size = tmp.as_file().metadata().map_err(|e| e.to_string())?.len();
         self.store
             .publish(tmp, &result)
             .map_err(|e| e.to_string())?;
-        Ok(result)
+        Ok((result, size))
     }
 
     /// Records new operation results (after their buffers were synced).

@@ -73,7 +73,7 @@ pub enum Action {
         /// The default collection or a copied one.
         source_collection: Option<String>,
     },
-    /// Write `deepcells/<collection>.json` from an operation result of celltype mixed.
+    /// Write `deepcells/<collection>.json` from an operation result of celltype mixed or plain (a plain JSON value is a valid mixed cell).
     Deepcell {
         /// An operation result of celltype `mixed`.
         source_collection: Option<String>,

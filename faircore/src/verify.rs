@@ -1,0 +1,313 @@
+//! `fair verify`: every content-addressed file hashes to its name, and every
+//! distribution record agrees with the files it points to. Reads only; takes no
+//! lock, so it can run beside a writer (whose files appear atomically).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::access::AccessIndex;
+use crate::catalogue::ContentDir;
+use crate::{Catalogue, Checksum, Collection, Distribution, HashAlgo, Result};
+
+/// One thing wrong, with the file or record it is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Problem {
+    /// The file, or `distributions/<dataset>.json record N`.
+    pub subject: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// What `verify` checked and found.
+#[derive(Debug, Default, Serialize)]
+pub struct Verification {
+    /// Content-addressed files hashed.
+    pub files: u64,
+    /// Their total size.
+    pub bytes: u64,
+    /// Distribution records checked.
+    pub records: u64,
+    /// Records whose content size could not be checked: some element buffer is
+    /// not in `buffers/` (elements that were never interned).
+    pub content_size_unchecked: u64,
+    /// Every problem, sorted.
+    pub problems: Vec<Problem>,
+}
+
+/// Verifies the catalogue; hashes `buffers/` too when `buffers` is set (it can be
+/// large). `progress` is called with the size of each file hashed.
+pub fn verify(
+    catalogue: &Catalogue,
+    buffers: bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Verification> {
+    let mut report = Verification::default();
+    for dir in ContentDir::ALL {
+        if dir == ContentDir::Buffers && !buffers {
+            continue;
+        }
+        hash_dir(catalogue, dir, &mut report, progress);
+    }
+    let mut collections = Collections::new(catalogue);
+    for dataset in catalogue.datasets()? {
+        let path = catalogue.distributions_path(&dataset);
+        let file = format!("distributions/{dataset}.json");
+        match catalogue.read_distributions(&dataset) {
+            Ok(records) => {
+                let records = records.unwrap_or_default();
+                check_records(&file, &records, &mut collections, &mut report);
+            }
+            Err(e) => report.problems.push(Problem {
+                subject: path.display().to_string(),
+                problem: e.to_string(),
+            }),
+        }
+    }
+    report.problems.sort();
+    Ok(report)
+}
+
+/// Hashes every file of `dir` in parallel against its name.
+fn hash_dir(
+    catalogue: &Catalogue,
+    dir: ContentDir,
+    report: &mut Verification,
+    progress: &(dyn Fn(u64) + Sync),
+) {
+    let path = catalogue.root().join(dir.name());
+    let entries = match fs::read_dir(&path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+        Err(e) => {
+            report.problems.push(problem(&path, e.to_string()));
+            return;
+        }
+    };
+    let files: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        // Hidden entries are staging areas of writers (`.fair-tmp`).
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    let algo = catalogue.hash();
+    let results: Vec<(u64, Option<Problem>)> = files
+        .par_iter()
+        .map(|file| {
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let Ok(expected) = name
+                .parse::<Checksum>()
+                .map_err(drop)
+                .and_then(|c| if c.to_hex() == name { Ok(c) } else { Err(()) })
+            else {
+                return (
+                    0,
+                    Some(problem(file, "not named by a lower-case checksum".into())),
+                );
+            };
+            match hash_file(file, algo) {
+                Ok((size, actual)) => {
+                    progress(size);
+                    let wrong = (actual != expected)
+                        .then(|| problem(file, format!("content hashes to {actual} ({algo})")));
+                    (size, wrong)
+                }
+                Err(e) => (0, Some(problem(file, e.to_string()))),
+            }
+        })
+        .collect();
+    for (size, wrong) in results {
+        report.files += 1;
+        report.bytes += size;
+        report.problems.extend(wrong);
+    }
+}
+
+fn hash_file(path: &Path, algo: HashAlgo) -> io::Result<(u64, Checksum)> {
+    let mut file = File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    let mut hasher = algo.hasher();
+    let mut buffer = vec![0; 1 << 20];
+    let mut size = 0;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok((size, hasher.finalize()));
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+}
+
+fn problem(path: &Path, problem: String) -> Problem {
+    Problem {
+        subject: path.display().to_string(),
+        problem,
+    }
+}
+
+/// Collections by checksum: snapshotted ones in `buffers/`, current ones in
+/// `deepfolders/` and `deepcells/` (hashed once, when first needed).
+struct Collections<'a> {
+    catalogue: &'a Catalogue,
+    current: Option<HashMap<Checksum, Vec<u8>>>,
+}
+
+impl<'a> Collections<'a> {
+    fn new(catalogue: &'a Catalogue) -> Self {
+        Collections {
+            catalogue,
+            current: None,
+        }
+    }
+
+    fn bytes(&mut self, checksum: &Checksum) -> Option<Vec<u8>> {
+        let path = self.catalogue.content_path(ContentDir::Buffers, checksum);
+        if let Ok(bytes) = fs::read(path) {
+            return Some(bytes);
+        }
+        let catalogue = self.catalogue;
+        let current = self.current.get_or_insert_with(|| {
+            let mut found = HashMap::new();
+            for dir in ["deepfolders", "deepcells"] {
+                let Ok(entries) = fs::read_dir(catalogue.root().join(dir)) else {
+                    continue;
+                };
+                for entry in entries.filter_map(|e| e.ok()) {
+                    if let Ok(bytes) = fs::read(entry.path()) {
+                        found.insert(catalogue.hash().hash(&bytes), bytes);
+                    }
+                }
+            }
+            found
+        });
+        current.get(checksum).cloned()
+    }
+}
+
+/// Checks the records of one dataset.
+fn check_records(
+    file: &str,
+    records: &[Distribution],
+    collections: &mut Collections<'_>,
+    report: &mut Verification,
+) {
+    let mut latest: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, record) in records.iter().enumerate() {
+        report.records += 1;
+        let mut found = Vec::new();
+        if record.latest {
+            let group = format!("{:?}", (record.kind, &record.format, &record.compression));
+            if let Some(first) = latest.insert(group, i) {
+                found.push(format!("latest, as is record {} of its group", first + 1));
+            }
+        }
+        if let Some(j) = records[..i].iter().position(|r| r.same_release(record)) {
+            found.push(format!("the same release as record {}", j + 1));
+        }
+        if !check_files(record, collections, &mut found) {
+            report.content_size_unchecked += 1;
+        }
+        let subject = format!("{file} record {} ({})", i + 1, record.describe());
+        report
+            .problems
+            .extend(found.into_iter().map(|problem| Problem {
+                subject: subject.clone(),
+                problem,
+            }));
+    }
+}
+
+/// Checks the files `record` points to against it, adding what is wrong to
+/// `found`. Returns whether its content size could be checked.
+fn check_files(
+    record: &Distribution,
+    collections: &mut Collections<'_>,
+    found: &mut Vec<String>,
+) -> bool {
+    let catalogue = collections.catalogue;
+    if let Some(index) = &record.access_index {
+        let path = catalogue.content_path(ContentDir::AccessIndex, index);
+        let parsed = fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<AccessIndex>(&b).map_err(|e| e.to_string()));
+        if let Err(e) = parsed {
+            found.push(format!("access index {index}: {e}"));
+        }
+    }
+    let Some(bytes) = collections.bytes(&record.checksum) else {
+        found.push(format!(
+            "collection {} is neither in buffers/ nor a current collection",
+            record.checksum
+        ));
+        return true;
+    };
+    let collection = match Collection::from_json(record.kind, &bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            found.push(format!("collection {}: {e}", record.checksum));
+            return true;
+        }
+    };
+    let counts = [
+        ("nkeys", record.nkeys, collection.nkeys() as u64),
+        ("index_size", record.index_size, bytes.len() as u64),
+    ];
+    for (field, stored, actual) in counts {
+        if stored != actual {
+            found.push(format!("{field} is {stored}, the collection has {actual}"));
+        }
+    }
+    let path = catalogue.content_path(ContentDir::Keyorder, &record.keyorder);
+    let order = fs::read(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).map_err(|e| e.to_string()));
+    match order {
+        Err(e) => found.push(format!("keyorder {}: {e}", record.keyorder)),
+        Ok(order) => {
+            let distinct: HashSet<&String> = order.iter().collect();
+            let exact = distinct.len() == order.len()
+                && order.len() == collection.nkeys()
+                && order.iter().all(|k| collection.entries().contains_key(k));
+            if !exact {
+                found.push(format!(
+                    "keyorder {} does not hold exactly the collection's {} keys ({} entries, {} distinct)",
+                    record.keyorder,
+                    collection.nkeys(),
+                    order.len(),
+                    distinct.len()
+                ));
+            }
+        }
+    }
+    let sizes: HashMap<&Checksum, Option<u64>> = collection
+        .entries()
+        .values()
+        .collect::<HashSet<_>>()
+        .into_par_iter()
+        .map(|c| {
+            let path = catalogue.content_path(ContentDir::Buffers, c);
+            (c, fs::metadata(path).ok().map(|m| m.len()))
+        })
+        .collect();
+    match collection.content_size(|c| sizes.get(c).copied().flatten()) {
+        Some(size) if size != record.content_size => {
+            found.push(format!(
+                "content_size is {}, the element buffers add up to {size}",
+                record.content_size
+            ));
+            true
+        }
+        Some(_) => true,
+        None => false,
+    }
+}

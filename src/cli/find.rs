@@ -1,0 +1,82 @@
+//! `fair find`: resolve a distribution offline, as the server's find_distribution
+//! and find_checksum routes do.
+
+use std::path::PathBuf;
+
+use faircore::{Catalogue, Name, Query};
+
+use crate::Exit;
+
+const EXAMPLES: &str = "\
+Examples:
+  fair find /srv/fair pdb                       # the latest distribution
+  fair find /srv/fair pdb --version 2 --checksum
+  fair find /srv/fair pdb --date 2025-02-14 --format mmcif --compression none
+
+Resolution is the server's: without --version or --date only `latest` distributions
+are candidates; `--version latest` means them too; `none` means the field must be
+absent; values match exactly. If several remain and --compression was not given, the
+only uncompressed one wins. No match or several: exit 1 with the server's text.";
+
+/// Flags of `fair find`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The catalogue directory.
+    pub dir: PathBuf,
+    /// The dataset.
+    pub dataset: Name,
+    /// deepfolder or deepcell.
+    #[arg(long = "type", value_name = "T")]
+    pub kind: Option<String>,
+    /// The version, `latest`, or `none`.
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// The date, or `none`.
+    #[arg(long, value_name = "D")]
+    pub date: Option<String>,
+    /// The format, or `none`.
+    #[arg(long, value_name = "F")]
+    pub format: Option<String>,
+    /// The compression, or `none`.
+    #[arg(long, value_name = "C")]
+    pub compression: Option<String>,
+    /// Print only the distribution's checksum.
+    #[arg(long)]
+    pub checksum: bool,
+}
+
+/// Runs `fair find`.
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let catalogue = Catalogue::open(&args.dir)?;
+    let Some(records) = catalogue.read_distributions(&args.dataset)? else {
+        let known = catalogue.datasets()?;
+        let known: Vec<&str> = known.iter().map(Name::as_str).collect();
+        anyhow::bail!(
+            "unknown dataset {:?}: {} does not exist (datasets: {})",
+            args.dataset.as_str(),
+            catalogue.distributions_path(&args.dataset).display(),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    let query = Query {
+        kind: args.kind.clone(),
+        version: args.version.clone(),
+        date: args.date.clone(),
+        format: args.format.clone(),
+        compression: args.compression.clone(),
+    };
+    match query.resolve(&records) {
+        Ok(record) if args.checksum => println!("{}", record.checksum),
+        Ok(record) => println!("{}", serde_json::to_string_pretty(record)?),
+        Err(unresolved) => {
+            eprint!("{unresolved}");
+            return Ok(Exit::Failure);
+        }
+    }
+    Ok(Exit::Success)
+}
