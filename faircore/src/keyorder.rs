@@ -8,51 +8,87 @@
 //! result holds exactly the new keys, each once (its tail pull could keep a deleted
 //! key).
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
+use crate::access::Text;
 use crate::{Checksum, HashAlgo, plain};
+
+/// Parses a keyorder file, borrowing the keys from its bytes.
+pub fn parse(bytes: &[u8]) -> serde_json::Result<Vec<Cow<'_, str>>> {
+    let texts: Vec<Text<'_>> = serde_json::from_slice(bytes)?;
+    Ok(texts.into_iter().map(|t| t.0).collect())
+}
+
+/// Where a key of the new collection stands while the keyorder is built.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Not in the old keyorder: a new key.
+    New,
+    /// In the old keyorder, not placed yet.
+    Survives,
+    /// In the new keyorder already.
+    Placed,
+}
 
 /// The keyorder of a collection with keys `keys`, given the keyorder `old` of the
 /// distribution it follows (empty for the first one).
-pub fn next<'a>(
-    old: &'a [String],
+pub fn next<'a, S: AsRef<str> + Sync>(
+    old: &'a [S],
     keys: &'a BTreeMap<String, Checksum>,
     algo: HashAlgo,
 ) -> Vec<&'a str> {
-    let old_set: HashSet<&str> = old.iter().map(String::as_str).collect();
+    let mut state: FxHashMap<&str, State> = FxHashMap::default();
+    if !old.is_empty() {
+        state.reserve(keys.len());
+        state.extend(keys.keys().map(|k| (k.as_str(), State::New)));
+        for key in old {
+            if let Some(s) = state.get_mut(key.as_ref()) {
+                *s = State::Survives;
+            }
+        }
+    }
     let mut added: Vec<(Checksum, &str)> = keys
         .par_iter()
-        .filter(|(k, _)| !old_set.contains(k.as_str()))
-        .map(|(k, _)| (algo.hash(&plain::str_buffer(k)), k.as_str()))
+        .filter(|(k, _)| state.get(k.as_str()).is_none_or(|s| *s == State::New))
+        .map_init(Vec::new, |buffer, (k, _)| {
+            buffer.clear();
+            plain::write_str_buffer(buffer, k);
+            (algo.hash(buffer), k.as_str())
+        })
         .collect();
     added.par_sort_unstable();
     let mut added = added.into_iter().map(|(_, k)| k);
 
-    // A key is placed once: a second occurrence in `old` counts as gone.
-    let mut placed: HashSet<&str> = HashSet::with_capacity(keys.len());
-    let survives =
-        |key: &'a str, placed: &HashSet<&str>| keys.contains_key(key) && !placed.contains(key);
+    // Takes `key` if it survives and was not placed yet (a key repeated in `old`
+    // is placed once).
+    let mut take = |key: &'a str| match state.get_mut(key) {
+        Some(s) if *s == State::Survives => {
+            *s = State::Placed;
+            Some(key)
+        }
+        _ => None,
+    };
     let mut order = Vec::with_capacity(keys.len());
     let (mut i, mut end) = (0, old.len());
     while i < end {
-        let key = old[i].as_str();
+        let key = old[i].as_ref();
         i += 1;
-        if survives(key, &placed) {
-            placed.insert(key);
+        if let Some(key) = take(key) {
             order.push(key);
         } else if let Some(new) = added.next() {
             order.push(new);
         } else {
             // Pull the last surviving key of the unvisited tail into this slot.
-            while end > i && !survives(old[end - 1].as_str(), &placed) {
+            while end > i {
                 end -= 1;
-            }
-            if end > i {
-                end -= 1;
-                placed.insert(old[end].as_str());
-                order.push(old[end].as_str());
+                if let Some(key) = take(old[end].as_ref()) {
+                    order.push(key);
+                    break;
+                }
             }
         }
     }

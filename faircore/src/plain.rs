@@ -18,10 +18,16 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
 /// The "str" buffer of a key: its JSON string literal plus a newline. Keyorders
 /// sort new keys by the checksum of this buffer.
 pub fn str_buffer(key: &str) -> Vec<u8> {
-    // Serialising a str cannot fail.
-    let mut bytes = serde_json::to_vec(key).unwrap_or_default();
-    bytes.push(b'\n');
+    let mut bytes = Vec::with_capacity(key.len() + 3);
+    write_str_buffer(&mut bytes, key);
     bytes
+}
+
+/// Appends the "str" buffer of `key` to `out`.
+pub fn write_str_buffer(out: &mut Vec<u8>, key: &str) {
+    // Serialising a str into a vector cannot fail.
+    let _ = serde_json::to_writer(&mut *out, key);
+    out.push(b'\n');
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::access::{self, AccessIndex, DownloadIndex};
+use crate::access::{self, AccessIndex};
 use crate::catalogue::ContentDir;
 use crate::distribution::{self, Distribution};
 use crate::release::Release;
@@ -137,65 +137,64 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
             ),
         ));
     }
-    let plain = collection.encode(algo);
-    if plain.bytes != bytes {
-        return Err(Error::invalid(
-            path.display(),
-            "not in plain form (sorted keys, 2-space indentation, final newline); was it edited by hand? `fair index` rewrites it",
-        ));
-    }
-    record.content_size = content_size(writer, &collection, &checksum)?;
-
     let base = base.map(|b| records[b].clone());
-    let old_order = match &base {
-        Some(b) => {
-            read_json::<Vec<String>>(&catalogue.content_path(ContentDir::Keyorder, &b.keyorder))?
-        }
-        None => Vec::new(),
-    };
-    let order = keyorder::next(&old_order, collection.entries(), algo);
-    let order_bytes = plain_bytes(&order);
-    record.keyorder = algo.hash(&order_bytes);
-
-    let mut outcome_counts = (0, 0);
-    let mut access = None;
     let download_path = catalogue
         .root()
         .join("download_indices")
         .join(format!("{}.json", request.collection));
-    if let Some(download) = read_optional::<DownloadIndex>(&download_path)? {
-        let rekeyed = access::rekey(collection.entries(), download);
-        outcome_counts = (rekeyed.without_urls, rekeyed.stale);
-        let mut index = rekeyed.index;
-        let merged_from = match (&base, request.merge_access_index) {
-            (
-                Some(Distribution {
-                    access_index: Some(old),
-                    ..
-                }),
-                true,
-            ) => {
-                let old_path = catalogue.content_path(ContentDir::AccessIndex, old);
-                index = access::merge(read_json::<AccessIndex>(&old_path)?, index);
-                Some(*old)
+    // A content size recorded by `fair index` is proof that these bytes are the
+    // plain encoding it wrote; other files (Seamless's, hand-made) are checked.
+    let recorded = writer.database()?.content_size(&checksum)?;
+    // The collection's copy is written while the keyorder and access index are
+    // computed: a content-addressed file is harmless until a record points to it.
+    let (stored, (order, access)) = rayon::join(
+        || {
+            if recorded.is_none() && collection.encode(algo).bytes != bytes {
+                return Err(Error::invalid(
+                    path.display(),
+                    "not in plain form (sorted keys, 2-space indentation, final newline); was it edited by hand? `fair index` rewrites it",
+                ));
             }
-            _ => None,
-        };
-        let index_bytes = plain_bytes(&index);
-        let index_checksum = algo.hash(&index_bytes);
-        record.access_index = Some(index_checksum);
-        access = Some((index_checksum, index_bytes, merged_from));
+            writer.publish_content(ContentDir::Buffers, &checksum, &bytes)
+        },
+        || {
+            rayon::join(
+                || next_keyorder(catalogue, base.as_ref(), &collection),
+                || {
+                    access_index(
+                        catalogue,
+                        &download_path,
+                        base.as_ref(),
+                        request,
+                        &collection,
+                    )
+                },
+            )
+        },
+    );
+    stored?;
+    record.content_size = match recorded {
+        Some(size) => size,
+        None => content_size(catalogue, &collection, &checksum)?,
+    };
+    let order_bytes = order?;
+    record.keyorder = algo.hash(&order_bytes);
+    let access = access?;
+    let mut outcome_counts = (0, 0);
+    if let Some(built) = &access {
+        record.access_index = Some(built.checksum);
+        outcome_counts = (built.without_urls, built.stale);
     }
 
-    // Content-addressed files first: the collection, the keyorder, the access index.
-    writer.publish_content(ContentDir::Buffers, &checksum, &bytes)?;
+    // Content-addressed files first: the collection (above), the keyorder,
+    // the access index.
     writer.publish_content(ContentDir::Keyorder, &record.keyorder, &order_bytes)?;
-    if let Some((index_checksum, index_bytes, merged_from)) = &access {
-        writer.publish_content(ContentDir::AccessIndex, index_checksum, index_bytes)?;
+    if let Some(built) = &access {
+        writer.publish_content(ContentDir::AccessIndex, &built.checksum, &built.bytes)?;
         // Records that pointed at the merged index now point at its superset.
-        if let Some(old) = merged_from {
-            for r in records.iter_mut().filter(|r| r.access_index == Some(*old)) {
-                r.access_index = Some(*index_checksum);
+        if let Some(old) = built.merged_from {
+            for r in records.iter_mut().filter(|r| r.access_index == Some(old)) {
+                r.access_index = Some(built.checksum);
             }
         }
     }
@@ -214,13 +213,87 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
     })
 }
 
-/// The content size of `collection`: recorded by the indexer, or else summed from
-/// the sizes of its element buffers in `buffers/`.
-fn content_size(writer: &Writer<'_>, collection: &Collection, checksum: &Checksum) -> Result<u64> {
-    if let Some(size) = writer.database()?.content_size(checksum)? {
-        return Ok(size);
+/// The plain bytes of the keyorder that follows `base`'s for `collection`.
+fn next_keyorder(
+    catalogue: &Catalogue,
+    base: Option<&Distribution>,
+    collection: &Collection,
+) -> Result<Vec<u8>> {
+    let path = base.map(|b| catalogue.content_path(ContentDir::Keyorder, &b.keyorder));
+    let old_bytes = match &path {
+        Some(path) => read(path)?,
+        None => b"[]".to_vec(),
+    };
+    let old = keyorder::parse(&old_bytes).map_err(|source| Error::Json {
+        path: path.unwrap_or_default(),
+        source,
+    })?;
+    let order = keyorder::next(&old, collection.entries(), catalogue.hash());
+    Ok(plain_bytes(&order))
+}
+
+/// A new access index, in plain bytes.
+struct BuiltIndex {
+    checksum: Checksum,
+    bytes: Vec<u8>,
+    /// The index it was merged over.
+    merged_from: Option<Checksum>,
+    without_urls: usize,
+    stale: usize,
+}
+
+/// The access index of `collection` from its download index at `download_path`
+/// (none if that does not exist), merged over `base`'s if asked.
+fn access_index(
+    catalogue: &Catalogue,
+    download_path: &Path,
+    base: Option<&Distribution>,
+    request: &Request,
+    collection: &Collection,
+) -> Result<Option<BuiltIndex>> {
+    let download = match fs::read(download_path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(download_path, e)),
+    };
+    let json = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Json { path, source }
+    };
+    let rekeyed = access::rekey(collection.entries(), &download).map_err(json(download_path))?;
+    let mut index = rekeyed.index;
+    let merged_from = match base {
+        Some(Distribution {
+            access_index: Some(old),
+            ..
+        }) if request.merge_access_index => Some(*old),
+        _ => None,
+    };
+    let old_bytes;
+    if let Some(old) = &merged_from {
+        let old_path = catalogue.content_path(ContentDir::AccessIndex, old);
+        old_bytes = read(&old_path)?;
+        index = AccessIndex::parse(&old_bytes)
+            .map_err(json(&old_path))?
+            .merge(index);
     }
-    let catalogue = writer.catalogue();
+    let bytes = plain_bytes(&index);
+    Ok(Some(BuiltIndex {
+        checksum: catalogue.hash().hash(&bytes),
+        bytes,
+        merged_from,
+        without_urls: rekeyed.without_urls,
+        stale: rekeyed.stale,
+    }))
+}
+
+/// The content size of `collection`, which `fair index` did not record: the sum
+/// of the sizes of its element buffers in `buffers/`.
+fn content_size(
+    catalogue: &Catalogue,
+    collection: &Collection,
+    checksum: &Checksum,
+) -> Result<u64> {
     let distinct: HashSet<&Checksum> = collection.entries().values().collect();
     let sizes: std::collections::HashMap<&Checksum, Option<u64>> = distinct
         .into_par_iter()
@@ -249,29 +322,14 @@ fn plain_bytes<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
     crate::plain::to_vec(value).unwrap_or_default()
 }
 
-/// Parses the JSON file at `path`, which must exist.
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    read_optional(path)?.ok_or_else(|| {
-        Error::io(
-            path,
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                "missing; `fair verify` lists what else is",
-            ),
-        )
+/// Reads the file at `path`, which a record points to.
+fn read(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|e| {
+        let hint = if e.kind() == io::ErrorKind::NotFound {
+            "; `fair verify` lists what else is missing"
+        } else {
+            ""
+        };
+        Error::io(path, io::Error::new(e.kind(), format!("{e}{hint}")))
     })
-}
-
-/// Parses the JSON file at `path`, if it exists.
-fn read_optional<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
-    match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| Error::Json {
-                path: path.to_owned(),
-                source,
-            }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
-    }
 }

@@ -239,7 +239,7 @@ fn check_files(
         let path = catalogue.content_path(ContentDir::AccessIndex, index);
         let parsed = fs::read(&path)
             .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice::<AccessIndex>(&b).map_err(|e| e.to_string()));
+            .and_then(|b| AccessIndex::parse(&b).map(drop).map_err(|e| e.to_string()));
         if let Err(e) = parsed {
             found.push(format!("access index {index}: {e}"));
         }

@@ -13,7 +13,7 @@ pub fn build<'a>(
     keys: impl Iterator<Item = &'a String>,
     pattern: &Pattern,
     urls: &[UrlStep],
-) -> Result<BTreeMap<String, Vec<UrlInfo>>, String> {
+) -> Result<BTreeMap<String, Vec<UrlInfo<'static>>>, String> {
     let mut index = BTreeMap::new();
     for key in keys {
         let groups = pattern

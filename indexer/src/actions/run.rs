@@ -320,12 +320,7 @@ impl Run<'_> {
     }
 
     /// Applies `spec` to `input` into a new buffer: its checksum and size.
-    fn apply(
-        &self,
-        input: &Path,
-        checksum: &Checksum,
-        spec: &Spec,
-    ) -> Result<Buffer, String> {
+    fn apply(&self, input: &Path, checksum: &Checksum, spec: &Spec) -> Result<Buffer, String> {
         let mut tmp = self.store.temp().map_err(|e| e.to_string())?;
         let result = operation::apply(
             input,
