@@ -183,7 +183,7 @@ impl<'a> AccessIndex<'a> {
         let Entries(mut entries) = serde_json::from_slice::<Entries<'a, Checksum>>(bytes)?;
         // A repeated checksum keeps its last value, as a map would.
         entries.reverse();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.sort_by_key(|e| e.0);
         entries.dedup_by(|a, b| a.0 == b.0);
         Ok(AccessIndex(entries))
     }
@@ -265,7 +265,7 @@ pub fn rekey<'a>(
     }
     rekeyed.without_urls += keys.count();
     // Stable: equal contents pool their URLs in key order.
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs.sort_by_key(|p| p.0);
     let mut index: Vec<(Checksum, Vec<UrlInfo<'a>>)> = Vec::with_capacity(pairs.len());
     for (checksum, urls) in pairs {
         match index.last_mut() {
@@ -336,7 +336,7 @@ mod tests {
             (sum("same"), vec![url("x")]),
         ]);
         let mut old = old;
-        old.0.sort_by(|a, b| a.0.cmp(&b.0));
+        old.0.sort_by_key(|e| e.0);
         let merged = old.merge(rekeyed.index);
         assert_eq!(merged.len(), 2);
         assert_eq!(merged.get(&sum("same")).map(<[_]>::len), Some(3));

@@ -289,17 +289,21 @@ fn check_files(
             }
         }
     }
-    let sizes: HashMap<&Checksum, Option<u64>> = collection
+    // Stops at the first element not in buffers/ (elements never interned).
+    let sizes: Option<HashMap<&Checksum, u64>> = collection
         .entries()
         .values()
         .collect::<HashSet<_>>()
         .into_par_iter()
         .map(|c| {
             let path = catalogue.content_path(ContentDir::Buffers, c);
-            (c, fs::metadata(path).ok().map(|m| m.len()))
+            fs::metadata(path).ok().map(|m| (c, m.len()))
         })
         .collect();
-    match collection.content_size(|c| sizes.get(c).copied().flatten()) {
+    let Some(sizes) = sizes else {
+        return false;
+    };
+    match collection.content_size(|c| sizes.get(c).copied()) {
         Some(size) if size != record.content_size => {
             found.push(format!(
                 "content_size is {}, the element buffers add up to {size}",

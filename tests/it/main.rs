@@ -11,4 +11,5 @@ mod incremental;
 mod intern;
 mod problems;
 mod schemas;
+mod snapshot;
 mod vectors;

@@ -96,3 +96,35 @@ fn every_fixture_action_file_is_checked_against_the_schema() {
         );
     }
 }
+
+#[test]
+fn distribution_files_and_records_match_their_schema() {
+    let golden = fixture("golden/expected/distributions");
+    for name in ["mydataset.json", "otherset.json"] {
+        let value: serde_json::Value =
+            serde_json::from_slice(&fs::read(golden.join(name)).expect("read")).expect("json");
+        assert_valid("distribution.schema.json", &value);
+    }
+    let f = Fixture::new("blake3", &small_files(3));
+    f.index(&[], 0);
+    let out = fair_ok(
+        &[
+            "snapshot",
+            path_str(&f.root),
+            "ds",
+            "c",
+            "--date",
+            "2025-01-31",
+            "--json",
+        ],
+        0,
+    );
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("record");
+    assert_valid("distribution.schema.json", &serde_json::json!([record]));
+    let file: serde_json::Value =
+        serde_json::from_slice(&fs::read(f.root.join("distributions/ds.json")).expect("read"))
+            .expect("json");
+    assert_valid("distribution.schema.json", &file);
+    let bad = serde_json::json!([{"checksum": "x", "type": "deepfolder", "keyorder": "y"}]);
+    assert!(!validator("distribution.schema.json").is_valid(&bad));
+}
