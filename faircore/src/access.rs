@@ -16,7 +16,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::Checksum;
+use crate::{Checksum, plain};
 
 /// One place an element can be downloaded from: `{url, compression?, celltype?}`
 /// plus any other field a hand-written index carries, kept as it is. Written as an
@@ -220,6 +220,58 @@ impl<'a> AccessIndex<'a> {
     }
 }
 
+impl AccessIndex<'_> {
+    /// The plain bytes, as `plain::to_vec` writes them, in parallel.
+    pub fn to_plain(&self) -> Vec<u8> {
+        plain::join_in_parallel(&self.0, b'{', b'}', |out, (checksum, urls)| {
+            out.push(b'"');
+            out.extend_from_slice(checksum.to_hex().as_bytes());
+            out.extend_from_slice(b"\": ");
+            write_urls(out, urls);
+        })
+    }
+}
+
+/// Appends the plain bytes of a list of URL infos at depth 1.
+fn write_urls(out: &mut Vec<u8>, urls: &[UrlInfo<'_>]) {
+    if urls.iter().any(|u| !u.extra.is_empty()) {
+        // Rare: any JSON value. Serialised at depth 0, then indented one level
+        // (a raw newline is always formatting: strings escape theirs).
+        let bytes = serde_json::to_vec_pretty(urls).unwrap_or_default();
+        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"\n  ");
+            }
+            out.extend_from_slice(line);
+        }
+        return;
+    }
+    if urls.is_empty() {
+        out.extend_from_slice(b"[]");
+        return;
+    }
+    out.push(b'[');
+    for (i, info) in urls.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n    {" } else { b",\n    {" });
+        let fields = [
+            ("celltype", info.celltype.as_deref()),
+            ("compression", info.compression.as_deref()),
+            ("url", Some(&*info.url)),
+        ];
+        let mut first = true;
+        for (name, value) in fields {
+            let Some(value) = value else { continue };
+            out.extend_from_slice(if first { b"\n      \"" } else { b",\n      \"" });
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\": ");
+            plain::write_str(out, value);
+            first = false;
+        }
+        out.extend_from_slice(b"\n    }");
+    }
+    out.extend_from_slice(b"\n  ]");
+}
+
 impl Serialize for AccessIndex<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(c, urls)| (c, urls)))
@@ -243,8 +295,8 @@ pub struct Rekeyed<'a> {
 /// Re-keys the download index `bytes` by the element checksums of `entries`.
 /// Keys holding the same content pool their URLs (each URL once, in key order):
 /// every one of them serves those bytes.
-pub fn rekey<'a>(
-    entries: &BTreeMap<String, Checksum>,
+pub fn rekey<'a, K: AsRef<str>>(
+    entries: &[(K, Checksum)],
     bytes: &'a [u8],
 ) -> serde_json::Result<Rekeyed<'a>> {
     let Entries(mut download) = serde_json::from_slice::<Entries<'a, Text<'a>>>(bytes)?;
@@ -255,10 +307,10 @@ pub fn rekey<'a>(
     let mut pairs = Vec::with_capacity(entries.len());
     let mut keys = entries.iter().peekable();
     for (Text(key), urls) in download {
-        while keys.next_if(|(k, _)| k.as_str() < &*key).is_some() {
+        while keys.next_if(|(k, _)| k.as_ref() < &*key).is_some() {
             rekeyed.without_urls += 1;
         }
-        match keys.next_if(|(k, _)| k.as_str() == &*key) {
+        match keys.next_if(|(k, _)| k.as_ref() == &*key) {
             Some((_, checksum)) => pairs.push((*checksum, urls)),
             None => rekeyed.stale += 1,
         }
@@ -302,7 +354,7 @@ mod tests {
         let infos: Vec<UrlInfo> = serde_json::from_str(text).expect("parses");
         assert_eq!(infos[0], url("http://a/x"));
         assert_eq!(infos[1].compression(), Some("gzip"));
-        let bytes = crate::plain::to_vec(&infos[1]).expect("plain");
+        let bytes = plain::to_vec(&infos[1]).expect("plain");
         assert_eq!(
             String::from_utf8(bytes).expect("utf8"),
             "{\n  \"a\": 1,\n  \"compression\": \"gzip\",\n  \"mirror\": \"eu\",\n  \"url\": \"http://b/x.gz\"\n}\n"
@@ -313,17 +365,13 @@ mod tests {
 
     #[test]
     fn rekeying_pools_equal_contents_and_counts_mismatches() {
-        let entries = BTreeMap::from([
-            ("a".to_string(), sum("same")),
-            ("b".to_string(), sum("same")),
-            ("c".to_string(), sum("other")),
-        ]);
+        let entries = [("a", sum("same")), ("b", sum("same")), ("c", sum("other"))];
         let download = DownloadIndex::from([
             ("a".into(), vec![url("http://m/a"), url("http://m/shared")]),
             ("b".into(), vec![url("http://m/shared"), url("http://m/b")]),
             ("gone".into(), vec![url("http://m/gone")]),
         ]);
-        let bytes = crate::plain::to_vec(&download).expect("plain");
+        let bytes = plain::to_vec(&download).expect("plain");
         let rekeyed = rekey(&entries, &bytes).expect("rekeys");
         assert_eq!(
             rekeyed.index.get(&sum("same")).expect("pooled"),
@@ -340,13 +388,39 @@ mod tests {
         let merged = old.merge(rekeyed.index);
         assert_eq!(merged.len(), 2);
         assert_eq!(merged.get(&sum("same")).map(<[_]>::len), Some(3));
-        let bytes = crate::plain::to_vec(&merged).expect("plain");
+        let bytes = merged.to_plain();
+        assert_eq!(bytes, plain::to_vec(&merged).expect("plain"));
         assert_eq!(AccessIndex::parse(&bytes).expect("parses"), merged);
     }
 
     #[test]
+    fn the_parallel_writer_writes_what_the_serializer_writes() {
+        let text = r#"{
+            "a": [],
+            "b": ["http://m/\"quoted\"", {"url": "u", "celltype": "text", "compression": "gzip"}],
+            "c": [{"url": "http://m/ü\n", "mirror": {"region": ["eu", 1]}, "z": null}]
+        }"#;
+        let download: BTreeMap<String, Vec<UrlInfo>> = serde_json::from_str(text).expect("parses");
+        let index = AccessIndex(
+            download
+                .into_values()
+                .enumerate()
+                .map(|(i, urls)| (sum(&i.to_string()), urls))
+                .collect(),
+        );
+        let mut index = index;
+        index.0.sort_by_key(|e| e.0);
+        let bytes = index.to_plain();
+        assert_eq!(
+            String::from_utf8(bytes).expect("utf8"),
+            String::from_utf8(plain::to_vec(&index).expect("plain")).expect("utf8")
+        );
+        assert_eq!(AccessIndex::default().to_plain(), b"{}\n");
+    }
+
+    #[test]
     fn an_unsorted_hand_written_download_index_is_read_too() {
-        let entries = BTreeMap::from([("a".to_string(), sum("1")), ("b".to_string(), sum("2"))]);
+        let entries = [("a", sum("1")), ("b", sum("2"))];
         let bytes = br#"{"b": ["http://m/b"], "a": [{"url": "http://m/\u0061"}]}"#;
         let rekeyed = rekey(&entries, bytes).expect("rekeys");
         assert_eq!(rekeyed.index.get(&sum("1")), Some(&[url("http://m/a")][..]));

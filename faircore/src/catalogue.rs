@@ -2,9 +2,12 @@
 //! Seamless FAIR dir, which is sha3-256); writing goes through a `Writer`, which
 //! holds the lock and publishes every file atomically.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use crate::collection::Encoded;
 use crate::config::Config;
@@ -160,6 +163,28 @@ impl Catalogue {
     /// `access_index` or `buffers`.
     pub fn content_path(&self, dir: ContentDir, checksum: &Checksum) -> PathBuf {
         self.root.join(dir.name()).join(checksum.to_hex())
+    }
+
+    /// The sum of the sizes of the element buffers of `elements` in `buffers/`,
+    /// each occurrence counted (a content size); or an element that is not there.
+    pub fn buffers_size<'c>(
+        &self,
+        elements: impl IntoIterator<Item = &'c Checksum>,
+    ) -> std::result::Result<u64, Checksum> {
+        let mut counts: HashMap<&Checksum, u64> = HashMap::new();
+        for element in elements {
+            *counts.entry(element).or_default() += 1;
+        }
+        counts
+            .into_par_iter()
+            .map(|(element, count)| {
+                let path = self.content_path(ContentDir::Buffers, element);
+                match fs::metadata(path) {
+                    Ok(meta) if meta.is_file() => Ok(meta.len() * count),
+                    _ => Err(*element),
+                }
+            })
+            .sum()
     }
 
     /// Reads the collection `name` of `kind`, if it exists.

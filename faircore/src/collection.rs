@@ -1,10 +1,12 @@
 //! `Collection`: a sorted map key → element checksum (a Seamless deep buffer), of
 //! kind deepfolder (keys are relative paths) or deepcell (keys are names).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::access::Text;
 use crate::{Checksum, HashAlgo, plain};
 
 /// Whether a collection's keys are paths in a folder or names in a cell.
@@ -59,8 +61,12 @@ impl Collection {
 
     /// Parses plain (or any valid JSON) bytes of a collection file.
     pub fn from_json(kind: CollectionKind, bytes: &[u8]) -> serde_json::Result<Self> {
-        let Entries(entries) = serde_json::from_slice(bytes)?;
-        Ok(Collection { kind, entries })
+        let entries = Entries::parse(bytes)?.0;
+        let entries = entries.into_iter().map(|(k, c)| (k.into_owned(), c));
+        Ok(Collection {
+            kind,
+            entries: entries.collect(),
+        })
     }
 
     /// Deepfolder or deepcell.
@@ -98,28 +104,76 @@ impl Collection {
     }
 }
 
-/// A JSON object of checksums, collected into a vector and then built into a map
-/// in one pass (plain files are sorted), instead of one insertion per key.
-struct Entries(BTreeMap<String, Checksum>);
+/// A collection file read without copying its keys: the entries sorted by key,
+/// each key once, borrowing from the file's bytes. What a snapshot of millions of
+/// keys works on.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Entries<'a>(Vec<(Cow<'a, str>, Checksum)>);
 
-impl<'de> Deserialize<'de> for Entries {
+impl<'a> Entries<'a> {
+    /// Parses the bytes of a collection file (any valid JSON object of checksums);
+    /// a repeated key keeps its last value, as a map would.
+    pub fn parse(bytes: &'a [u8]) -> serde_json::Result<Self> {
+        let mut entries: Vec<(Cow<'a, str>, Checksum)> =
+            serde_json::from_slice::<Object<'a>>(bytes)?.0;
+        if !entries.is_sorted_by(|a, b| a.0 < b.0) {
+            // Stable, so the last of equal keys is the last of its run.
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            entries.reverse();
+            entries.dedup_by(|later, earlier| later.0 == earlier.0);
+            entries.reverse();
+        }
+        Ok(Entries(entries))
+    }
+
+    /// The entries, sorted by key.
+    pub fn as_slice(&self) -> &[(Cow<'a, str>, Checksum)] {
+        &self.0
+    }
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is no key.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The plain bytes.
+    pub fn to_plain(&self) -> Vec<u8> {
+        // A map of strings to checksums always serialises.
+        plain::to_vec(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, c)| (k, c)))
+    }
+}
+
+/// A JSON object of checksums, in file order, keys borrowed.
+struct Object<'a>(Vec<(Cow<'a, str>, Checksum)>);
+
+impl<'de> Deserialize<'de> for Object<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Entries;
+            type Value = Object<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an object of key → checksum")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<Entries, A::Error> {
+            ) -> Result<Object<'de>, A::Error> {
                 let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(entry) = map.next_entry::<String, Checksum>()? {
-                    entries.push(entry);
+                while let Some((Text(key), checksum)) = map.next_entry::<Text<'de>, Checksum>()? {
+                    entries.push((key, checksum));
                 }
-                // A repeated key keeps its last value, as a map insertion would.
-                Ok(Entries(entries.into_iter().collect()))
+                Ok(Object(entries))
             }
         }
         deserializer.deserialize_map(Visitor)

@@ -51,9 +51,17 @@ impl HashAlgo {
 
     /// The checksum of `bytes`.
     pub fn hash(self, bytes: &[u8]) -> Checksum {
-        let mut hasher = self.hasher();
-        hasher.update(bytes);
-        hasher.finalize()
+        // One-shot: no boxed state for the millions of small "str" buffers a
+        // keyorder hashes.
+        Checksum::from_bytes(match self {
+            HashAlgo::Blake3 if bytes.len() < PARALLEL_THRESHOLD => *blake3::hash(bytes).as_bytes(),
+            HashAlgo::Blake3 => *blake3::Hasher::new()
+                .update_rayon(bytes)
+                .finalize()
+                .as_bytes(),
+            HashAlgo::Sha3_256 => sha3::Sha3_256::digest(bytes).into(),
+            HashAlgo::Sha256 => sha2::Sha256::digest(bytes).into(),
+        })
     }
 }
 

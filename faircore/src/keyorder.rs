@@ -8,11 +8,9 @@
 //! result holds exactly the new keys, each once (its tail pull could keep a deleted
 //! key).
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 
 use crate::access::Text;
 use crate::{Checksum, HashAlgo, plain};
@@ -23,77 +21,105 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Vec<Cow<'_, str>>> {
     Ok(texts.into_iter().map(|t| t.0).collect())
 }
 
-/// Where a key of the new collection stands while the keyorder is built.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// Not in the old keyorder: a new key.
-    New,
-    /// In the old keyorder, not placed yet.
-    Survives,
-    /// In the new keyorder already.
-    Placed,
-}
-
-/// The keyorder of a collection with keys `keys`, given the keyorder `old` of the
-/// distribution it follows (empty for the first one).
-pub fn next<'a, S: AsRef<str> + Sync>(
-    old: &'a [S],
-    keys: &'a BTreeMap<String, Checksum>,
-    algo: HashAlgo,
-) -> Vec<&'a str> {
-    let mut state: FxHashMap<&str, State> = FxHashMap::default();
-    if !old.is_empty() {
-        state.reserve(keys.len());
-        state.extend(keys.keys().map(|k| (k.as_str(), State::New)));
-        for key in old {
-            if let Some(s) = state.get_mut(key.as_ref()) {
-                *s = State::Survives;
-            }
-        }
+/// The keyorder of a collection with entries `keys` (key, element checksum), given
+/// the keyorder `old` of the distribution it follows (empty for the first one).
+pub fn next<'a, O, K>(old: &'a [O], keys: &'a [(K, Checksum)], algo: HashAlgo) -> Vec<&'a str>
+where
+    O: AsRef<str> + Sync,
+    K: AsRef<str> + Sync,
+{
+    // Each old slot's key as an index into `keys` (None: deleted), looked up in
+    // parallel; then no string is hashed or compared again.
+    let slots: Vec<Option<u32>> = if old.is_empty() {
+        Vec::new()
+    } else {
+        let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+        index.reserve(keys.len());
+        index.extend(
+            keys.iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.as_ref(), i as u32)),
+        );
+        old.par_iter()
+            .map(|k| index.get(k.as_ref()).copied())
+            .collect()
+    };
+    let mut placed = vec![false; keys.len()];
+    let mut survives = vec![false; keys.len()];
+    for &i in slots.iter().flatten() {
+        survives[i as usize] = true;
     }
-    let mut added: Vec<(Checksum, &str)> = keys
-        .par_iter()
-        .filter(|(k, _)| state.get(k.as_str()).is_none_or(|s| *s == State::New))
-        .map_init(Vec::new, |buffer, (k, _)| {
-            buffer.clear();
-            plain::write_str_buffer(buffer, k);
-            (algo.hash(buffer), k.as_str())
-        })
-        .collect();
-    added.par_sort_unstable();
-    let mut added = added.into_iter().map(|(_, k)| k);
+    let added = shuffle(keys, &survives, algo);
+    let mut added = added.into_iter();
 
-    // Takes `key` if it survives and was not placed yet (a key repeated in `old`
+    // Takes key `i` if it survives and was not placed yet (a key repeated in `old`
     // is placed once).
-    let mut take = |key: &'a str| match state.get_mut(key) {
-        Some(s) if *s == State::Survives => {
-            *s = State::Placed;
-            Some(key)
-        }
-        _ => None,
+    let mut take = |slot: Option<u32>| {
+        let i = slot? as usize;
+        (!std::mem::replace(&mut placed[i], true)).then_some(i)
     };
     let mut order = Vec::with_capacity(keys.len());
-    let (mut i, mut end) = (0, old.len());
-    while i < end {
-        let key = old[i].as_ref();
-        i += 1;
-        if let Some(key) = take(key) {
-            order.push(key);
+    let (mut s, mut end) = (0, slots.len());
+    while s < end {
+        let slot = slots[s];
+        s += 1;
+        if let Some(i) = take(slot) {
+            order.push(i);
         } else if let Some(new) = added.next() {
             order.push(new);
         } else {
             // Pull the last surviving key of the unvisited tail into this slot.
-            while end > i {
+            while end > s {
                 end -= 1;
-                if let Some(key) = take(old[end].as_ref()) {
-                    order.push(key);
+                if let Some(i) = take(slots[end]) {
+                    order.push(i);
                     break;
                 }
             }
         }
     }
     order.extend(added);
-    order
+    order.into_iter().map(|i| keys[i].0.as_ref()).collect()
+}
+
+/// The indexes of the keys that do not survive, sorted by the checksum of their
+/// "str" buffer.
+fn shuffle<K: AsRef<str> + Sync>(
+    keys: &[(K, Checksum)],
+    survives: &[bool],
+    algo: HashAlgo,
+) -> Vec<usize> {
+    let mut added: Vec<(u64, u32)> = keys
+        .par_iter()
+        .enumerate()
+        .filter(|(i, _)| !survives[*i])
+        .map_init(Vec::new, |buffer, (i, (k, _))| {
+            buffer.clear();
+            plain::write_str_buffer(buffer, k.as_ref());
+            (prefix(&algo.hash(buffer)), i as u32)
+        })
+        .collect();
+    // Sorting 16-byte pairs by an 8-byte prefix is much faster than sorting full
+    // checksums; the rare runs of equal prefixes are ordered by full checksum.
+    added.par_sort_unstable();
+    let full = |i: u32| {
+        let mut buffer = Vec::new();
+        plain::write_str_buffer(&mut buffer, keys[i as usize].0.as_ref());
+        algo.hash(&buffer)
+    };
+    for run in added
+        .chunk_by_mut(|a, b| a.0 == b.0)
+        .filter(|r| r.len() > 1)
+    {
+        run.sort_by_cached_key(|&(_, i)| full(i));
+    }
+    added.into_iter().map(|(_, i)| i as usize).collect()
+}
+
+fn prefix(checksum: &Checksum) -> u64 {
+    let mut first = [0; 8];
+    first.copy_from_slice(&checksum.as_bytes()[..8]);
+    u64::from_be_bytes(first)
 }
 
 #[cfg(test)]
@@ -103,7 +129,7 @@ mod tests {
     /// The keyorder following `old` for the keys `new`, as owned strings.
     fn order(old: &[&str], new: &[&str], algo: HashAlgo) -> Vec<String> {
         let old: Vec<String> = old.iter().map(|s| s.to_string()).collect();
-        let new: BTreeMap<String, Checksum> = new
+        let new: Vec<(String, Checksum)> = new
             .iter()
             .map(|k| (k.to_string(), algo.hash(k.as_bytes())))
             .collect();

@@ -7,20 +7,16 @@
 //! moment leaves the old list of records or the new one, and every file a record
 //! points to exists. Nothing is ever deleted.
 
-use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use crate::access::{self, AccessIndex};
 use crate::catalogue::ContentDir;
+use crate::collection::Entries;
 use crate::distribution::{self, Distribution};
 use crate::release::Release;
-use crate::{
-    Catalogue, Checksum, Collection, CollectionKind, Error, Name, Result, Writer, keyorder,
-};
+use crate::{Catalogue, Checksum, CollectionKind, Error, Name, Result, Writer, keyorder, plain};
 
 /// What to snapshot, and how.
 #[derive(Clone, Debug)]
@@ -85,8 +81,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
     let algo = catalogue.hash();
     let (kind, path) = locate(catalogue, &request.collection)?;
     let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    let (collection, checksum) =
-        rayon::join(|| Collection::from_json(kind, &bytes), || algo.hash(&bytes));
+    let (collection, checksum) = rayon::join(|| Entries::parse(&bytes), || algo.hash(&bytes));
     let collection = collection.map_err(|source| Error::Json {
         path: path.clone(),
         source,
@@ -104,7 +99,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
         format: release.format.clone(),
         compression: release.compression.clone(),
         latest: request.latest,
-        nkeys: collection.nkeys() as u64,
+        nkeys: collection.len() as u64,
         index_size: bytes.len() as u64,
         content_size: 0,
         keyorder: checksum,
@@ -149,7 +144,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
     // computed: a content-addressed file is harmless until a record points to it.
     let (stored, (order, access)) = rayon::join(
         || {
-            if recorded.is_none() && collection.encode(algo).bytes != bytes {
+            if recorded.is_none() && collection.to_plain() != bytes {
                 return Err(Error::invalid(
                     path.display(),
                     "not in plain form (sorted keys, 2-space indentation, final newline); was it edited by hand? `fair index` rewrites it",
@@ -217,7 +212,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
 fn next_keyorder(
     catalogue: &Catalogue,
     base: Option<&Distribution>,
-    collection: &Collection,
+    collection: &Entries<'_>,
 ) -> Result<Vec<u8>> {
     let path = base.map(|b| catalogue.content_path(ContentDir::Keyorder, &b.keyorder));
     let old_bytes = match &path {
@@ -228,8 +223,8 @@ fn next_keyorder(
         path: path.unwrap_or_default(),
         source,
     })?;
-    let order = keyorder::next(&old, collection.entries(), catalogue.hash());
-    Ok(plain_bytes(&order))
+    let order = keyorder::next(&old, collection.as_slice(), catalogue.hash());
+    Ok(plain::string_list(&order))
 }
 
 /// A new access index, in plain bytes.
@@ -249,7 +244,7 @@ fn access_index(
     download_path: &Path,
     base: Option<&Distribution>,
     request: &Request,
-    collection: &Collection,
+    collection: &Entries<'_>,
 ) -> Result<Option<BuiltIndex>> {
     let download = match fs::read(download_path) {
         Ok(bytes) => bytes,
@@ -260,7 +255,7 @@ fn access_index(
         let path = path.to_owned();
         move |source| Error::Json { path, source }
     };
-    let rekeyed = access::rekey(collection.entries(), &download).map_err(json(download_path))?;
+    let rekeyed = access::rekey(collection.as_slice(), &download).map_err(json(download_path))?;
     let mut index = rekeyed.index;
     let merged_from = match base {
         Some(Distribution {
@@ -277,7 +272,7 @@ fn access_index(
             .map_err(json(&old_path))?
             .merge(index);
     }
-    let bytes = plain_bytes(&index);
+    let bytes = index.to_plain();
     Ok(Some(BuiltIndex {
         checksum: catalogue.hash().hash(&bytes),
         bytes,
@@ -291,35 +286,22 @@ fn access_index(
 /// of the sizes of its element buffers in `buffers/`.
 fn content_size(
     catalogue: &Catalogue,
-    collection: &Collection,
+    collection: &Entries<'_>,
     checksum: &Checksum,
 ) -> Result<u64> {
-    let distinct: HashSet<&Checksum> = collection.entries().values().collect();
-    let sizes: std::collections::HashMap<&Checksum, Option<u64>> = distinct
-        .into_par_iter()
-        .map(|c| {
-            let path = catalogue.content_path(ContentDir::Buffers, c);
-            (c, fs::metadata(path).ok().map(|m| m.len()))
+    let entries = collection.as_slice();
+    catalogue
+        .buffers_size(entries.iter().map(|(_, c)| c))
+        .map_err(|missing| {
+            let key = entries.iter().find(|(_, c)| *c == missing).map(|(k, _)| k);
+            Error::invalid(
+                format!("collection {checksum}"),
+                format!(
+                    "content size unknown: the size of key {:?} is neither recorded by `fair index` nor in buffers/; index the collection with `fair index` first",
+                    key.map(|k| k.as_ref()).unwrap_or_default()
+                ),
+            )
         })
-        .collect();
-    collection.content_size(|c| sizes.get(c).copied().flatten()).ok_or_else(|| {
-        let missing = collection
-            .entries()
-            .iter()
-            .find(|(_, c)| sizes.get(c).copied().flatten().is_none());
-        let key = missing.map(|(k, _)| k.as_str()).unwrap_or_default();
-        Error::invalid(
-            format!("collection {checksum}"),
-            format!(
-                "content size unknown: the size of key {key:?} is neither recorded by `fair index` nor in buffers/; index the collection with `fair index` first"
-            ),
-        )
-    })
-}
-
-fn plain_bytes<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    // Lists of strings and maps of checksums always serialise.
-    crate::plain::to_vec(value).unwrap_or_default()
 }
 
 /// Reads the file at `path`, which a record points to.

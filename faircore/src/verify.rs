@@ -289,29 +289,16 @@ fn check_files(
             }
         }
     }
-    // Stops at the first element not in buffers/ (elements never interned).
-    let sizes: Option<HashMap<&Checksum, u64>> = collection
-        .entries()
-        .values()
-        .collect::<HashSet<_>>()
-        .into_par_iter()
-        .map(|c| {
-            let path = catalogue.content_path(ContentDir::Buffers, c);
-            fs::metadata(path).ok().map(|m| (c, m.len()))
-        })
-        .collect();
-    let Some(sizes) = sizes else {
-        return false;
-    };
-    match collection.content_size(|c| sizes.get(c).copied()) {
-        Some(size) if size != record.content_size => {
+    // Elements never interned leave the content size unchecked.
+    match catalogue.buffers_size(collection.entries().values()) {
+        Ok(size) if size != record.content_size => {
             found.push(format!(
                 "content_size is {}, the element buffers add up to {size}",
                 record.content_size
             ));
             true
         }
-        Some(_) => true,
-        None => false,
+        Ok(_) => true,
+        Err(_) => false,
     }
 }
