@@ -5,6 +5,7 @@ pub mod demo;
 pub mod find;
 pub mod index;
 pub mod init;
+pub mod serve;
 pub mod snapshot;
 pub mod verify;
 
@@ -22,6 +23,7 @@ Examples:
   fair snapshot /srv/fair pdb pdb --date today --if-changed
   fair find /srv/fair pdb --checksum
   fair verify /srv/fair
+  fair serve /srv/fair --listen 127.0.0.1:61918
   fair demo
 
 Exit codes:
@@ -87,6 +89,8 @@ pub enum Command {
     Find(find::Args),
     /// Check that content-addressed files hash to their names and records agree with them.
     Verify(verify::Args),
+    /// Serve a catalogue over HTTP: the Seamless machine API, health and metrics.
+    Serve(serve::Args),
     /// Build a small catalogue from built-in fixtures and show what was done.
     Demo(demo::Args),
 }

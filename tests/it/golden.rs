@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::helpers::{describe, fair, fair_ok, fixture, path_str};
 
 /// Runs `fixtures/golden/build.sh` into a new directory.
-fn build() -> (tempfile::TempDir, PathBuf) {
+pub fn build() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("fairdir");
     let run = Command::new("sh")

@@ -1,6 +1,7 @@
 //! Integration tests of the `fair` executable, one module per behaviour.
 
 mod helpers;
+mod http;
 
 mod actions;
 mod architecture;
@@ -11,5 +12,6 @@ mod incremental;
 mod intern;
 mod problems;
 mod schemas;
+mod server;
 mod snapshot;
 mod vectors;

@@ -1,0 +1,67 @@
+//! `ApiError`: every way a request can fail, and the status and body each gets
+//! (the upstream bodies where Seamless had one).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use faircore::Unresolved;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A name or checksum the catalogue does not have (or that cannot be one):
+    /// 404 `{"not found": 404}`, as upstream.
+    #[error("not found")]
+    NotFound,
+    /// A resolution request for a dataset the catalogue does not have: 404 with the
+    /// reason (upstream: 500).
+    #[error("unknown dataset {0:?}: the catalogue has no distributions/{0}.json\n")]
+    UnknownDataset(String),
+    /// `find_distribution` / `find_checksum` without `dataset`: 400, upstream text.
+    #[error("parameter 'dataset' undefined\n")]
+    NoDataset,
+    /// A malformed parameter: 400 with what was expected.
+    #[error("{0}\n")]
+    BadRequest(String),
+    /// No match, or several: 300 with the upstream text.
+    #[error("{0}")]
+    Unresolved(#[from] Unresolved),
+    /// A method a route does not answer: 405, as aiohttp words it.
+    #[error("405: Method Not Allowed")]
+    MethodNotAllowed,
+    /// A route that does not exist: 404, as aiohttp words it.
+    #[error("404: Not Found")]
+    NoRoute,
+    /// The server could not read what the catalogue promises (logged): 503.
+    #[error("{0}\n")]
+    Unavailable(String),
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound | ApiError::UnknownDataset(_) | ApiError::NoRoute => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::NoDataset | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unresolved(_) => StatusCode::MULTIPLE_CHOICES,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            ApiError::NotFound => response
+                .content_type("application/json")
+                .body(r#"{"not found": 404}"#),
+            ApiError::MethodNotAllowed => response
+                .insert_header(("Allow", "GET,HEAD,OPTIONS"))
+                .content_type("text/plain; charset=utf-8")
+                .body(self.to_string()),
+            _ => response
+                .content_type("text/plain; charset=utf-8")
+                .body(self.to_string()),
+        }
+    }
+}

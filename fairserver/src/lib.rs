@@ -1,0 +1,219 @@
+//! `fairserver`: the HTTP server of `fair`. The machine API of Seamless's
+//! `fairserver.py` (same routes, status codes and bodies, minus its documented
+//! defects) over an immutable in-memory view of the catalogue that is replaced
+//! whole when the directory changes, with `/machine/access` answered from an
+//! embedded database.
+
+mod access;
+mod cors;
+mod error;
+mod loaded;
+mod metrics;
+mod routes;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Compress;
+use actix_web::{App, HttpServer, web};
+use faircore::{Catalogue, Checksum};
+use futures_util::future::{Either, ok};
+
+pub use access::AccessDb;
+pub use error::ApiError;
+pub use loaded::Loaded;
+use metrics::Metrics;
+
+/// What `fair serve` needs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The catalogue directory.
+    pub dir: PathBuf,
+    /// Where to listen.
+    pub listen: String,
+    /// The access database (default `.fair/server.redb` in the catalogue).
+    pub database: Option<PathBuf>,
+    /// How often the directory is checked for changes.
+    pub poll: Duration,
+}
+
+/// The server's state, shared by every worker.
+#[derive(Debug)]
+pub struct Server {
+    catalogue: Catalogue,
+    view: RwLock<Arc<Loaded>>,
+    access: AccessDb,
+    metrics: Metrics,
+    /// Keyorders whose bytes were checked against their name.
+    verified: Mutex<HashSet<Checksum>>,
+    /// Serialises reloads.
+    reloading: Mutex<()>,
+}
+
+impl Server {
+    /// Opens the catalogue at `dir` and loads its first view; the error names
+    /// the file that could not be opened.
+    pub fn open(dir: &Path, database: Option<&Path>) -> Result<Arc<Server>, String> {
+        let catalogue = Catalogue::open(dir).map_err(|e| e.to_string())?;
+        let db_path = database
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| catalogue.root().join(".fair").join("server.redb"));
+        let access = AccessDb::open(&db_path)?;
+        let server = Arc::new(Server {
+            catalogue,
+            view: RwLock::new(Arc::new(Loaded::default())),
+            access,
+            metrics: Metrics::default(),
+            verified: Mutex::new(HashSet::new()),
+            reloading: Mutex::new(()),
+        });
+        server.reload(true);
+        Ok(server)
+    }
+
+    /// The current view.
+    pub fn view(&self) -> Arc<Loaded> {
+        match self.view.read() {
+            Ok(view) => view.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Loads a new view if the catalogue's files changed (or if `force`): the
+    /// access indexes it points to are added to the database first, then the view
+    /// replaces the old one at once. Returns whether it did.
+    pub fn reload(&self, force: bool) -> bool {
+        let _one = self.reloading.lock();
+        let current = self.view();
+        if !force && loaded::fingerprint(self.catalogue.root()) == current.fingerprint {
+            return false;
+        }
+        let mut view = loaded::load(&self.catalogue, current.generation + 1);
+        let problems = self.access.add_all(&self.catalogue, &view.access_indexes());
+        view.problems.extend(problems);
+        tracing::info!(
+            generation = view.generation,
+            datasets = view.datasets.len(),
+            distributions = view.records(),
+            problems = view.problems.len(),
+            "catalogue loaded"
+        );
+        let view = Arc::new(view);
+        match self.view.write() {
+            Ok(mut slot) => *slot = view,
+            Err(poisoned) => *poisoned.into_inner() = view,
+        }
+        true
+    }
+
+    /// Checks the catalogue for changes every `every`, in a thread that ends with
+    /// the server.
+    pub fn watch(self: &Arc<Self>, every: Duration) {
+        let weak: Weak<Server> = Arc::downgrade(self);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(every);
+                let Some(server) = weak.upgrade() else { break };
+                server.reload(false);
+            }
+        });
+    }
+}
+
+/// A GET route that also answers HEAD; other methods get 405.
+fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(routes::method_not_allowed))
+}
+
+/// The application: the route table, CORS, metrics and request logs.
+pub fn create_app(
+    server: Arc<Server>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let metrics = server.clone();
+    App::new()
+        .app_data(web::Data::from(server))
+        .service(get("/machine/dataset/{name:.*}", routes::dataset))
+        .service(get("/machine/find/{checksum:.*}", routes::find))
+        .service(get("/machine/access/{checksum:.*}", routes::access))
+        .service(get("/machine/keyorder/{checksum:.*}", routes::keyorder).wrap(Compress::default()))
+        .service(get("/machine/find_distribution", routes::find_distribution))
+        .service(get("/machine/find_checksum", routes::find_checksum))
+        .service(get("/machine/datasets", routes::datasets))
+        .service(get("/health", routes::health))
+        .service(get("/metrics", routes::metrics))
+        .default_service(web::to(routes::no_route))
+        .wrap_fn(move |request, service| {
+            let started = Instant::now();
+            if request.method() == Method::OPTIONS {
+                let response = cors::preflight(request.headers());
+                return Either::Left(ok(request.into_response(response).map_into_right_body()));
+            }
+            let origin = request
+                .headers()
+                .get(actix_web::http::header::ORIGIN)
+                .cloned();
+            let metrics = metrics.clone();
+            let answer = service.call(request);
+            Either::Right(async move {
+                let mut response = answer.await?;
+                if let Some(origin) = origin {
+                    cors::decorate(origin, response.headers_mut());
+                }
+                let route = response
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "(no route)".into());
+                let status = response.status().as_u16();
+                let took = started.elapsed();
+                metrics.metrics.record(&route, status, took);
+                tracing::info!(
+                    method = %response.request().method(),
+                    path = response.request().path(),
+                    status,
+                    micros = took.as_micros() as u64,
+                    "request"
+                );
+                Ok(response.map_into_left_body())
+            })
+        })
+}
+
+/// Serves `options.dir` until SIGINT or SIGTERM (in-flight requests finish);
+/// `ready` gets the bound address once the server listens.
+pub fn serve(options: &Options, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let server =
+        Server::open(&options.dir, options.database.as_deref()).map_err(std::io::Error::other)?;
+    server.watch(options.poll);
+    actix_web::rt::System::new().block_on(async move {
+        let app_server = server.clone();
+        let http = HttpServer::new(move || create_app(app_server.clone()))
+            .shutdown_timeout(30)
+            .bind(&options.listen)?;
+        if let Some(addr) = http.addrs().first() {
+            ready(*addr);
+        }
+        http.run().await
+    })
+}

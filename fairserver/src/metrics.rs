@@ -1,0 +1,100 @@
+//! `/metrics`: requests by route and status, a latency histogram, and the size of
+//! the catalogue, in the Prometheus text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::loaded::Loaded;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 10] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0,
+];
+
+/// Counters since the server started.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Requests per bucket (not cumulative), the last one for slower requests.
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+    micros: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one request to `route` answered with `status` in `took`.
+    pub fn record(&self, route: &str, status: u16, took: Duration) {
+        if let Ok(mut requests) = self.requests.lock() {
+            *requests.entry((route.to_owned(), status)).or_default() += 1;
+        }
+        let seconds = took.as_secs_f64();
+        let bucket = BUCKETS
+            .iter()
+            .position(|&b| seconds <= b)
+            .unwrap_or(BUCKETS.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text of the counters and of `view`.
+    pub fn render(&self, view: &Loaded) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP fair_http_requests_total Requests answered, by route and status.\n");
+        out.push_str("# TYPE fair_http_requests_total counter\n");
+        if let Ok(requests) = self.requests.lock() {
+            for ((route, status), n) in requests.iter() {
+                let route = route.replace('\\', "\\\\").replace('"', "\\\"");
+                let _ = writeln!(
+                    out,
+                    "fair_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        out.push_str("# HELP fair_http_request_duration_seconds Time to answer a request.\n");
+        out.push_str("# TYPE fair_http_request_duration_seconds histogram\n");
+        let mut cumulative = 0;
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            cumulative += bucket.load(Ordering::Relaxed);
+            let le = BUCKETS.get(i).map_or("+Inf".to_string(), |b| b.to_string());
+            let _ = writeln!(
+                out,
+                "fair_http_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let sum = self.micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "fair_http_request_duration_seconds_sum {sum}");
+        let _ = writeln!(out, "fair_http_request_duration_seconds_count {cumulative}");
+        let gauges = [
+            (
+                "fair_catalogue_generation",
+                "Catalogue views loaded since start.",
+                view.generation as usize,
+            ),
+            (
+                "fair_catalogue_datasets",
+                "Datasets served.",
+                view.datasets.len(),
+            ),
+            (
+                "fair_catalogue_distributions",
+                "Distribution records served.",
+                view.records(),
+            ),
+            (
+                "fair_catalogue_problems",
+                "Files that could not be read.",
+                view.problems.len(),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        out
+    }
+}

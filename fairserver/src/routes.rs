@@ -1,0 +1,275 @@
+//! The machine API: one handler per route of the Seamless server, plus the
+//! extensions. `crate::create_app` holds the route table.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use faircore::{Checksum, ContentDir, Distribution, Name, Query};
+use serde_json::{Value, json};
+
+use crate::Server;
+use crate::error::ApiError;
+
+type Answer = Result<HttpResponse, ApiError>;
+
+/// Pretty JSON with a final newline, as upstream.
+fn pretty(value: &impl serde::Serialize) -> HttpResponse {
+    let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
+    body.push(b'\n');
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
+}
+
+/// A checksum in a path: 64 lowercase hex digits, exactly (upstream compares
+/// strings, so uppercase never matched).
+fn checksum(text: &str) -> Option<Checksum> {
+    let lower = text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    lower.then(|| text.parse().ok()).flatten()
+}
+
+/// `GET /machine/dataset/{name}`: the header with `distributions` set to the
+/// records; 404 without a header, as upstream.
+pub async fn dataset(server: web::Data<Server>, name: web::Path<String>) -> Answer {
+    let view = server.view();
+    let name: Name = name.parse().map_err(|_| ApiError::NotFound)?;
+    let dataset = view.datasets.get(&name).ok_or(ApiError::NotFound)?;
+    /// The header's fields, then the records with their fields in file order.
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        #[serde(flatten)]
+        header: &'a serde_json::Map<String, Value>,
+        distributions: &'a [Distribution],
+    }
+    let mut header = dataset.header.clone().ok_or(ApiError::NotFound)?;
+    header.remove("distributions");
+    Ok(pretty(&Body {
+        header: &header,
+        distributions: &dataset.records,
+    }))
+}
+
+/// `GET /machine/find/{checksum}`: the dataset and record of a distribution.
+pub async fn find(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
+    let view = server.view();
+    let wanted = checksum(&tail).ok_or(ApiError::NotFound)?;
+    let (name, record) = view.find(&wanted).ok_or(ApiError::NotFound)?;
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        dataset: &'a str,
+        distribution: &'a Distribution,
+    }
+    Ok(pretty(&Body {
+        dataset: name.as_str(),
+        distribution: record,
+    }))
+}
+
+/// `GET /machine/access/{checksum}`: the URL infos of an element.
+pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
+    let element = checksum(&tail).ok_or(ApiError::NotFound)?;
+    let server = server.into_inner();
+    let found = web::block(move || server.access.get(&element))
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?
+        .map_err(|e| {
+            tracing::error!("access database: {e}");
+            ApiError::Unavailable("the access database cannot be read".into())
+        })?;
+    let body = found.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// `GET /machine/keyorder/{checksum}`: the keyorder file, streamed, only if its
+/// bytes hash to its name (checked once per file and server run); immutable.
+pub async fn keyorder(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    tail: web::Path<String>,
+) -> Answer {
+    let wanted = checksum(&tail).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "keyorder: expected a checksum of 64 lowercase hex digits, got {:?}",
+            tail.as_str()
+        ))
+    })?;
+    let etag = format!("\"{wanted}\"");
+    let path = server.catalogue.content_path(ContentDir::Keyorder, &wanted);
+    let verified = {
+        let server = server.clone();
+        let path = path.clone();
+        web::block(move || server.check(&server.verified, &path, &wanted))
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?
+    };
+    if !verified {
+        return Err(ApiError::NotFound);
+    }
+    let cache = ("Cache-Control", "public, max-age=31536000, immutable");
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header(cache)
+            .finish());
+    }
+    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+        tracing::error!("{}: {e}", path.display());
+        ApiError::NotFound
+    })?;
+    let size = file
+        .metadata()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?
+        .len();
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 << 10);
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((header::ETAG, etag))
+        .insert_header(cache)
+        .body(actix_web::body::SizedStream::new(size, stream)))
+}
+
+/// The resolution parameters of a query string: the first value of each.
+fn query(request: &HttpRequest) -> (Option<String>, Query) {
+    let mut first = std::collections::HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
+        first
+            .entry(k.into_owned())
+            .or_insert_with(|| v.into_owned());
+    }
+    let mut take = |k: &str| first.remove(k);
+    let dataset = take("dataset");
+    let query = Query {
+        kind: take("type"),
+        version: take("version"),
+        date: take("date"),
+        format: take("format"),
+        compression: take("compression"),
+    };
+    (dataset, query)
+}
+
+/// Resolves the query of `request` (find_distribution and find_checksum).
+fn resolve(server: &Server, request: &HttpRequest) -> Result<Distribution, ApiError> {
+    let (dataset, query) = query(request);
+    let dataset = dataset.ok_or(ApiError::NoDataset)?;
+    let view = server.view();
+    let records = dataset
+        .parse::<Name>()
+        .ok()
+        .and_then(|name| view.datasets.get(&name))
+        .map(|d| d.records.as_slice())
+        .ok_or(ApiError::UnknownDataset(dataset))?;
+    Ok(query.resolve(records)?.clone())
+}
+
+/// `GET /machine/find_distribution?dataset=&...`: the record.
+pub async fn find_distribution(server: web::Data<Server>, request: HttpRequest) -> Answer {
+    Ok(pretty(&resolve(&server, &request)?))
+}
+
+/// `GET /machine/find_checksum?dataset=&...`: the record's checksum, as text.
+pub async fn find_checksum(server: web::Data<Server>, request: HttpRequest) -> Answer {
+    let record = resolve(&server, &request)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{}\n", record.checksum)))
+}
+
+/// `GET /machine/datasets`: every dataset with its latest distribution per group.
+pub async fn datasets(server: web::Data<Server>) -> Answer {
+    let view = server.view();
+    let list: Vec<Value> = view
+        .datasets
+        .iter()
+        .map(|(name, d)| {
+            let latest: Vec<&Distribution> = d.records.iter().filter(|r| r.latest).collect();
+            json!({"dataset": name.as_str(), "distributions": d.records.len(), "latest": latest})
+        })
+        .collect();
+    Ok(pretty(&list))
+}
+
+/// `GET /health`: status, generation, counts and problems.
+pub async fn health(server: web::Data<Server>) -> Answer {
+    let view = server.view();
+    let status = if view.problems.is_empty() {
+        "ok"
+    } else {
+        "degraded"
+    };
+    Ok(pretty(&json!({
+        "status": status,
+        "generation": view.generation,
+        "datasets": view.datasets.len(),
+        "distributions": view.records(),
+        "access_indexes": view.access_indexes().len(),
+        "problems": view.problems,
+    })))
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(server: web::Data<Server>) -> Answer {
+    let body = server.metrics.render(&server.view());
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        ))
+        .body(body))
+}
+
+/// Any other method on a route.
+pub async fn method_not_allowed() -> Answer {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// Any other path.
+pub async fn no_route() -> Answer {
+    Err(ApiError::NoRoute)
+}
+
+impl Server {
+    /// Whether the content-addressed file at `path` hashes to `checksum`; a file
+    /// checked once is remembered in `verified`.
+    fn check(
+        &self,
+        verified: &Mutex<HashSet<Checksum>>,
+        path: &std::path::Path,
+        checksum: &Checksum,
+    ) -> bool {
+        if verified.lock().is_ok_and(|v| v.contains(checksum)) {
+            return true;
+        }
+        let mut hasher = self.catalogue.hash().hasher();
+        let hashed = std::fs::File::open(path).and_then(|mut f| std::io::copy(&mut f, &mut hasher));
+        match hashed {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+            Err(e) => {
+                tracing::error!("{}: {e}", path.display());
+                return false;
+            }
+        }
+        if hasher.finalize() != *checksum {
+            tracing::error!(
+                "{}: its bytes do not hash to its name; not served",
+                path.display()
+            );
+            return false;
+        }
+        if let Ok(mut v) = verified.lock() {
+            v.insert(*checksum);
+        }
+        true
+    }
+}

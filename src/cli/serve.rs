@@ -1,0 +1,57 @@
+//! `fair serve`: the HTTP server over a catalogue (the `fairserver` crate).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::Exit;
+
+/// Flags of `fair serve`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Routes (the Seamless fairserver's, plus extensions):
+  GET /machine/dataset/NAME                 header and distributions of a dataset
+  GET /machine/find/CHECKSUM                dataset and record of a distribution
+  GET /machine/access/ELEMENT               where an element can be downloaded
+  GET /machine/keyorder/CHECKSUM            a keyorder file (immutable, gzip if asked)
+  GET /machine/find_distribution?dataset=D[&type=&version=&date=&format=&compression=]
+  GET /machine/find_checksum?dataset=D[...] the same, the checksum only
+  GET /machine/datasets                     every dataset with its latest distributions
+  GET /health                               status, catalogue generation, problems
+  GET /metrics                              Prometheus metrics
+
+The catalogue is reloaded within a second of a change on disk (fair snapshot
+while serving is safe). SIGINT or SIGTERM stop the server after in-flight requests.
+
+Examples:
+  fair serve /srv/fair
+  fair serve /srv/fair --listen 0.0.0.0:8080")]
+pub struct Args {
+    /// The catalogue directory.
+    pub dir: PathBuf,
+    /// Address and port to listen on (port 0: any free port, printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:61918")]
+    pub listen: String,
+    /// The access database [default: DIR/.fair/server.redb]; derived, rebuilt if unusable.
+    #[arg(long, value_name = "FILE")]
+    pub database: Option<PathBuf>,
+    /// How often to check the catalogue for changes, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub poll_ms: u64,
+}
+
+/// Runs `fair serve`.
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let options = fairserver::Options {
+        dir: args.dir.clone(),
+        listen: args.listen.clone(),
+        database: args.database.clone(),
+        poll: Duration::from_millis(args.poll_ms.max(10)),
+    };
+    fairserver::serve(&options, |addr| {
+        eprintln!("serving {} on http://{addr}/", args.dir.display());
+    })
+    .with_context(|| format!("serving {} on {}", args.dir.display(), args.listen))?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,481 @@
+//! `fair serve`: the golden transcript's section A replayed over HTTP, path
+//! traversal, random requests, hot reload under load, and shutdown.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::golden::build;
+use crate::helpers::{fair_ok, fixture, init, path_str, write_tree};
+use crate::http::{Response, Served, request};
+
+const SECRET: &str = "SECRET-OUTSIDE-FAIRDIR";
+
+/// The golden fixture, with a secret file next to it (and `outside.json` two
+/// levels above `distributions/`) as in the transcript.
+fn golden() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, dir) = build();
+    fs::write(tmp.path().join("secret.txt"), format!("{SECRET}\n")).expect("secret");
+    fs::write(
+        tmp.path().join("outside.json"),
+        format!("{{\"{SECRET}\": 1}}\n"),
+    )
+    .expect("outside");
+    (tmp, dir)
+}
+
+#[derive(Deserialize)]
+struct Case {
+    case: String,
+    method: String,
+    target: String,
+    request_headers: BTreeMap<String, String>,
+    status: u16,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+/// The body with its content encoding undone.
+fn decoded(response: &Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    match response.header("content-encoding") {
+        Some("gzip") => flate2::read::GzDecoder::new(&response.body[..])
+            .read_to_end(&mut out)
+            .map(drop),
+        Some("deflate") => flate2::read::ZlibDecoder::new(&response.body[..])
+            .read_to_end(&mut out)
+            .map(drop),
+        _ => return response.body.clone(),
+    }
+    .expect("decodes");
+    out
+}
+
+fn assert_no_secret(case: &str, response: &Response) {
+    let body = String::from_utf8_lossy(&decoded(response)).into_owned();
+    assert!(
+        !body.contains(SECRET),
+        "{case}: a file outside the catalogue was served"
+    );
+}
+
+#[test]
+fn every_golden_case_of_section_a_is_answered_as_upstream_or_as_documented() {
+    let (tmp, dir) = golden();
+    let served = Served::start(&dir);
+    let cases: Vec<Case> =
+        serde_json::from_slice(&fs::read(fixture("golden/server-cases.json")).expect("cases"))
+            .expect("cases parse");
+    assert_eq!(cases.len(), 69);
+    let outside = path_str(tmp.path()).to_string();
+    let mut deviations = Vec::new();
+    for case in &cases {
+        let target = case.target.replace("<outside>", &outside);
+        let headers: Vec<(&str, &str)> = case
+            .request_headers
+            .iter()
+            .filter(|(n, _)| n.as_str() != "Content-Length")
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let got = served.request(&case.method, &target, &headers);
+        let id = case.case.split(' ').next().unwrap_or_default();
+        let deviation = match id {
+            // Keyorder miss: 404, not 400.
+            "A23." => Some((404, Some(r#"{"not found": 404}"#))),
+            // Empty keyorder name: 400 naming what was expected, not a 500.
+            "A24." => Some((400, None)),
+            // Path traversal: refused.
+            "A25." | "A26." | "A27." | "A28." | "A29." => Some((0, None)),
+            // Unknown, empty or traversing dataset: 404 with the reason, not a 500.
+            "A45." | "A46." | "A56." | "A62." => Some((404, None)),
+            _ => None,
+        };
+        assert_no_secret(&case.case, &got);
+        if let Some((status, body)) = deviation {
+            deviations.push(id);
+            match status {
+                0 => assert!(
+                    (400..500).contains(&got.status),
+                    "{}: {} {}",
+                    case.case,
+                    got.status,
+                    got.text()
+                ),
+                _ => assert_eq!(got.status, status, "{}: {}", case.case, got.text()),
+            }
+            if let Some(body) = body {
+                assert_eq!(got.text(), body, "{}", case.case);
+            }
+            if status == 404 && id != "A23." {
+                assert!(
+                    got.text().contains("unknown dataset"),
+                    "{}: {}",
+                    case.case,
+                    got.text()
+                );
+            }
+            continue;
+        }
+        assert_eq!(got.status, case.status, "{}: {}", case.case, got.text());
+        if let Some(kind) = case.headers.get("content-type") {
+            assert_eq!(
+                got.header("content-type"),
+                Some(kind.as_str()),
+                "{}",
+                case.case
+            );
+        }
+        let body = decoded(&got);
+        if case.headers.get("content-type").map(String::as_str) == Some("application/json")
+            && !case.body.is_empty()
+        {
+            let want: Value = serde_json::from_str(&case.body).expect("golden JSON");
+            let have: Value = serde_json::from_slice(&body)
+                .unwrap_or_else(|e| panic!("{}: {e}: {}", case.case, got.text()));
+            assert_eq!(have, want, "{}", case.case);
+            if case.body.ends_with('\n') {
+                assert!(body.ends_with(b"\n"), "{}: final newline", case.case);
+            }
+        } else {
+            assert_eq!(String::from_utf8_lossy(&body), case.body, "{}", case.case);
+        }
+        for (name, value) in &case.headers {
+            if name.starts_with("access-control-allow") || name == "allow" {
+                assert_eq!(
+                    got.header(name),
+                    Some(value.as_str()),
+                    "{}: {name}",
+                    case.case
+                );
+            }
+        }
+    }
+    assert_eq!(
+        deviations,
+        [
+            "A23.", "A24.", "A25.", "A26.", "A27.", "A28.", "A29.", "A45.", "A46.", "A56.", "A62."
+        ]
+    );
+}
+
+#[test]
+fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
+    let (tmp, dir) = golden();
+    let served = Served::start(&dir);
+    let abs = path_str(tmp.path()).trim_start_matches('/').to_string();
+    let payloads = [
+        "..%2F..%2Fsecret.txt".to_string(),
+        "../../secret.txt".into(),
+        "%2e%2e%2f%2e%2e%2fsecret.txt".into(),
+        "%2E%2E/%2E%2E/secret.txt".into(),
+        "%252e%252e%252f%252e%252e%252fsecret.txt".into(),
+        "..%5C..%5Csecret.txt".into(),
+        "..\\..\\secret.txt".into(),
+        format!("%2F{abs}%2Fsecret.txt"),
+        format!("/{abs}/secret.txt"),
+        format!("..%2F..%2F..%2F..%2F..%2F..%2F..%2F..%2F{abs}%2Fsecret.txt"),
+        "secret.txt%00".into(),
+        "%00".into(),
+        "..%2Ffair.toml".into(),
+        "..%2Fdistributions%2Fmydataset.json".into(),
+        "..%2F..%2Foutside".into(),
+        "a%2Fb".into(),
+        "x".repeat(20_000),
+        format!("{}%2F..%2F..%2Fsecret.txt", "0".repeat(64)),
+    ];
+    let mut asked = 0;
+    for route in ["dataset", "find", "access", "keyorder"] {
+        for payload in &payloads {
+            let got = served.get(&format!("/machine/{route}/{payload}"));
+            assert!(
+                (400..500).contains(&got.status),
+                "{route}/{payload}: {}",
+                got.status
+            );
+            assert_no_secret(payload, &got);
+            asked += 1;
+        }
+    }
+    for route in ["find_distribution", "find_checksum"] {
+        for payload in &payloads {
+            let got = served.get(&format!("/machine/{route}?dataset={payload}"));
+            assert!(
+                (400..500).contains(&got.status),
+                "{route}?{payload}: {}",
+                got.status
+            );
+            assert_no_secret(payload, &got);
+            asked += 1;
+        }
+    }
+    assert_eq!(asked, 6 * payloads.len());
+    assert_eq!(served.get("/health").status, 200, "still serving");
+}
+
+/// A small deterministic generator (xorshift).
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+
+    /// A string of up to `max` pieces from `pieces`.
+    fn text(&mut self, pieces: &[&str], max: u64) -> String {
+        let n = self.next() % (max + 1);
+        (0..n).map(|_| *self.pick(pieces)).collect()
+    }
+}
+
+#[test]
+fn random_paths_and_queries_never_get_a_server_error() {
+    let (_tmp, dir) = golden();
+    let served = Served::start(&dir);
+    let routes = [
+        "/machine/dataset/",
+        "/machine/find/",
+        "/machine/access/",
+        "/machine/keyorder/",
+        "/machine/find_distribution",
+        "/machine/find_checksum",
+        "/machine/datasets",
+        "/health",
+        "/metrics",
+        "/",
+        "/machine/",
+    ];
+    let pieces = [
+        "a",
+        "Z",
+        "0",
+        "f",
+        "9",
+        "mydataset",
+        "otherset",
+        "..",
+        ".",
+        "/",
+        "%2F",
+        "%2e",
+        "%00",
+        "%",
+        "%zz",
+        "%C3%BC",
+        "ü",
+        "\\",
+        "~",
+        "-",
+        "_",
+        "?",
+        "&",
+        "=",
+        "#",
+        ";",
+        "+",
+        "%20",
+        "latest",
+        "none",
+        "dataset=",
+        "version=",
+        "&date=",
+        "format=json",
+        "\u{7f}",
+        "83de3aaebf47696b49e26217a21e7f6ac2bdb062ab94eb8c2b7d1fd286a01e80",
+    ];
+    let methods = ["GET", "HEAD", "GET", "POST", "OPTIONS", "DELETE"];
+    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    let mut statuses = BTreeMap::new();
+    for _ in 0..3000 {
+        let route = random.pick(&routes);
+        let tail = random.text(&pieces, 12);
+        let query = random.text(&pieces, 8);
+        let target = format!("{route}{tail}?{query}");
+        let method = random.pick(&methods);
+        let got = served.request(method, &target, &[("Origin", "http://x.org")]);
+        assert!(
+            got.status < 500,
+            "{method} {target}: {} {}",
+            got.status,
+            got.text()
+        );
+        *statuses.entry(got.status).or_insert(0) += 1;
+    }
+    assert!(
+        statuses.contains_key(&200) && statuses.contains_key(&404),
+        "{statuses:?}"
+    );
+    assert_eq!(served.get("/health").status, 200);
+}
+
+/// The checksum `find_checksum` answers for `dataset` now.
+fn latest(addr: &str, dataset: &str) -> Option<String> {
+    let got = request(
+        addr,
+        "GET",
+        &format!("/machine/find_checksum?dataset={dataset}"),
+        &[],
+    );
+    (got.status == 200).then(|| got.text().trim().to_string())
+}
+
+/// One consistency check of what the server says about `dataset`: the latest
+/// record, its keyorder and its access index are all there, and the dataset list
+/// has exactly one `latest` that `/machine/find` knows.
+fn consistent(addr: &str, dataset: &str) -> Result<(), String> {
+    let got = request(
+        addr,
+        "GET",
+        &format!("/machine/find_distribution?dataset={dataset}"),
+        &[],
+    );
+    if got.status != 200 {
+        return Err(format!("find_distribution: {} {}", got.status, got.text()));
+    }
+    let record: Value = serde_json::from_slice(&got.body).map_err(|e| e.to_string())?;
+    let keyorder = record["keyorder"].as_str().unwrap_or_default();
+    let got = request(addr, "GET", &format!("/machine/keyorder/{keyorder}"), &[]);
+    if got.status != 200 {
+        return Err(format!("keyorder {keyorder}: {}", got.status));
+    }
+    let list = request(addr, "GET", "/machine/datasets", &[]);
+    let list: Value = serde_json::from_slice(&list.body).map_err(|e| e.to_string())?;
+    let latest = list[0]["latest"].as_array().cloned().unwrap_or_default();
+    if latest.len() != 1 {
+        return Err(format!("{} latest records", latest.len()));
+    }
+    let checksum = latest[0]["checksum"].as_str().unwrap_or_default();
+    let got = request(addr, "GET", &format!("/machine/find/{checksum}"), &[]);
+    if got.status != 200 {
+        return Err(format!("latest {checksum} unknown to /machine/find"));
+    }
+    Ok(())
+}
+
+#[test]
+fn snapshots_are_served_within_two_seconds_and_readers_never_see_a_half_catalogue() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = init(&tmp.path().join("fair"), "blake3");
+    let source = tmp.path().join("source");
+    let files = |round: usize| -> Vec<(String, Vec<u8>)> {
+        (0..20)
+            .map(|i| {
+                (
+                    format!("d{}/f{i}.txt", i % 3),
+                    format!("{round}-{i}\n").into_bytes(),
+                )
+            })
+            .collect()
+    };
+    let round = |n: usize| {
+        write_tree(&source, &files(n));
+        fair_ok(
+            &[
+                "index",
+                path_str(&dir),
+                "--source",
+                path_str(&source),
+                "--collection",
+                "ds",
+            ],
+            0,
+        );
+        let out = fair_ok(
+            &[
+                "snapshot",
+                path_str(&dir),
+                "ds",
+                "ds",
+                "--version",
+                &n.to_string(),
+                "--json",
+            ],
+            0,
+        );
+        let record: Value = serde_json::from_slice(&out.stdout).expect("record");
+        record["checksum"].as_str().expect("checksum").to_string()
+    };
+    round(0);
+    let served = Served::start(&dir);
+    let addr = served.addr.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut checks = 0;
+            while !stop.load(Ordering::Relaxed) {
+                consistent(&addr, "ds").expect("a consistent answer");
+                checks += 1;
+            }
+            checks
+        })
+    };
+    let mut slowest = Duration::ZERO;
+    for n in 1..=50 {
+        let checksum = round(n);
+        let written = Instant::now();
+        while latest(&served.addr, "ds").as_deref() != Some(checksum.as_str()) {
+            assert!(
+                written.elapsed() < Duration::from_secs(2),
+                "round {n}: not served after 2 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        slowest = slowest.max(written.elapsed());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let checks = reader.join().expect("no inconsistent answer");
+    assert!(checks > 50, "{checks} checks");
+    let health: Value = serde_json::from_slice(&served.get("/health").body).expect("health");
+    assert_eq!(health["distributions"], 51);
+    assert_eq!(health["status"], "ok");
+    eprintln!("slowest reload {slowest:?}, {checks} consistency checks");
+}
+
+#[test]
+fn a_malformed_file_is_reported_and_spoils_nothing_else() {
+    let (_tmp, dir) = golden();
+    fs::write(dir.join("distributions/broken.json"), "[{\"checksum\": 12").expect("write");
+    let served = Served::start(&dir);
+    assert_eq!(
+        served
+            .get("/machine/find_checksum?dataset=mydataset")
+            .status,
+        200
+    );
+    let health: Value = serde_json::from_slice(&served.get("/health").body).expect("health");
+    assert_eq!(health["status"], "degraded");
+    let problems = health["problems"].to_string();
+    assert!(problems.contains("broken.json"), "{problems}");
+    assert_eq!(
+        served.get("/machine/find_checksum?dataset=broken").status,
+        404
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_after_its_requests() {
+    let (_tmp, dir) = golden();
+    let served = Served::start(&dir);
+    assert_eq!(served.get("/health").status, 200);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &served.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = served.wait();
+    assert!(exit.success(), "{exit:?}");
+}
