@@ -99,7 +99,7 @@ impl AccessDb {
                     return Ok(());
                 }
                 let path = catalogue.content_path(ContentDir::AccessIndex, index);
-                let count = self.add(&path)?;
+                let count = self.add(index, &path)?;
                 tracing::info!(index = %index, elements = count, "access index added");
                 Ok(())
             });
@@ -112,8 +112,8 @@ impl AccessDb {
         problems
     }
 
-    /// Streams the access index file at `path` into the database.
-    fn add(&self, path: &Path) -> DbResult<u64> {
+    /// Streams the access index `index`, the file at `path`, into the database.
+    fn add(&self, index: &Checksum, path: &Path) -> DbResult<u64> {
         let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut reader = serde_json::Deserializer::from_reader(BufReader::new(file));
         let mut batch = Batch {
@@ -128,16 +128,11 @@ impl AccessDb {
             .end()
             .map_err(|e| format!("{}: {e}", path.display()))?;
         batch.flush()?;
-        let checksum = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.parse::<Checksum>().ok())
-            .ok_or_else(|| format!("{}: not named by a checksum", path.display()))?;
         let mut txn = self.db.begin_write().map_err(text)?;
         txn.set_durability(Durability::Immediate).map_err(text)?;
         txn.open_table(INDEXES)
             .map_err(text)?
-            .insert(checksum.as_bytes(), batch.count)
+            .insert(index.as_bytes(), batch.count)
             .map_err(text)?;
         txn.commit().map_err(text)?;
         Ok(batch.count)

@@ -1,9 +1,6 @@
 //! The machine API: one handler per route of the Seamless server, plus the
 //! extensions. `crate::create_app` holds the route table.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use faircore::{Checksum, ContentDir, Distribution, Name, Query};
@@ -102,7 +99,7 @@ pub async fn keyorder(
     let verified = {
         let server = server.clone();
         let path = path.clone();
-        web::block(move || server.check(&server.verified, &path, &wanted))
+        web::block(move || server.check(&path, &wanted))
             .await
             .map_err(|e| ApiError::Unavailable(e.to_string()))?
     };
@@ -240,13 +237,9 @@ pub async fn no_route() -> Answer {
 
 impl Server {
     /// Whether the content-addressed file at `path` hashes to `checksum`; a file
-    /// checked once is remembered in `verified`.
-    fn check(
-        &self,
-        verified: &Mutex<HashSet<Checksum>>,
-        path: &std::path::Path,
-        checksum: &Checksum,
-    ) -> bool {
+    /// checked once is remembered.
+    fn check(&self, path: &std::path::Path, checksum: &Checksum) -> bool {
+        let verified = &self.verified;
         if verified.lock().is_ok_and(|v| v.contains(checksum)) {
             return true;
         }
