@@ -1,52 +1,44 @@
-//! `fair demo`: build a small catalogue from the built-in fixtures (the upstream
-//! Seamless testset, `fixtures/upstream-testset/`) and show what was done.
+//! `fair demo`: build a demo catalogue (the upstream Seamless testset in two
+//! versions, monthly releases of a PDB-like mirror, a deepcell in several formats
+//! and compressions, dataset headers), then serve it and print URLs to try.
+
+mod sources;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
-use faircore::{Catalogue, CollectionKind, Config, HashAlgo, Name};
-use indexer::{InternMode, Options};
+use faircore::snapshot::{self, Request};
+use faircore::{Catalogue, Checksum, Config, Distribution, HashAlgo, Name, Release, Writer};
 
 use crate::Exit;
-
-/// The upstream six-file testset, built into the binary.
-const TESTSET: [(&str, &[u8]); 6] = [
-    (
-        "5.txt",
-        include_bytes!("../../fixtures/upstream-testset/5.txt"),
-    ),
-    (
-        "8.txt",
-        include_bytes!("../../fixtures/upstream-testset/8.txt"),
-    ),
-    (
-        "9.txt",
-        include_bytes!("../../fixtures/upstream-testset/9.txt"),
-    ),
-    (
-        "seven.txt",
-        include_bytes!("../../fixtures/upstream-testset/seven.txt"),
-    ),
-    (
-        "six.txt",
-        include_bytes!("../../fixtures/upstream-testset/six.txt"),
-    ),
-    (
-        "ten.txt",
-        include_bytes!("../../fixtures/upstream-testset/ten.txt"),
-    ),
-];
+use sources::RELEASES;
 
 /// The checksum Seamless gives the testset's deepfolder (reference §1).
 const SEAMLESS_CHECKSUM: &str = "8000684ee74723b6757d754beb77e22276f5775fb57578e730ba6aab16f11e41";
 
 /// Flags of `fair demo`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The demo directory holds sources/ (the trees indexed), actions/ (their action files)
+and catalogue/ (the catalogue, sha3-256 so that checksums are Seamless's). Exit code 1
+if the testset's checksum is not the one Seamless computes.
+
+Examples:
+  fair demo                                  # build in a temporary directory and serve
+  fair demo --dir /tmp/demo --no-serve       # build only
+  fair demo --listen 127.0.0.1:0             # serve on any free port")]
 pub struct Args {
     /// Where to build the demo (must not exist) [default: a new temporary directory, kept].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Address and port to serve the demo catalogue on (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:61918")]
+    pub listen: String,
+    /// Build the catalogue, do not serve it.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 /// Runs `fair demo`.
@@ -62,63 +54,152 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             .context("creating a temporary directory")?
             .keep(),
     };
-    let source = base.join("source");
-    fs::create_dir(&source).with_context(|| source.display().to_string())?;
-    for (name, bytes) in TESTSET {
-        let path = source.join(name);
-        fs::write(&path, bytes).with_context(|| path.display().to_string())?;
-    }
+    sources::write(&base)?;
     println!(
-        "1. wrote the upstream Seamless testset (6 files) to {}",
-        source.display()
+        "1. wrote the sources (the upstream Seamless testset, generated trees) to {} and their action files to {}",
+        base.join("sources").display(),
+        base.join("actions").display()
     );
-
     let root = base.join("catalogue");
     let catalogue = Catalogue::init(&root, Config::new(HashAlgo::Sha3_256, None))?;
     println!("2. fair init {} --hash sha3-256", root.display());
-
-    let collection = Name::new("testset")?;
-    let options = Options {
-        source: source.clone(),
-        collection: collection.clone(),
-        intern: InternMode::Copy,
-        bufferdir: None,
-        jobs: None,
-        allow_errors: false,
+    println!("3. each release indexed and snapshotted:");
+    let (records, compatible) = build(&catalogue.writer()?, &base)?;
+    if !compatible {
+        println!("the testset's checksum DIFFERS FROM the one Seamless computes");
+        return Ok(Exit::Failure);
+    }
+    let datasets: std::collections::BTreeSet<_> = RELEASES.iter().map(|r| r.dataset).collect();
+    println!(
+        "4. {} distributions in {} datasets; headers written to {}",
+        records.len(),
+        datasets.len(),
+        root.join("dataset_header").display()
+    );
+    if args.no_serve {
+        println!("\nServe it: fair serve {}", root.display());
+        return Ok(Exit::Success);
+    }
+    let options = fairserver::Options {
+        dir: root.clone(),
+        listen: args.listen.clone(),
+        database: None,
+        poll: Duration::from_millis(500),
     };
-    let report = indexer::index(&catalogue.writer()?, &options, &|_| ())?;
-    let checksum = report
-        .collections
-        .get(collection.as_str())
-        .context("the demo collection was not written")?;
-    let path = catalogue.collection_path(CollectionKind::Deepfolder, &collection);
-    println!(
-        "3. fair index {} --source {} --collection testset --intern copy",
-        root.display(),
-        source.display()
-    );
-    println!(
-        "   {} files hashed; {} written, checksum {checksum}",
-        report.hashed,
-        path.display()
-    );
-    let compatible = checksum.to_hex() == SEAMLESS_CHECKSUM;
-    let verdict = if compatible {
-        "identical to"
-    } else {
-        "DIFFERENT FROM"
-    };
-    println!("   {verdict} the checksum Seamless computes for the same files");
-    println!("   buffers interned in {}", root.join("buffers").display());
-    println!("\nTry: cat {}", path.display());
-    println!(
-        "     fair index {} --source {} --collection testset --json   # again: only changed files are read",
-        root.display(),
-        source.display()
-    );
-    Ok(if compatible {
-        Exit::Success
-    } else {
-        Exit::Failure
+    fairserver::serve(&options, |addr| {
+        print_examples(&format!("http://{addr}"), &records, catalogue.hash());
+        eprintln!("serving {} on http://{addr}/", root.display());
     })
+    .with_context(|| format!("serving {} on {}", root.display(), args.listen))?;
+    Ok(Exit::Success)
+}
+
+/// Indexes and snapshots every release of the demo; returns the records made and
+/// whether the testset's collection has Seamless's checksum.
+fn build(writer: &Writer<'_>, base: &Path) -> anyhow::Result<(Vec<Distribution>, bool)> {
+    let root = writer.catalogue().root();
+    let mut records = Vec::new();
+    let mut compatible = false;
+    let mut indexed = None;
+    for release in &RELEASES {
+        if indexed != Some((release.source, release.actions)) {
+            let source = base.join("sources").join(release.source);
+            let actions = base.join("actions").join(release.actions);
+            let plan = indexer::actions::load(&actions).map_err(anyhow::Error::msg)?;
+            let options = indexer::Options {
+                source: source.clone(),
+                collection: plan.default.clone(),
+                intern: indexer::InternMode::None,
+                bufferdir: None,
+                jobs: None,
+                allow_errors: false,
+            };
+            let report = indexer::actions::run(writer, &plan, &options, 1 << 30, &|_| ())
+                .with_context(|| format!("{} on {}", actions.display(), source.display()))?;
+            println!(
+                "   fair index {} --source {} --actions {}: {} files",
+                root.display(),
+                source.display(),
+                actions.display(),
+                report.files
+            );
+            if release.source == "testset-v1" {
+                let checksum = report.collections.get("testset");
+                compatible = checksum.is_some_and(|c| c.to_hex() == SEAMLESS_CHECKSUM);
+                if let Some(checksum) = checksum.filter(|_| compatible) {
+                    println!(
+                        "     testset {checksum}: identical to the checksum Seamless computes for the same files"
+                    );
+                }
+            }
+            indexed = Some((release.source, release.actions));
+        }
+        let request = Request {
+            dataset: Name::new(release.dataset)?,
+            collection: Name::new(release.collection)?,
+            release: Release::new(
+                release.version.map(String::from),
+                release.date.map(String::from),
+                release.format.map(String::from),
+                release.compression.map(String::from),
+            )?,
+            merge_access_index: true,
+            latest: true,
+            if_changed: false,
+        };
+        let outcome = snapshot::snapshot(writer, &request)?;
+        println!(
+            "   fair snapshot {} {} {}{} --merge-access-index: {}",
+            root.display(),
+            release.dataset,
+            release.collection,
+            flags(release),
+            outcome.record.checksum
+        );
+        records.push(outcome.record);
+    }
+    sources::write_headers(writer)?;
+    Ok((records, compatible))
+}
+
+/// The `fair snapshot` flags of a release.
+fn flags(release: &sources::Release) -> String {
+    [
+        ("version", release.version),
+        ("date", release.date),
+        ("format", release.format),
+        ("compression", release.compression),
+    ]
+    .iter()
+    .filter_map(|(flag, value)| value.map(|v| format!(" --{flag} {v}")))
+    .collect()
+}
+
+/// Prints URLs of the served demo to try.
+fn print_examples(base: &str, records: &[Distribution], algo: HashAlgo) {
+    let first = &records[0];
+    let newest = records
+        .iter()
+        .rev()
+        .find(|r| r.kind == faircore::CollectionKind::Deepfolder)
+        .unwrap_or(first);
+    // six.txt is in both versions of the testset: its element is in the merged
+    // access index.
+    let element: Checksum = algo.hash(sources::TESTSET[4].1);
+    println!("\nThe demo catalogue is served. Try:");
+    for path in [
+        "/machine/datasets".to_string(),
+        "/machine/dataset/testset".to_string(),
+        "/machine/find_distribution?dataset=testset&version=1".to_string(),
+        "/machine/find_checksum?dataset=structures&date=2025-02-01".to_string(),
+        "/machine/find_distribution?dataset=cells&format=json&compression=gzip".to_string(),
+        format!("/machine/find/{}", first.checksum),
+        format!("/machine/keyorder/{}", newest.keyorder),
+        format!("/machine/access/{element}"),
+        "/health".to_string(),
+        "/metrics".to_string(),
+    ] {
+        println!("  curl '{base}{path}'");
+    }
+    println!("Stop with Ctrl-C.");
 }

@@ -20,25 +20,32 @@ pub struct Served {
 impl Served {
     /// Starts `fair serve dir` with a fast poll and waits until it listens.
     pub fn start(dir: &Path) -> Served {
+        let args = [
+            "serve",
+            path_str(dir),
+            "--listen",
+            "127.0.0.1:0",
+            "--poll-ms",
+            "100",
+        ];
+        Served::spawn(&args, Stdio::null())
+    }
+
+    /// Runs `fair ARGS`, a command that ends up serving, and waits until it listens
+    /// (prints `on http://ADDR/` on stderr).
+    pub fn spawn(args: &[&str], stdout: Stdio) -> Served {
         let mut child = fair_cmd()
-            .args([
-                "serve",
-                path_str(dir),
-                "--listen",
-                "127.0.0.1:0",
-                "--poll-ms",
-                "100",
-            ])
+            .args(args)
             .stderr(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .spawn()
-            .expect("fair serve starts");
+            .expect("fair starts");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let addr = loop {
             let line = lines
                 .next()
-                .expect("fair serve prints its address")
+                .expect("fair prints the address it serves on")
                 .expect("line");
             if let Some(rest) = line.split("on http://").nth(1) {
                 break rest.trim_end_matches('/').to_string();
@@ -52,6 +59,11 @@ impl Served {
     /// Sends one request.
     pub fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
         request(&self.addr, method, target, headers)
+    }
+
+    /// The child's stdout, if it was piped (once).
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
     }
 
     /// GET `target`.

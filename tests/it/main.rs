@@ -7,6 +7,7 @@ mod actions;
 mod architecture;
 mod cli;
 mod crash;
+mod demo;
 mod golden;
 mod incremental;
 mod intern;
