@@ -7,6 +7,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -33,9 +34,14 @@ impl Staging {
         Ok(Staging { dir })
     }
 
-    /// A new temporary file, to be filled and then published.
+    /// A new temporary file, to be filled and then published: readable by all
+    /// (0644 less the umask), as a catalogue is meant to be served, where a bare
+    /// temporary file would be the creator's alone (0600).
     pub fn temp(&self) -> Result<NamedTempFile> {
-        NamedTempFile::new_in(&self.dir).map_err(|e| Error::io(&self.dir, e))
+        tempfile::Builder::new()
+            .permissions(fs::Permissions::from_mode(0o644))
+            .tempfile_in(&self.dir)
+            .map_err(|e| Error::io(&self.dir, e))
     }
 
     /// Atomically replaces (or creates) `target` with `bytes`.

@@ -7,9 +7,10 @@ use std::fmt;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use faircore::{Catalogue, Checksum, ContentDir};
-use redb::{Durability, ReadableDatabase, TableDefinition};
+use redb::{Durability, ReadOnlyTable, ReadableDatabase, TableDefinition};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::Value;
 
@@ -22,10 +23,16 @@ const INDEXES: TableDefinition<&[u8; 32], u64> = TableDefinition::new("indexes")
 /// Elements written per transaction while an index is added: bounds memory.
 const BATCH: usize = 50_000;
 
+/// The elements table as of the last change, shared by every request.
+type Elements = ReadOnlyTable<&'static [u8; 32], &'static [u8]>;
+
 /// The access database.
 pub struct AccessDb {
     db: redb::Database,
     path: PathBuf,
+    /// Opened once per change of the database rather than once per lookup (a
+    /// read transaction and a table lookup each time); replaced after each write.
+    elements: RwLock<Arc<Elements>>,
 }
 
 impl fmt::Debug for AccessDb {
@@ -66,16 +73,27 @@ impl AccessDb {
         txn.open_table(ELEMENTS).map_err(text)?;
         txn.open_table(INDEXES).map_err(text)?;
         txn.commit().map_err(text)?;
+        let elements = RwLock::new(Arc::new(Self::elements_of(&db)?));
         Ok(AccessDb {
             db,
             path: path.to_owned(),
+            elements,
         })
+    }
+
+    fn elements_of(db: &redb::Database) -> DbResult<Elements> {
+        db.begin_read()
+            .map_err(text)?
+            .open_table(ELEMENTS)
+            .map_err(text)
     }
 
     /// The plain bytes of the URL infos of `element`, if some access index has it.
     pub fn get(&self, element: &Checksum) -> DbResult<Option<Vec<u8>>> {
-        let txn = self.db.begin_read().map_err(text)?;
-        let table = txn.open_table(ELEMENTS).map_err(text)?;
+        let table = match self.elements.read() {
+            Ok(table) => table.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
         Ok(table
             .get(element.as_bytes())
             .map_err(text)?
@@ -108,6 +126,13 @@ impl AccessDb {
                 tracing::warn!("{problem}");
                 problems.push(problem);
             }
+        }
+        match Self::elements_of(&self.db) {
+            Ok(table) => match self.elements.write() {
+                Ok(mut current) => *current = Arc::new(table),
+                Err(poisoned) => *poisoned.into_inner() = Arc::new(table),
+            },
+            Err(e) => problems.push(format!("access database: {e}")),
         }
         problems
     }

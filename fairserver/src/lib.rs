@@ -43,6 +43,9 @@ pub struct Options {
     pub poll: Duration,
 }
 
+/// Threads of each worker's blocking pool.
+const BLOCKING_THREADS: usize = 4;
+
 /// The server's state, shared by every worker.
 #[derive(Debug)]
 pub struct Server {
@@ -210,6 +213,9 @@ pub fn serve(options: &Options, ready: impl FnOnce(SocketAddr)) -> std::io::Resu
         let app_server = server.clone();
         let http = HttpServer::new(move || create_app(app_server.clone()))
             .shutdown_timeout(30)
+            // Only large keyorders are read there; a few threads per worker are plenty,
+            // and each thread's stack and allocator heap would count in the RSS.
+            .worker_max_blocking_threads(BLOCKING_THREADS)
             .bind(&options.listen)?;
         if let Some(addr) = http.addrs().first() {
             ready(*addr);

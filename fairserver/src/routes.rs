@@ -11,6 +11,10 @@ use crate::error::ApiError;
 
 type Answer = Result<HttpResponse, ApiError>;
 
+/// Keyorders up to this size are read whole on the worker (one read, normally from
+/// the page cache); larger ones are streamed from the blocking pool.
+const INLINE_MAX: u64 = 256 << 10;
+
 /// Pretty JSON with a final newline, as upstream.
 fn pretty(value: &impl serde::Serialize) -> HttpResponse {
     let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
@@ -67,14 +71,13 @@ pub async fn find(server: web::Data<Server>, tail: web::Path<String>) -> Answer 
 /// `GET /machine/access/{checksum}`: the URL infos of an element.
 pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
     let element = checksum(&tail).ok_or(ApiError::NotFound)?;
-    let server = server.into_inner();
-    let found = web::block(move || server.access.get(&element))
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?
-        .map_err(|e| {
-            tracing::error!("access database: {e}");
-            ApiError::Unavailable("the access database cannot be read".into())
-        })?;
+    // A few pages of the database, normally in its cache or the page cache: read
+    // on the worker, which costs less than a hop to the blocking pool (and keeps
+    // that pool's threads, and their memory, from piling up under load).
+    let found = server.access.get(&element).map_err(|e| {
+        tracing::error!("access database: {e}");
+        ApiError::Unavailable("the access database cannot be read".into())
+    })?;
     let body = found.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
@@ -96,7 +99,8 @@ pub async fn keyorder(
     })?;
     let etag = format!("\"{wanted}\"");
     let path = server.catalogue.content_path(ContentDir::Keyorder, &wanted);
-    let verified = {
+    let verified = server.is_verified(&wanted) || {
+        // Hashing a keyorder the first time may take a while: off the worker.
         let server = server.clone();
         let path = path.clone();
         web::block(move || server.check(&path, &wanted))
@@ -118,21 +122,28 @@ pub async fn keyorder(
             .insert_header(cache)
             .finish());
     }
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         tracing::error!("{}: {e}", path.display());
-        ApiError::NotFound
-    })?;
-    let size = file
-        .metadata()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?
-        .len();
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 << 10);
-    Ok(HttpResponse::Ok()
+        match e.kind() {
+            std::io::ErrorKind::NotFound => ApiError::NotFound,
+            _ => ApiError::Unavailable(format!("keyorder {wanted} cannot be read")),
+        }
+    };
+    let mut file = std::fs::File::open(&path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
+    let mut answer = HttpResponse::Ok();
+    answer
         .content_type("application/octet-stream")
         .insert_header((header::ETAG, etag))
-        .insert_header(cache)
-        .body(actix_web::body::SizedStream::new(size, stream)))
+        .insert_header(cache);
+    if size <= INLINE_MAX {
+        let mut bytes = Vec::with_capacity(size as usize);
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(unreadable)?;
+        return Ok(answer.body(bytes));
+    }
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 << 10);
+    Ok(answer.body(actix_web::body::SizedStream::new(size, stream)))
 }
 
 /// The resolution parameters of a query string: the first value of each.
@@ -236,13 +247,15 @@ pub async fn no_route() -> Answer {
 }
 
 impl Server {
+    /// Whether the content-addressed file named `checksum` was checked already.
+    fn is_verified(&self, checksum: &Checksum) -> bool {
+        self.verified.lock().is_ok_and(|v| v.contains(checksum))
+    }
+
     /// Whether the content-addressed file at `path` hashes to `checksum`; a file
     /// checked once is remembered.
     fn check(&self, path: &std::path::Path, checksum: &Checksum) -> bool {
         let verified = &self.verified;
-        if verified.lock().is_ok_and(|v| v.contains(checksum)) {
-            return true;
-        }
         let mut hasher = self.catalogue.hash().hasher();
         let hashed = std::fs::File::open(path).and_then(|mut f| std::io::copy(&mut f, &mut hasher));
         match hashed {

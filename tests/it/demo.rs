@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
 use serde_json::Value;
@@ -102,4 +103,31 @@ fn demo_no_serve_builds_and_exits() {
             .map(String::from)
             .into()
     );
+
+    // Everything published is readable as the umask allows (0644 less it), for the
+    // web server or rsync daemon that serves the catalogue under another user.
+    #[allow(unsafe_code)]
+    // SAFETY: umask has no memory effects; it is set back at once.
+    let umask = unsafe {
+        let old = libc::umask(0o022);
+        libc::umask(old);
+        old
+    };
+    let expected = 0o644 & !(umask as u32);
+    for dir in [
+        "distributions",
+        "dataset_header",
+        "keyorder",
+        "access_index",
+        "buffers",
+        "deepfolders",
+    ] {
+        for entry in std::fs::read_dir(base.join("catalogue").join(dir)).expect(dir) {
+            let entry = entry.expect("entry");
+            if entry.file_type().expect("type").is_file() {
+                let mode = entry.metadata().expect("metadata").permissions().mode() & 0o777;
+                assert_eq!(mode, expected, "{:?}: {mode:o}", entry.path());
+            }
+        }
+    }
 }
