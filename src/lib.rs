@@ -32,6 +32,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Snapshot(args) => cli::snapshot::run(&args),
         cli::Command::Find(args) => cli::find::run(&args),
         cli::Command::Verify(args) => cli::verify::run(&args),
+        cli::Command::Diff(args) => cli::diff::run(&args),
         cli::Command::Serve(args) => cli::serve::run(&args),
         cli::Command::Demo(args) => cli::demo::run(&args),
     }

@@ -27,6 +27,7 @@ pub mod checksum;
 pub mod collection;
 pub mod config;
 pub mod db;
+pub mod diff;
 pub mod distribution;
 pub mod error;
 pub mod hash;
@@ -38,6 +39,7 @@ pub mod release;
 pub mod resolve;
 pub mod snapshot;
 pub mod staging;
+pub mod stream;
 pub mod verify;
 
 pub use access::UrlInfo;

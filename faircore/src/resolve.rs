@@ -130,3 +130,47 @@ impl Query {
         }
     }
 }
+
+/// The distribution `spec` names: its checksum (64 hex digits), or
+/// `DATASET@VERSION`, `DATASET@DATE` (YYYY-MM-DD) or `DATASET@latest`, resolved as
+/// the server's find_distribution (so `@latest` of a dataset with several latest
+/// distributions is ambiguous, and the error lists them). Returns the dataset too.
+pub fn named(
+    catalogue: &crate::Catalogue,
+    spec: &str,
+) -> crate::Result<(crate::Name, Distribution)> {
+    let refuse = |message: String| crate::Error::invalid(format!("distribution {spec:?}"), message);
+    if let Some((dataset, release)) = spec.split_once('@') {
+        let name: crate::Name = dataset
+            .parse()
+            .map_err(|e| refuse(format!("{e}")))?;
+        let records = catalogue
+            .read_distributions(&name)?
+            .ok_or_else(|| refuse(format!("no dataset {dataset:?}")))?;
+        let is_date = release.len() == 10
+            && release
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        let query = Query {
+            version: (!is_date).then(|| release.to_string()),
+            date: is_date.then(|| release.to_string()),
+            ..Query::default()
+        };
+        let record = query
+            .resolve(&records)
+            .map_err(|e| refuse(e.to_string().trim_end().to_string()))?;
+        return Ok((name, record.clone()));
+    }
+    let checksum: crate::Checksum = spec.parse().map_err(|_| {
+        refuse("expected a distribution checksum (64 hex digits) or DATASET@VERSION, DATASET@DATE or DATASET@latest".into())
+    })?;
+    for name in catalogue.datasets()? {
+        if let Some(records) = catalogue.read_distributions(&name)?
+            && let Some(record) = records.iter().find(|r| r.checksum == checksum)
+        {
+            return Ok((name, record.clone()));
+        }
+    }
+    Err(refuse("no dataset has a distribution with this checksum".into()))
+}

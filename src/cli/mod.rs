@@ -2,6 +2,7 @@
 //! module turns its raw flags into the options its library takes.
 
 pub mod demo;
+pub mod diff;
 pub mod find;
 pub mod index;
 pub mod init;
@@ -23,6 +24,7 @@ Examples:
   fair snapshot /srv/fair pdb pdb --date today --if-changed
   fair find /srv/fair pdb --checksum
   fair verify /srv/fair
+  fair diff /srv/fair pdb@2025.01 pdb@latest --json
   fair serve /srv/fair --listen 127.0.0.1:61918
   fair demo
 
@@ -87,6 +89,8 @@ pub enum Command {
     Snapshot(snapshot::Args),
     /// Find a distribution of a dataset by version, date, format, compression (as the server does).
     Find(find::Args),
+    /// The keys added, removed and changed between two distributions.
+    Diff(diff::Args),
     /// Check that content-addressed files hash to their names and records agree with them.
     Verify(verify::Args),
     /// Serve a catalogue over HTTP: the Seamless machine API, health and metrics.
