@@ -1,10 +1,12 @@
 //! What changed between two collections: added, removed and changed keys, found
 //! by merging the two key-ordered entry streams (one pass, constant memory).
 
-use std::iter::Peekable;
+use std::cmp::Ordering;
+use std::io::BufRead;
 
 use serde::Serialize;
 
+use crate::stream::EntryStream;
 use crate::{Checksum, Result};
 
 /// One difference, keyed; serialised as one JSON object
@@ -56,110 +58,142 @@ impl Change {
     }
 }
 
-/// The changes from `old` to `new`, two streams of entries in increasing key order
-/// (as [`crate::stream::EntryStream`] reads them), in key order. The first error of
-/// either stream ends it.
-pub fn diff<A, B>(old: A, new: B) -> Diff<A, B>
-where
-    A: Iterator<Item = Result<(String, Checksum)>>,
-    B: Iterator<Item = Result<(String, Checksum)>>,
-{
+/// The changes from the collection `old` to `new`, in key order. Both are read
+/// once, side by side; equal entries are compared as bytes and never decoded. The
+/// first error of either ends the diff.
+pub fn diff<A: BufRead, B: BufRead>(old: EntryStream<A>, new: EntryStream<B>) -> Diff<A, B> {
     Diff {
-        old: old.peekable(),
-        new: new.peekable(),
+        old,
+        new,
+        started: false,
         failed: false,
     }
 }
 
 /// The iterator of [`diff`].
-pub struct Diff<A: Iterator, B: Iterator> {
-    old: Peekable<A>,
-    new: Peekable<B>,
+#[derive(Debug)]
+pub struct Diff<A, B> {
+    old: EntryStream<A>,
+    new: EntryStream<B>,
+    /// Whether both streams were advanced to their first entry.
+    started: bool,
     failed: bool,
 }
 
-impl<A: Iterator, B: Iterator> std::fmt::Debug for Diff<A, B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Diff")
-            .field("failed", &self.failed)
-            .finish_non_exhaustive()
+impl<A: BufRead, B: BufRead> Diff<A, B> {
+    fn order(&self) -> Result<Ordering> {
+        let (old, new) = (&self.old, &self.new);
+        if old.escaped() || new.escaped() {
+            Ok(old.key()?.cmp(&new.key()?))
+        } else {
+            Ok(old.raw_key().cmp(new.raw_key()))
+        }
+    }
+
+    /// The next change, or `None` at the end of both collections.
+    fn step(&mut self) -> Result<Option<Change>> {
+        if !self.started {
+            self.started = true;
+            self.old.advance()?;
+            self.new.advance()?;
+        }
+        loop {
+            let order = match (self.old.has_entry(), self.new.has_entry()) {
+                (false, false) => return Ok(None),
+                (true, false) => Ordering::Less,
+                (false, true) => Ordering::Greater,
+                (true, true) => self.order()?,
+            };
+            let change = match order {
+                Ordering::Less => Some(Change::Removed {
+                    key: self.old.key()?,
+                    old: self.old.checksum()?,
+                }),
+                Ordering::Greater => Some(Change::Added {
+                    key: self.new.key()?,
+                    new: self.new.checksum()?,
+                }),
+                Ordering::Equal if self.old.raw_checksum() != self.new.raw_checksum() => {
+                    Some(Change::Changed {
+                        key: self.new.key()?,
+                        old: self.old.checksum()?,
+                        new: self.new.checksum()?,
+                    })
+                }
+                Ordering::Equal => None,
+            };
+            if order != Ordering::Greater {
+                self.old.advance()?;
+            }
+            if order != Ordering::Less {
+                self.new.advance()?;
+            }
+            if change.is_some() {
+                return Ok(change);
+            }
+        }
     }
 }
 
-impl<A, B> Iterator for Diff<A, B>
-where
-    A: Iterator<Item = Result<(String, Checksum)>>,
-    B: Iterator<Item = Result<(String, Checksum)>>,
-{
+impl<A: BufRead, B: BufRead> Iterator for Diff<A, B> {
     type Item = Result<Change>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.failed {
-            if matches!(self.old.peek(), Some(Err(_))) || matches!(self.new.peek(), Some(Err(_))) {
-                self.failed = true;
-                let error = match self.old.next_if(Result::is_err) {
-                    Some(Err(e)) => e,
-                    _ => match self.new.next() {
-                        Some(Err(e)) => e,
-                        _ => unreachable!("one of the two peeked an error"),
-                    },
-                };
-                return Some(Err(error));
-            }
-            let order = match (self.old.peek(), self.new.peek()) {
-                (None, None) => return None,
-                (Some(Ok((a, _))), Some(Ok((b, _)))) => a.cmp(b),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                _ => unreachable!("errors were taken above"),
-            };
-            let (old, new) = match order {
-                std::cmp::Ordering::Less => (self.old.next(), None),
-                std::cmp::Ordering::Greater => (None, self.new.next()),
-                std::cmp::Ordering::Equal => (self.old.next(), self.new.next()),
-            };
-            let change = match (old, new) {
-                (Some(Ok((key, old))), None) => Change::Removed { key, old },
-                (None, Some(Ok((key, new)))) => Change::Added { key, new },
-                (Some(Ok((key, old))), Some(Ok((_, new)))) if old != new => {
-                    Change::Changed { key, old, new }
-                }
-                _ => continue,
-            };
-            return Some(Ok(change));
+        if self.failed {
+            return None;
         }
-        None
+        let step = self.step();
+        self.failed = step.is_err();
+        step.transpose()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::{Error, HashAlgo};
+    use std::collections::BTreeMap;
+    use std::path::Path;
 
-    fn entries(pairs: &[(&str, &str)]) -> Vec<Result<(String, Checksum)>> {
-        pairs
-            .iter()
-            .map(|(k, v)| Ok((k.to_string(), HashAlgo::Blake3.hash(v.as_bytes()))))
-            .collect()
+    use super::*;
+    use crate::{Collection, CollectionKind, HashAlgo};
+
+    fn h(v: &str) -> Checksum {
+        HashAlgo::Blake3.hash(v.as_bytes())
+    }
+
+    fn plain(pairs: &[(&str, &str)]) -> Vec<u8> {
+        let entries: BTreeMap<String, Checksum> =
+            pairs.iter().map(|(k, v)| (k.to_string(), h(v))).collect();
+        Collection::new(CollectionKind::Deepfolder, entries)
+            .encode(HashAlgo::Blake3)
+            .bytes
+    }
+
+    fn changes(old: &[u8], new: &[u8]) -> Result<Vec<Change>> {
+        let old = EntryStream::new(old, Path::new("old.json"))?;
+        let new = EntryStream::new(new, Path::new("new.json"))?;
+        diff(old, new).collect()
     }
 
     #[test]
     fn added_removed_and_changed_keys_in_key_order() {
-        let old = entries(&[("a", "1"), ("b", "2"), ("c", "3"), ("e", "5")]);
-        let new = entries(&[
+        let old = plain(&[
+            ("a", "1"),
+            ("b", "2"),
+            ("c", "3"),
+            ("e", "5"),
+            ("q\"x", "7"),
+        ]);
+        let new = plain(&[
             ("b", "2"),
             ("c", "three"),
             ("d", "4"),
             ("e", "5"),
             ("f", "6"),
+            ("q\"x", "7"),
+            ("q#", "8"),
         ]);
-        let h = |v: &str| HashAlgo::Blake3.hash(v.as_bytes());
-        let changes: Vec<Change> = diff(old.into_iter(), new.into_iter())
-            .collect::<Result<_>>()
-            .expect("no error");
         assert_eq!(
-            changes,
+            changes(&old, &new).expect("no error"),
             [
                 Change::Removed {
                     key: "a".into(),
@@ -178,9 +212,19 @@ mod tests {
                     key: "f".into(),
                     new: h("6")
                 },
+                // `q"x` < `q#` as keys, though `q\"x` > `q#` as written.
+                Change::Added {
+                    key: "q#".into(),
+                    new: h("8")
+                },
             ]
         );
-        let json = serde_json::to_string(&changes[1]).expect("serialises");
+        let json = serde_json::to_string(&Change::Changed {
+            key: "c".into(),
+            old: h("3"),
+            new: h("three"),
+        })
+        .expect("serialises");
         assert_eq!(
             json,
             format!(
@@ -193,16 +237,18 @@ mod tests {
 
     #[test]
     fn identical_collections_have_no_change_and_an_error_ends_the_diff() {
-        let same = || entries(&[("a", "1"), ("b", "2")]).into_iter();
-        assert_eq!(diff(same(), same()).count(), 0);
-        let mut broken = entries(&[("a", "1")]);
-        broken.push(Err(Error::invalid("c.json, line 3", "bad")));
-        let results: Vec<_> = diff(broken.into_iter(), same()).collect();
+        let same = plain(&[("a", "1"), ("b", "2")]);
+        assert_eq!(changes(&same, &same).expect("no error"), []);
+        assert_eq!(changes(b"{}", b"{}").expect("no error"), []);
+        let broken = format!("{{\n  \"a\": \"{}\",\n  \"b\": \"xyz\"\n}}\n", h("1"));
+        let old = EntryStream::new(broken.as_bytes(), Path::new("old.json")).expect("opens");
+        let new = EntryStream::new(same.as_slice(), Path::new("new.json")).expect("opens");
+        let results: Vec<_> = diff(old, new).collect();
         assert_eq!(results.len(), 1, "{results:?}");
         assert!(
             results[0]
                 .as_ref()
-                .is_err_and(|e| e.to_string().contains("line 3"))
+                .is_err_and(|e| e.to_string().contains("old.json, line 3"))
         );
     }
 }

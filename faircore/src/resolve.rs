@@ -141,17 +141,18 @@ pub fn named(
 ) -> crate::Result<(crate::Name, Distribution)> {
     let refuse = |message: String| crate::Error::invalid(format!("distribution {spec:?}"), message);
     if let Some((dataset, release)) = spec.split_once('@') {
-        let name: crate::Name = dataset
-            .parse()
-            .map_err(|e| refuse(format!("{e}")))?;
+        let name: crate::Name = dataset.parse().map_err(|e| refuse(format!("{e}")))?;
         let records = catalogue
             .read_distributions(&name)?
             .ok_or_else(|| refuse(format!("no dataset {dataset:?}")))?;
         let is_date = release.len() == 10
-            && release
-                .bytes()
-                .enumerate()
-                .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+            && release.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
         let query = Query {
             version: (!is_date).then(|| release.to_string()),
             date: is_date.then(|| release.to_string()),
@@ -172,5 +173,7 @@ pub fn named(
             return Ok((name, record.clone()));
         }
     }
-    Err(refuse("no dataset has a distribution with this checksum".into()))
+    Err(refuse(
+        "no dataset has a distribution with this checksum".into(),
+    ))
 }

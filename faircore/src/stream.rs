@@ -12,16 +12,32 @@ use std::path::{Path, PathBuf};
 
 use crate::{Checksum, Error, Result};
 
-/// The entries of a plain collection file, in key order.
+/// The entries of a plain collection file, in key order. Besides iterating over
+/// owned entries, it can be walked with [`EntryStream::advance`] and its current
+/// entry looked at in place, which is what a diff of millions of mostly equal
+/// entries does: equal lines are compared as bytes, never decoded.
 #[derive(Debug)]
 pub struct EntryStream<R> {
     reader: R,
     path: PathBuf,
-    line: String,
+    /// The current entry's line, and the previous one (for the order check).
+    line: Vec<u8>,
+    previous: Vec<u8>,
+    /// The current entry: where its key ends in `line`, whether it has escapes.
+    current: Option<Entry>,
+    has_previous: bool,
     number: usize,
-    previous: Option<String>,
     done: bool,
 }
+
+/// Where the parts of an entry line are: `  "KEY": "HEX",`.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key_end: usize,
+    escaped: bool,
+}
+
+const KEY_START: usize = 3;
 
 impl EntryStream<BufReader<File>> {
     /// Opens the collection file at `path`.
@@ -37,19 +53,21 @@ impl<R: BufRead> EntryStream<R> {
         let mut stream = EntryStream {
             reader,
             path: path.to_owned(),
-            line: String::new(),
+            line: Vec::with_capacity(256),
+            previous: Vec::with_capacity(256),
+            current: None,
+            has_previous: false,
             number: 0,
-            previous: None,
             done: false,
         };
-        match stream.next_line()? {
-            Some("{") => {}
-            Some("{}") => stream.done = true,
+        match stream.next_line()?.then_some(stream.line.as_slice()) {
+            Some(b"{") => {}
+            Some(b"{}") => stream.done = true,
             _ => {
                 return Err(stream.error("expected `{` opening a collection in the plain encoding"));
             }
         }
-        if stream.done && stream.next_line()?.is_some() {
+        if stream.done && stream.next_line()? {
             return Err(stream.error("expected the end of the file after `{}`"));
         }
         Ok(stream)
@@ -62,86 +80,158 @@ impl<R: BufRead> EntryStream<R> {
         )
     }
 
-    /// The next line without its newline, or `None` at the end of the file.
-    fn next_line(&mut self) -> Result<Option<&str>> {
+    /// Reads the next line into `line`, without its newline; false at the end.
+    fn next_line(&mut self) -> Result<bool> {
         self.line.clear();
         let read = self
             .reader
-            .read_line(&mut self.line)
+            .read_until(b'\n', &mut self.line)
             .map_err(|e| Error::io(&self.path, e))?;
         if read == 0 {
-            return Ok(None);
+            return Ok(false);
         }
         self.number += 1;
-        Ok(Some(self.line.trim_end_matches(['\n', '\r'])))
+        while matches!(self.line.last(), Some(b'\n' | b'\r')) {
+            self.line.pop();
+        }
+        Ok(true)
     }
 
-    fn entry(&mut self) -> Result<Option<(String, Checksum)>> {
-        let Some(line) = self.next_line()? else {
-            return Err(self.error("expected an entry or `}`, found the end of the file"));
-        };
-        if line == "}" {
-            self.done = true;
-            return match self.next_line()? {
-                None => Ok(None),
-                Some(_) => Err(self.error("expected the end of the file after `}`")),
-            };
+    /// Moves to the next entry; false at the end of the collection. An error
+    /// names the file and line.
+    pub fn advance(&mut self) -> Result<bool> {
+        if self.done {
+            self.current = None;
+            return Ok(false);
         }
-        let Some((key, checksum)) = parse_entry(line) else {
+        std::mem::swap(&mut self.line, &mut self.previous);
+        self.has_previous = self.current.is_some();
+        let previous = self.current.take();
+        if !self.next_line()? {
+            self.done = true;
+            return Err(self.error("expected an entry or `}`, found the end of the file"));
+        }
+        if self.line == b"}" {
+            self.done = true;
+            if self.next_line()? {
+                return Err(self.error("expected the end of the file after `}`"));
+            }
+            return Ok(false);
+        }
+        let Some(entry) = locate(&self.line) else {
+            self.done = true;
             return Err(self.error(
                 "expected an entry `  \"KEY\": \"CHECKSUM\",` (a plain-encoded collection)",
             ));
         };
-        if self.previous.as_deref().is_some_and(|p| p >= key.as_str()) {
-            return Err(self.error("keys out of order (the plain encoding sorts them)"));
+        self.current = Some(entry);
+        if let Some(previous) = previous {
+            let order = if previous.escaped || entry.escaped {
+                decode(&self.previous, previous)
+                    .ok()
+                    .cmp(&decode(&self.line, entry).ok())
+            } else {
+                self.previous[KEY_START..previous.key_end].cmp(&self.line[KEY_START..entry.key_end])
+            };
+            if order != std::cmp::Ordering::Less {
+                self.done = true;
+                return Err(self.error("keys out of order (the plain encoding sorts them)"));
+            }
         }
-        self.previous = Some(key.clone());
-        Ok(Some((key, checksum)))
+        Ok(true)
+    }
+
+    /// Whether there is a current entry (after an [`EntryStream::advance`] that
+    /// returned true).
+    pub fn has_entry(&self) -> bool {
+        self.current.is_some()
+    }
+
+    fn entry(&self) -> Entry {
+        self.current.unwrap_or(Entry {
+            key_end: KEY_START,
+            escaped: false,
+        })
+    }
+
+    /// The current key as written (JSON-escaped); with no escape in it, raw bytes
+    /// compare as the keys do.
+    pub fn raw_key(&self) -> &[u8] {
+        self.line
+            .get(KEY_START..self.entry().key_end)
+            .unwrap_or_default()
+    }
+
+    /// Whether the current key has JSON escapes (so its raw bytes do not compare
+    /// as the key does).
+    pub fn escaped(&self) -> bool {
+        self.entry().escaped
+    }
+
+    /// The current checksum's hex digits, as written.
+    pub fn raw_checksum(&self) -> &[u8] {
+        let start = self.entry().key_end + 4;
+        self.line.get(start..start + 64).unwrap_or_default()
+    }
+
+    /// The current key, decoded.
+    pub fn key(&self) -> Result<String> {
+        decode(&self.line, self.entry()).map_err(|()| self.error("expected a key in UTF-8"))
+    }
+
+    /// The current checksum.
+    pub fn checksum(&self) -> Result<Checksum> {
+        std::str::from_utf8(self.raw_checksum())
+            .ok()
+            .and_then(|hex| hex.parse().ok())
+            .ok_or_else(|| self.error("expected a checksum of 64 hex digits"))
     }
 }
 
-/// `  "KEY": "HEX",` (the comma optional) → (KEY, checksum).
-fn parse_entry(line: &str) -> Option<(String, Checksum)> {
-    let rest = line.strip_prefix("  \"")?;
-    // The key's closing quote: the first one not escaped.
-    let bytes = rest.as_bytes();
+/// Where the key of `  "KEY": "HEX",` (the comma optional) ends, if the line
+/// has that shape.
+fn locate(line: &[u8]) -> Option<Entry> {
+    let rest = line.strip_prefix(b"  \"")?;
     let mut end = 0;
     let mut escaped = false;
+    let mut any_escape = false;
     loop {
-        match *bytes.get(end)? {
-            b'\\' if !escaped => escaped = true,
+        match *rest.get(end)? {
+            b'\\' if !escaped => {
+                escaped = true;
+                any_escape = true;
+            }
             b'"' if !escaped => break,
             _ => escaped = false,
         }
         end += 1;
     }
-    let raw = &rest[..end];
-    let key = if raw.contains('\\') {
-        serde_json::from_str(&line[2..end + 4]).ok()?
+    let key_end = KEY_START + end;
+    let tail = line[key_end..].strip_prefix(b"\": \"")?;
+    let tail = tail.strip_suffix(b",").unwrap_or(tail);
+    (tail.len() == 65 && tail[64] == b'"').then_some(Entry {
+        key_end,
+        escaped: any_escape,
+    })
+}
+
+/// The key of `line`, unescaped; `Err` if it is not UTF-8 or not a JSON string.
+fn decode(line: &[u8], entry: Entry) -> std::result::Result<String, ()> {
+    if entry.escaped {
+        serde_json::from_slice(&line[KEY_START - 1..=entry.key_end]).map_err(|_| ())
     } else {
-        raw.to_owned()
-    };
-    let value = rest[end + 1..].strip_prefix(": \"")?;
-    let value = value
-        .strip_suffix("\",")
-        .or_else(|| value.strip_suffix('"'))?;
-    Some((key, value.parse().ok()?))
+        String::from_utf8(line[KEY_START..entry.key_end].to_vec()).map_err(|_| ())
+    }
 }
 
 impl<R: BufRead> Iterator for EntryStream<R> {
     type Item = Result<(String, Checksum)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.entry() {
-            Ok(Some(entry)) => Some(Ok(entry)),
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+        match self.advance() {
+            Ok(true) => Some(self.key().and_then(|key| Ok((key, self.checksum()?)))),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
         }
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod loaded;
 mod metrics;
 mod routes;
+mod streaming;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -161,6 +162,7 @@ pub fn create_app(
         .service(get("/machine/find/{checksum:.*}", routes::find))
         .service(get("/machine/access/{checksum:.*}", routes::access))
         .service(get("/machine/keyorder/{checksum:.*}", routes::keyorder).wrap(Compress::default()))
+        .service(get("/machine/diff/{old}/{new}", routes::diff))
         .service(get("/machine/find_distribution", routes::find_distribution))
         .service(get("/machine/find_checksum", routes::find_checksum))
         .service(get("/machine/datasets", routes::datasets))

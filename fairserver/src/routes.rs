@@ -6,8 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use faircore::{Checksum, ContentDir, Distribution, Name, Query};
 use serde_json::{Value, json};
 
-use crate::Server;
+use std::io::Write;
+
+use faircore::stream::EntryStream;
+
 use crate::error::ApiError;
+use crate::{Server, streaming};
 
 type Answer = Result<HttpResponse, ApiError>;
 
@@ -144,6 +148,35 @@ pub async fn keyorder(
     let stream =
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 << 10);
     Ok(answer.body(actix_web::body::SizedStream::new(size, stream)))
+}
+
+/// `GET /machine/diff/{old}/{new}`: the keys added, removed and changed between
+/// two distributions, one JSON object a line, streamed as the two collections are
+/// merged.
+pub async fn diff(server: web::Data<Server>, path: web::Path<(String, String)>) -> Answer {
+    let view = server.view();
+    let open = |text: &str| {
+        let wanted = checksum(text).ok_or(ApiError::NotFound)?;
+        view.find(&wanted).ok_or(ApiError::NotFound)?;
+        let file = server.catalogue.content_path(ContentDir::Buffers, &wanted);
+        EntryStream::open(&file).map_err(|e| {
+            tracing::error!("{e}");
+            ApiError::Unavailable(format!("the collection of {wanted} cannot be read"))
+        })
+    };
+    let (old, new) = (open(&path.0)?, open(&path.1)?);
+    let what = format!("diff {} {}", path.0, path.1);
+    let body = streaming::body(what, move |out| {
+        for change in faircore::diff::diff(old, new) {
+            let change = change.map_err(std::io::Error::other)?;
+            serde_json::to_writer(&mut *out, &change)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(body))
 }
 
 /// The resolution parameters of a query string: the first value of each.

@@ -8,6 +8,7 @@ mod architecture;
 mod cli;
 mod crash;
 mod demo;
+mod diff;
 mod golden;
 mod incremental;
 mod intern;

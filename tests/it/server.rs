@@ -193,8 +193,16 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
     let targets: Vec<String> = payloads
         .iter()
         .flat_map(|payload| {
-            let paths = ["dataset", "find", "access", "keyorder"]
-                .map(|route| format!("/machine/{route}/{payload}"));
+            let zeros = "0".repeat(64);
+            let paths = [
+                "dataset",
+                "find",
+                "access",
+                "keyorder",
+                "diff",
+                &format!("diff/{zeros}"),
+            ]
+            .map(|route| format!("/machine/{route}/{payload}"));
             let queries = ["find_distribution", "find_checksum"]
                 .map(|route| format!("/machine/{route}?dataset={payload}"));
             paths.into_iter().chain(queries)
@@ -206,7 +214,7 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
         assert_no_secret(target, &got);
     }
     let asked = targets.len();
-    assert_eq!(asked, 6 * payloads.len());
+    assert_eq!(asked, 8 * payloads.len());
     assert_eq!(served.get("/health").status, 200, "still serving");
 }
 
@@ -241,6 +249,7 @@ fn random_paths_and_queries_never_get_a_server_error() {
         "/machine/find/",
         "/machine/access/",
         "/machine/keyorder/",
+        "/machine/diff/",
         "/machine/find_distribution",
         "/machine/find_checksum",
         "/machine/datasets",
