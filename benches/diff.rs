@@ -49,6 +49,8 @@ fn release(catalogue: &Catalogue, entries: BTreeMap<String, faircore::Checksum>,
 /// own peak RSS in MB (wait4's rusage: this child's, not every child's).
 fn run_measured(command: &mut Command, out: &std::path::Path) -> (f64, f64) {
     let started = Instant::now();
+    // Reaped by the wait4 below, which also gives its rusage.
+    #[allow(clippy::zombie_processes)]
     let child = command
         .stdout(std::fs::File::create(out).expect("output file"))
         .spawn()

@@ -33,6 +33,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Find(args) => cli::find::run(&args),
         cli::Command::Verify(args) => cli::verify::run(&args),
         cli::Command::Diff(args) => cli::diff::run(&args),
+        cli::Command::Manifest(args) => cli::manifest::run(&args),
         cli::Command::Serve(args) => cli::serve::run(&args),
         cli::Command::Demo(args) => cli::demo::run(&args),
     }

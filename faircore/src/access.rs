@@ -52,6 +52,12 @@ impl UrlInfo<'_> {
     pub fn compression(&self) -> Option<&str> {
         self.compression.as_deref()
     }
+
+    /// Whether the URL gives the element's bytes as they are: neither compressed
+    /// nor in another cell type.
+    pub fn is_exact(&self) -> bool {
+        self.compression.is_none() && self.celltype.is_none()
+    }
 }
 
 impl Serialize for UrlInfo<'_> {

@@ -33,6 +33,8 @@ pub mod error;
 pub mod hash;
 pub mod keyorder;
 pub mod lock;
+pub mod lookup;
+pub mod manifest;
 pub mod name;
 pub mod plain;
 pub mod release;

@@ -291,7 +291,7 @@ mod tests {
             ),
             (format!("{{\"a\": \"{hex}\"}}"), 1, "expected `{`"),
             (
-                format!("{{\n  \"a\": \"xyz\"\n}}\n"),
+                "{\n  \"a\": \"xyz\"\n}\n".to_string(),
                 2,
                 "expected an entry",
             ),

@@ -163,6 +163,7 @@ pub fn create_app(
         .service(get("/machine/access/{checksum:.*}", routes::access))
         .service(get("/machine/keyorder/{checksum:.*}", routes::keyorder).wrap(Compress::default()))
         .service(get("/machine/diff/{old}/{new}", routes::diff))
+        .service(get("/machine/manifest/{checksum}", routes::manifest))
         .service(get("/machine/find_distribution", routes::find_distribution))
         .service(get("/machine/find_checksum", routes::find_checksum))
         .service(get("/machine/datasets", routes::datasets))

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use std::io::Write;
 
+use faircore::manifest::{Format, Manifest};
 use faircore::stream::EntryStream;
 
 use crate::error::ApiError;
@@ -179,14 +180,67 @@ pub async fn diff(server: web::Data<Server>, path: web::Path<(String, String)>) 
         .streaming(body))
 }
 
-/// The resolution parameters of a query string: the first value of each.
-fn query(request: &HttpRequest) -> (Option<String>, Query) {
+/// `GET /machine/manifest/{checksum}?format=F&since=OLD`: the bulk download
+/// manifest of a distribution (`fair manifest`), streamed; `format` defaults to
+/// `urls`.
+pub async fn manifest(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    tail: web::Path<String>,
+) -> Answer {
+    let view = server.view();
+    let wanted = checksum(&tail).ok_or(ApiError::NotFound)?;
+    let (_, record) = view.find(&wanted).ok_or(ApiError::NotFound)?;
+    let parameters = first_values(&request);
+    let format: Format = parameters
+        .get("format")
+        .map_or(Ok(Format::Urls), |f| f.parse())
+        .map_err(ApiError::BadRequest)?;
+    let since = match parameters.get("since") {
+        Some(old) => Some(
+            checksum(old)
+                .and_then(|c| view.find(&c))
+                .map(|(_, r)| r)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "since: {old:?} is not the checksum of a distribution of this catalogue"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let manifest = Manifest::new(&server.catalogue, record, since, format)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let body = streaming::body(format!("{format} manifest of {wanted}"), move |out| {
+        manifest.write(out).map(drop).map_err(|e| match e {
+            // The client went away: not a failure of ours.
+            faircore::Error::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::BrokenPipe =>
+            {
+                source
+            }
+            e => std::io::Error::other(e),
+        })
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(format.media_type())
+        .streaming(body))
+}
+
+/// The first value of each parameter of the query string.
+fn first_values(request: &HttpRequest) -> std::collections::HashMap<String, String> {
     let mut first = std::collections::HashMap::new();
     for (k, v) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
         first
             .entry(k.into_owned())
             .or_insert_with(|| v.into_owned());
     }
+    first
+}
+
+/// The resolution parameters of a query string: the first value of each.
+fn query(request: &HttpRequest) -> (Option<String>, Query) {
+    let mut first = first_values(request);
     let mut take = |k: &str| first.remove(k);
     let dataset = take("dataset");
     let query = Query {

@@ -50,7 +50,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let open = |spec: &str| -> anyhow::Result<_> {
         let (_, record) = resolve::named(&catalogue, spec)?;
         let path = catalogue.content_path(ContentDir::Buffers, &record.checksum);
-        Ok(EntryStream::open(&path).with_context(|| format!("the collection of {spec}"))?)
+        EntryStream::open(&path).with_context(|| format!("the collection of {spec}"))
     };
     let (old, new) = (open(&args.old)?, open(&args.new)?);
     let mut out = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod find;
 pub mod index;
 pub mod init;
+pub mod manifest;
 pub mod serve;
 pub mod snapshot;
 pub mod verify;
@@ -25,6 +26,7 @@ Examples:
   fair find /srv/fair pdb --checksum
   fair verify /srv/fair
   fair diff /srv/fair pdb@2025.01 pdb@latest --json
+  fair manifest /srv/fair pdb@latest --format aria2
   fair serve /srv/fair --listen 127.0.0.1:61918
   fair demo
 
@@ -91,6 +93,8 @@ pub enum Command {
     Find(find::Args),
     /// The keys added, removed and changed between two distributions.
     Diff(diff::Args),
+    /// A bulk download manifest of a distribution: URLs, aria2, Metalink, check files, rsync, BagIt.
+    Manifest(manifest::Args),
     /// Check that content-addressed files hash to their names and records agree with them.
     Verify(verify::Args),
     /// Serve a catalogue over HTTP: the Seamless machine API, health and metrics.

@@ -12,6 +12,7 @@ mod diff;
 mod golden;
 mod incremental;
 mod intern;
+mod manifest;
 mod problems;
 mod schemas;
 mod server;

@@ -201,6 +201,7 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
                 "keyorder",
                 "diff",
                 &format!("diff/{zeros}"),
+                "manifest",
             ]
             .map(|route| format!("/machine/{route}/{payload}"));
             let queries = ["find_distribution", "find_checksum"]
@@ -214,7 +215,7 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
         assert_no_secret(target, &got);
     }
     let asked = targets.len();
-    assert_eq!(asked, 8 * payloads.len());
+    assert_eq!(asked, 9 * payloads.len());
     assert_eq!(served.get("/health").status, 200, "still serving");
 }
 
@@ -250,6 +251,7 @@ fn random_paths_and_queries_never_get_a_server_error() {
         "/machine/access/",
         "/machine/keyorder/",
         "/machine/diff/",
+        "/machine/manifest/",
         "/machine/find_distribution",
         "/machine/find_checksum",
         "/machine/datasets",

@@ -1,0 +1,379 @@
+//! Bulk download manifests of a distribution, in the formats download tools and
+//! checksum tools read, written as the collection is read (constant memory: the
+//! collection is streamed in key order, URLs are looked up in the access index
+//! file entry by entry, see [`crate::lookup`]).
+//!
+//! Only URLs that give an element's bytes as they are (no `compression`, no
+//! `celltype`) are offered: a tool that checks what it fetched against the
+//! checksum could not use the others. Entries without such a URL are left out of
+//! the URL formats and counted.
+
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use crate::access::UrlInfo;
+use crate::diff::{self, Change};
+use crate::lookup::AccessLookup;
+use crate::stream::EntryStream;
+use crate::{Catalogue, Checksum, ContentDir, Distribution, Error, HashAlgo, Result};
+
+/// A manifest format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One URL a line (the first exact mirror).
+    Urls,
+    /// aria2c input: every exact mirror of an entry, `out=` its key, `checksum=`
+    /// when aria2c knows the algorithm (sha-256).
+    Aria2,
+    /// Metalink 4 (RFC 5854): mirrors, size, hash.
+    Metalink,
+    /// `b3sum -c` check file (blake3 catalogues).
+    B3sum,
+    /// `sha256sum -c` check file (sha256 catalogues).
+    Sha256sum,
+    /// SHA3-256 check file, `<hex>  <key>` (sha3-256 catalogues).
+    Sha3_256sum,
+    /// An rsync `--files-from` list: one key a line.
+    Rsync,
+    /// BagIt `fetch.txt`: `URL LENGTH data/KEY`.
+    Bagit,
+}
+
+impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 8] = [
+        Format::Urls,
+        Format::Aria2,
+        Format::Metalink,
+        Format::B3sum,
+        Format::Sha256sum,
+        Format::Sha3_256sum,
+        Format::Rsync,
+        Format::Bagit,
+    ];
+
+    /// Its name on the command line and in `?format=`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Format::Urls => "urls",
+            Format::Aria2 => "aria2",
+            Format::Metalink => "metalink",
+            Format::B3sum => "b3sum",
+            Format::Sha256sum => "sha256sum",
+            Format::Sha3_256sum => "sha3-256sum",
+            Format::Rsync => "rsync",
+            Format::Bagit => "bagit",
+        }
+    }
+
+    /// The media type of the manifest.
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Format::Metalink => "application/metalink4+xml",
+            _ => "text/plain; charset=utf-8",
+        }
+    }
+
+    /// The algorithm a check-file format lists.
+    const fn digest(self) -> Option<HashAlgo> {
+        match self {
+            Format::B3sum => Some(HashAlgo::Blake3),
+            Format::Sha256sum => Some(HashAlgo::Sha256),
+            Format::Sha3_256sum => Some(HashAlgo::Sha3_256),
+            _ => None,
+        }
+    }
+
+    const fn needs_urls(self) -> bool {
+        matches!(
+            self,
+            Format::Urls | Format::Aria2 | Format::Metalink | Format::Bagit
+        )
+    }
+
+    const fn needs_sizes(self) -> bool {
+        matches!(self, Format::Metalink | Format::Bagit)
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "unknown manifest format {text:?}: expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// A manifest ready to be written: what can be refused is refused by [`Manifest::new`],
+/// before a byte is written.
+#[derive(Debug)]
+pub struct Manifest {
+    format: Format,
+    algo: HashAlgo,
+    collection: std::path::PathBuf,
+    since: Option<std::path::PathBuf>,
+    access_index: Option<std::path::PathBuf>,
+    buffers: std::path::PathBuf,
+}
+
+/// What a written manifest holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Entries written.
+    pub entries: u64,
+    /// Keys left out: no URL giving their bytes as they are.
+    pub without_url: u64,
+}
+
+impl Manifest {
+    /// The manifest of `record` in `format`; with `since`, only the keys added or
+    /// changed since that distribution.
+    pub fn new(
+        catalogue: &Catalogue,
+        record: &Distribution,
+        since: Option<&Distribution>,
+        format: Format,
+    ) -> Result<Self> {
+        let algo = catalogue.hash();
+        if let Some(digest) = format.digest()
+            && digest != algo
+        {
+            return Err(Error::invalid(
+                format!("manifest format {format}"),
+                format!(
+                    "it lists {digest} checksums and this catalogue hashes with {algo}; use {}",
+                    Format::ALL
+                        .iter()
+                        .find(|f| f.digest() == Some(algo))
+                        .map_or("another format", |f| f.name())
+                ),
+            ));
+        }
+        let access_index = match (format.needs_urls(), record.access_index) {
+            (false, _) => None,
+            (true, Some(index)) => Some(catalogue.content_path(ContentDir::AccessIndex, &index)),
+            (true, None) => {
+                return Err(Error::invalid(
+                    format!("distribution {}", record.checksum),
+                    format!(
+                        "it has no access index (its collection had no download index when it was snapshotted), so format {format} has no URL to list"
+                    ),
+                ));
+            }
+        };
+        let collection =
+            |r: &Distribution| catalogue.content_path(ContentDir::Buffers, &r.checksum);
+        Ok(Manifest {
+            format,
+            algo,
+            collection: collection(record),
+            since: since.map(collection),
+            access_index,
+            buffers: catalogue.root().join(ContentDir::Buffers.name()),
+        })
+    }
+
+    /// Writes the manifest to `out`, entry by entry.
+    pub fn write(&self, out: &mut dyn Write) -> Result<Summary> {
+        let lookup = match &self.access_index {
+            Some(path) => Some(AccessLookup::open(path)?),
+            None => None,
+        };
+        let new = EntryStream::open(&self.collection)?;
+        let entries: Box<dyn Iterator<Item = Result<(String, Checksum)>>> = match &self.since {
+            None => Box::new(new),
+            Some(old) => Box::new(
+                diff::diff(EntryStream::open(old)?, new).filter_map(|change| match change {
+                    Ok(Change::Added { key, new } | Change::Changed { key, new, .. }) => {
+                        Some(Ok((key, new)))
+                    }
+                    Ok(Change::Removed { .. }) => None,
+                    Err(e) => Some(Err(e)),
+                }),
+            ),
+        };
+        let io = |e: io::Error| Error::io("the manifest's output", e);
+        let mut summary = Summary::default();
+        let mut buffer = Vec::new();
+        self.begin(out).map_err(io)?;
+        for entry in entries {
+            let (key, element) = entry?;
+            let urls = match &lookup {
+                Some(lookup) if lookup.read(&element, &mut buffer)? => lookup.parse(&buffer)?,
+                _ => Vec::new(),
+            };
+            let urls: Vec<&UrlInfo<'_>> = urls.iter().filter(|u| u.is_exact()).collect();
+            if self.format.needs_urls() && urls.is_empty() {
+                summary.without_url += 1;
+                continue;
+            }
+            let size = if self.format.needs_sizes() {
+                std::fs::metadata(self.buffers.join(element.to_hex()))
+                    .ok()
+                    .map(|m| m.len())
+            } else {
+                None
+            };
+            self.entry(out, &key, &element, &urls, size)
+                .map_err(|e| match e.kind() {
+                    io::ErrorKind::InvalidData => {
+                        Error::invalid(format!("key {key:?}"), e.to_string())
+                    }
+                    _ => io(e),
+                })?;
+            summary.entries += 1;
+        }
+        self.end(out).map_err(io)?;
+        Ok(summary)
+    }
+
+    fn begin(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.format == Format::Metalink {
+            out.write_all(
+                concat!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+                    "<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">\n",
+                    "  <generator>fair/",
+                    env!("CARGO_PKG_VERSION"),
+                    "</generator>\n"
+                )
+                .as_bytes(),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn end(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.format == Format::Metalink {
+            out.write_all(b"</metalink>\n")?;
+        }
+        out.flush()
+    }
+
+    fn entry(
+        &self,
+        out: &mut dyn Write,
+        key: &str,
+        element: &Checksum,
+        urls: &[&UrlInfo<'_>],
+        size: Option<u64>,
+    ) -> io::Result<()> {
+        let first = urls.first().map_or("", |u| u.url());
+        match self.format {
+            Format::Urls => writeln!(out, "{}", one_line(first)?),
+            Format::Aria2 => {
+                let mirrors: Vec<&str> = urls
+                    .iter()
+                    .map(|u| one_line(u.url()))
+                    .collect::<io::Result<_>>()?;
+                writeln!(out, "{}", mirrors.join("\t"))?;
+                writeln!(out, "  out={}", one_line(key)?)?;
+                if self.algo == HashAlgo::Sha256 {
+                    writeln!(out, "  checksum=sha-256={element}")?;
+                }
+                Ok(())
+            }
+            Format::Metalink => {
+                writeln!(out, "  <file name=\"{}\">", xml(key))?;
+                if let Some(size) = size {
+                    writeln!(out, "    <size>{size}</size>")?;
+                }
+                let kind = match self.algo {
+                    HashAlgo::Sha256 => "sha-256",
+                    HashAlgo::Sha3_256 => "sha3-256",
+                    HashAlgo::Blake3 => "blake3",
+                };
+                writeln!(out, "    <hash type=\"{kind}\">{element}</hash>")?;
+                for url in urls {
+                    writeln!(out, "    <url>{}</url>", xml(url.url()))?;
+                }
+                writeln!(out, "  </file>")
+            }
+            Format::B3sum | Format::Sha256sum | Format::Sha3_256sum => {
+                // GNU's convention: a name with a backslash or a newline is escaped
+                // and its line starts with a backslash.
+                if key.contains(['\\', '\n', '\r']) {
+                    let escaped = key
+                        .replace('\\', "\\\\")
+                        .replace('\n', "\\n")
+                        .replace('\r', "\\r");
+                    writeln!(out, "\\{element}  {escaped}")
+                } else {
+                    writeln!(out, "{element}  {key}")
+                }
+            }
+            Format::Rsync => writeln!(out, "{}", one_line(key)?),
+            Format::Bagit => {
+                // RFC 8493 §2.2.3: CR, LF and % in a file path are percent-encoded.
+                let path = key
+                    .replace('%', "%25")
+                    .replace('\r', "%0D")
+                    .replace('\n', "%0A");
+                let length = size.map_or_else(|| "-".to_string(), |s| s.to_string());
+                writeln!(out, "{} {length} data/{path}", one_line(first)?)
+            }
+        }
+    }
+}
+
+/// `text`, if it fits on one line of a line-based manifest.
+fn one_line(text: &str) -> io::Result<&str> {
+    if text.contains(['\n', '\r', '\t']) {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{text:?} has a tab or line break, which this manifest format cannot hold"),
+        ))
+    } else {
+        Ok(text)
+    }
+}
+
+/// `text` escaped for XML text and attribute values.
+fn xml(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_parses_from_its_name() {
+        for format in Format::ALL {
+            assert_eq!(format.name().parse::<Format>(), Ok(format));
+        }
+        let error = "zip".parse::<Format>().expect_err("unknown");
+        assert!(error.contains("urls, aria2, metalink"), "{error}");
+    }
+
+    #[test]
+    fn xml_escapes_the_five_characters() {
+        assert_eq!(xml(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+    }
+}

@@ -1,0 +1,83 @@
+//! `fair manifest`: a bulk download manifest of a distribution.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use faircore::manifest::{Format, Manifest};
+use faircore::{Catalogue, resolve};
+
+use crate::Exit;
+
+const EXAMPLES: &str = "\
+A distribution is its checksum, or DATASET@VERSION, DATASET@DATE (YYYY-MM-DD) or
+DATASET@latest (resolved as `fair find` does).
+
+Formats:
+  urls         one URL a line (the first mirror)            wget -i, curl
+  aria2        every mirror, out=KEY, checksum= for sha256   aria2c -i FILE
+  metalink     Metalink 4: mirrors, size, hash               aria2c -M FILE.meta4
+  b3sum        HEX  KEY (blake3 catalogues)                  b3sum -c FILE
+  sha256sum    HEX  KEY (sha256 catalogues)                  sha256sum -c FILE
+  sha3-256sum  HEX  KEY (sha3-256 catalogues)
+  rsync        one key a line                                rsync --files-from=FILE
+  bagit        URL LENGTH data/KEY                           a BagIt fetch.txt
+
+Only URLs that give the element's bytes as they are (not compressed, no cell type)
+are listed; keys without one are left out of the URL formats and counted on stderr.
+The manifest is written as the collection is read (constant memory).
+
+Examples:
+  fair manifest /srv/fair pdb@latest --format aria2 > pdb.aria2 && aria2c -i pdb.aria2
+  fair manifest /srv/fair pdb@2025.02 --format urls --since pdb@2025.01
+  cd /mirror/pdb && fair manifest /srv/fair pdb@latest --format b3sum | b3sum -c
+
+Exit codes: 0 written; 1 unknown or ambiguous distribution, a format this catalogue
+or distribution cannot give (check files of another algorithm; URLs without an
+access index).";
+
+/// Flags of `fair manifest`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// The catalogue directory.
+    pub dir: PathBuf,
+    /// The distribution.
+    pub dist: String,
+    /// The manifest format (see below).
+    #[arg(long, value_name = "F")]
+    pub format: Format,
+    /// Only the keys added or changed since this distribution.
+    #[arg(long, value_name = "OLD")]
+    pub since: Option<String>,
+}
+
+/// Runs `fair manifest`.
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let catalogue = Catalogue::open(&args.dir)?;
+    let (_, record) = resolve::named(&catalogue, &args.dist)?;
+    let since = match &args.since {
+        Some(spec) => Some(resolve::named(&catalogue, spec)?.1),
+        None => None,
+    };
+    let manifest = Manifest::new(&catalogue, &record, since.as_ref(), args.format)?;
+    let mut out = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());
+    let summary = match manifest.write(&mut out) {
+        Err(faircore::Error::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            return Ok(Exit::Success);
+        }
+        other => other.with_context(|| format!("the {} manifest of {}", args.format, args.dist))?,
+    };
+    out.flush().context("writing to stdout")?;
+    eprint!("{} entries", summary.entries);
+    if summary.without_url > 0 {
+        eprint!(
+            "; {} keys left out: no URL gives their bytes as they are",
+            summary.without_url
+        );
+    }
+    eprintln!();
+    Ok(Exit::Success)
+}

@@ -1,0 +1,235 @@
+//! `fair manifest` and `/machine/manifest`: bulk download manifests, checked by
+//! the tools that read them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::helpers::{describe, fair, fair_ok, init, path_str, small_files, write_tree};
+use crate::http::Served;
+
+/// Every source file gets two mirrors, one exact and one gzipped.
+const ACTIONS: &str = "\
+collection: files
+cross_device: false
+actions:
+  - action: build_download_index
+    source_file: '(.*)'
+    urls:
+      - 'https://mirror.example.org/files/{0}'
+      - url: 'https://gz.example.org/files/{0}.gz'
+        compression: gzip
+  - action: deepfolder
+";
+
+/// A catalogue hashed with `hash` holding `files` as version 1 of the dataset
+/// `files`, and the changed tree as version 2; returns (catalogue, source).
+fn catalogue(dir: &Path, hash: &str) -> (PathBuf, PathBuf) {
+    let root = init(dir, hash);
+    let source = dir.join("source");
+    let mut files = small_files(60);
+    files.push(("with space/ünïcode ß.txt".into(), b"odd name\n".to_vec()));
+    write_tree(&source, &files);
+    let actions = dir.join("actions.yaml");
+    std::fs::write(&actions, ACTIONS).expect("actions");
+    let index = |source: &Path| {
+        fair_ok(
+            &[
+                "index",
+                path_str(&root),
+                "--source",
+                path_str(source),
+                "--actions",
+                path_str(&actions),
+            ],
+            0,
+        );
+    };
+    index(&source);
+    fair_ok(
+        &[
+            "snapshot",
+            path_str(&root),
+            "files",
+            "files",
+            "--version",
+            "1",
+        ],
+        0,
+    );
+    // Version 2: three files changed, two removed, two added.
+    for (i, (path, _)) in files.iter().enumerate().take(3) {
+        std::fs::write(source.join(path), format!("changed {i}\n")).expect("change");
+    }
+    for (path, _) in &files[3..5] {
+        std::fs::remove_file(source.join(path)).expect("remove");
+    }
+    write_tree(
+        &source,
+        &[
+            ("new/a.txt".into(), b"a\n".to_vec()),
+            ("new/b.txt".into(), b"b\n".to_vec()),
+        ],
+    );
+    index(&source);
+    fair_ok(
+        &[
+            "snapshot",
+            path_str(&root),
+            "files",
+            "files",
+            "--version",
+            "2",
+        ],
+        0,
+    );
+    (root, source)
+}
+
+fn manifest(root: &Path, args: &[&str]) -> Vec<u8> {
+    let mut all = vec!["manifest", path_str(root)];
+    all.extend_from_slice(args);
+    fair_ok(&all, 0).stdout
+}
+
+/// Runs `tool -c` on `check` in `dir`; asserts it succeeded and returns its output.
+fn check(tool: &str, dir: &Path, check: &[u8]) -> String {
+    let file = dir.join(format!(".{tool}-check"));
+    std::fs::write(&file, check).expect("check file");
+    let out = Command::new(tool)
+        .arg("-c")
+        .arg(&file)
+        .current_dir(dir)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the tool runs");
+    std::fs::remove_file(&file).expect("remove");
+    assert!(out.status.success(), "{tool} -c\n{}", describe(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn b3sum_and_sha256sum_check_the_source_tree_with_our_manifests() {
+    for (hash, format, tool) in [
+        ("blake3", "b3sum", "b3sum"),
+        ("sha256", "sha256sum", "sha256sum"),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (root, source) = catalogue(tmp.path(), hash);
+        let list = manifest(&root, &["files@2", "--format", format]);
+        let verdicts = check(tool, &source, &list);
+        let ok = verdicts.lines().filter(|l| l.ends_with(": OK")).count();
+        assert_eq!(ok, 61 - 2 + 2, "{hash}: every file checked\n{verdicts}");
+        assert!(
+            verdicts.contains("with space/ünïcode ß.txt: OK"),
+            "{verdicts}"
+        );
+
+        // Version 1's manifest no longer matches the changed files.
+        let old = manifest(&root, &["files@1", "--format", format]);
+        std::fs::write(source.join(".old"), &old).expect("write");
+        let out = Command::new(tool)
+            .args(["-c", ".old"])
+            .current_dir(&source)
+            .output()
+            .expect("runs");
+        assert!(
+            !out.status.success(),
+            "{tool} notices the changed and removed files"
+        );
+
+        // A check file of another algorithm is refused.
+        let other = if format == "b3sum" {
+            "sha256sum"
+        } else {
+            "b3sum"
+        };
+        let out = fair(&["manifest", path_str(&root), "files@2", "--format", other]);
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("use {format}")));
+    }
+}
+
+#[test]
+fn since_gives_exactly_the_added_and_changed_keys_of_fair_diff() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (root, _) = catalogue(tmp.path(), "blake3");
+    let diff = fair_ok(
+        &["diff", path_str(&root), "files@1", "files@2", "--json"],
+        0,
+    );
+    let mut want: Vec<String> = String::from_utf8_lossy(&diff.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .filter(|c| c["change"] != "removed")
+        .map(|c| c["key"].as_str().expect("key").to_string())
+        .collect();
+    want.sort();
+    assert_eq!(want.len(), 5, "3 changed, 2 added");
+    let listed = manifest(
+        &root,
+        &["files@2", "--format", "rsync", "--since", "files@1"],
+    );
+    let listed: Vec<String> = String::from_utf8_lossy(&listed)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(listed, want);
+}
+
+#[test]
+fn the_server_streams_the_same_manifests_as_the_command() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (root, _) = catalogue(tmp.path(), "sha256");
+    let find = |version: &str| {
+        let out = fair_ok(
+            &[
+                "find",
+                path_str(&root),
+                "files",
+                "--version",
+                version,
+                "--checksum",
+            ],
+            0,
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let (v1, v2) = (find("1"), find("2"));
+    let served = Served::start(&root);
+    for format in ["urls", "aria2", "metalink", "sha256sum", "rsync", "bagit"] {
+        let want = manifest(&root, &[&v2, "--format", format]);
+        let got = served.get(&format!("/machine/manifest/{v2}?format={format}"));
+        assert_eq!(got.status, 200, "{format}: {}", got.text());
+        assert_eq!(got.text(), String::from_utf8_lossy(&want), "{format}");
+        let want = manifest(&root, &[&v2, "--format", format, "--since", &v1]);
+        let got = served.get(&format!(
+            "/machine/manifest/{v2}?format={format}&since={v1}"
+        ));
+        assert_eq!(
+            got.text(),
+            String::from_utf8_lossy(&want),
+            "{format} --since"
+        );
+    }
+    // Only exact mirrors: never the gzipped one; aria2 gets the sha-256.
+    let aria2 = served
+        .get(&format!("/machine/manifest/{v2}?format=aria2"))
+        .text();
+    assert!(!aria2.contains("gz.example.org"), "{aria2}");
+    assert!(aria2.contains("  checksum=sha-256="), "{aria2}");
+    assert_eq!(
+        served.get(&format!("/machine/manifest/{v2}")).text(),
+        String::from_utf8_lossy(&manifest(&root, &[&v2, "--format", "urls"])),
+        "urls by default"
+    );
+    for (target, status) in [
+        (format!("/machine/manifest/{v2}?format=zip"), 400),
+        (format!("/machine/manifest/{v2}?format=b3sum"), 400),
+        (format!("/machine/manifest/{v2}?since=abc"), 400),
+        (format!("/machine/manifest/{}", "0".repeat(64)), 404),
+        ("/machine/manifest/..%2Ffair.toml".to_string(), 404),
+    ] {
+        let got = served.get(&target);
+        assert_eq!(got.status, status, "{target}: {}", got.text());
+    }
+}
