@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use faircore::snapshot::{self, Request};
-use faircore::{Catalogue, Checksum, Config, ContentDir, HashAlgo, Release};
+use faircore::{Catalogue, Config, ContentDir, Distribution, HashAlgo, Release};
 
 #[path = "../fixtures/big/catalogue.rs"]
 mod big;
@@ -24,6 +24,8 @@ const CONNECTIONS: &str = "64";
 /// Random access lookups the memory figure is taken after.
 const LOOKUPS: u64 = 100_000;
 const RSS_LIMIT_MB: f64 = 100.0;
+/// Growth of the server's RSS allowed while it streams a manifest.
+const MANIFEST_LIMIT_MB: f64 = 50.0;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -33,9 +35,17 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// Writes the `n`-key collection `big` and snapshots it as `dataset` version 1;
-/// returns the record's keyorder checksum.
-fn distribution(catalogue: &Catalogue, dataset: &str, n: usize) -> Checksum {
+/// returns the record.
+fn distribution(catalogue: &Catalogue, dataset: &str, n: usize) -> Distribution {
     big::write(catalogue, n, 0).expect("collection");
+    // The fixture's mirror is gzipped; manifests list only URLs that give the
+    // bytes as they are: make it an uncompressed one.
+    let download = catalogue.root().join("download_indices/big.json");
+    let text = std::fs::read_to_string(&download).expect("download index");
+    let exact = text
+        .replace("      \"compression\": \"gzip\",\n", "")
+        .replace(".cif.gz\"", ".cif\"");
+    std::fs::write(&download, exact).expect("download index");
     let writer = catalogue.writer().expect("lock");
     let request = Request {
         dataset: dataset.parse().expect("name"),
@@ -51,7 +61,7 @@ fn distribution(catalogue: &Catalogue, dataset: &str, n: usize) -> Checksum {
         .expect("access index")
         .len();
     println!("{dataset}: {n} keys, access index {size} bytes");
-    outcome.record.keyorder
+    outcome.record
 }
 
 /// The server as a child process, and its address.
@@ -90,6 +100,63 @@ impl Server {
             .and_then(|v| v.split_whitespace().next()?.parse().ok())
             .expect("a memory figure");
         kb / 1024.0
+    }
+}
+
+/// A streamed answer: its size, when its first and last bytes came, and the
+/// server's RSS before and at most during it (sampled every 5 ms).
+struct Streamed {
+    bytes: u64,
+    first_byte: f64,
+    total: f64,
+    rss_before: f64,
+    rss_max: f64,
+}
+
+impl Server {
+    /// GETs `target`, reading the answer as it comes, while sampling the RSS.
+    fn stream(&self, target: &str) -> Streamed {
+        use std::io::Read;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let rss_before = self.memory("VmRSS");
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let sampler = scope.spawn(|| {
+                let mut max = rss_before;
+                while !done.load(Ordering::Relaxed) {
+                    max = max.max(self.memory("VmRSS"));
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                max
+            });
+            let started = std::time::Instant::now();
+            let mut stream = std::net::TcpStream::connect(&self.addr).expect("connect");
+            write!(
+                stream,
+                "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                self.addr
+            )
+            .expect("request");
+            let mut buffer = vec![0; 64 << 10];
+            let (mut bytes, mut first_byte) = (0u64, None);
+            loop {
+                let n = stream.read(&mut buffer).expect("read");
+                if n == 0 {
+                    break;
+                }
+                first_byte.get_or_insert_with(|| started.elapsed().as_secs_f64());
+                bytes += n as u64;
+            }
+            let total = started.elapsed().as_secs_f64();
+            done.store(true, Ordering::Relaxed);
+            Streamed {
+                bytes,
+                first_byte: first_byte.unwrap_or(total),
+                total,
+                rss_before,
+                rss_max: sampler.join().expect("sampler"),
+            }
+        })
     }
 }
 
@@ -165,8 +232,8 @@ fn main() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("catalogue");
     let catalogue = Catalogue::init(&root, Config::new(HashAlgo::Blake3, None)).expect("init");
-    let keyorder = distribution(&catalogue, "small", 1_000);
-    distribution(&catalogue, "big", keys);
+    let keyorder = distribution(&catalogue, "small", 1_000).keyorder;
+    let big = distribution(&catalogue, "big", keys).checksum;
 
     // Random elements of the big access index, one per line, for the wrk script.
     let elements = tmp.path().join("elements.txt");
@@ -222,6 +289,7 @@ fn main() {
         None,
     );
     let health_again = wrk(&server, "/health", seconds, None);
+    let manifest = server.stream(&format!("/machine/manifest/{big}?format=aria2"));
     let peak = server.memory("VmHWM");
     // The better of the two /health runs: the ratios are not flattered by a slow one.
     let reference = if health_again.rps > health.rps {
@@ -250,6 +318,16 @@ fn main() {
         "RSS after {lookups} random access lookups: {rss:.1} MB (limit {RSS_LIMIT_MB} MB); peak over the run {peak:.1} MB"
     );
     met &= rss < RSS_LIMIT_MB;
+    println!(
+        "aria2 manifest of the {keys}-key distribution: {} bytes, first bytes after {:.3} s, all after {:.2} s; server RSS {:.1} MB before, at most {:.1} MB while streaming: +{:.1} MB (limit +{MANIFEST_LIMIT_MB} MB)",
+        manifest.bytes,
+        manifest.first_byte,
+        manifest.total,
+        manifest.rss_before,
+        manifest.rss_max,
+        manifest.rss_max - manifest.rss_before
+    );
+    met &= manifest.rss_max - manifest.rss_before < MANIFEST_LIMIT_MB;
     // `exit` runs no destructor: stop the server and remove the catalogue first.
     drop(server);
     drop(tmp);

@@ -5,6 +5,7 @@
 //! embedded database.
 
 mod access;
+mod checked;
 mod cors;
 mod error;
 mod loaded;
@@ -12,7 +13,6 @@ mod metrics;
 mod routes;
 mod streaming;
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -23,7 +23,7 @@ use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
-use faircore::{Catalogue, Checksum};
+use faircore::Catalogue;
 use futures_util::future::{Either, ok};
 
 pub use access::AccessDb;
@@ -54,8 +54,8 @@ pub struct Server {
     view: RwLock<Arc<Loaded>>,
     access: AccessDb,
     metrics: Metrics,
-    /// Keyorders whose bytes were checked against their name.
-    verified: Mutex<HashSet<Checksum>>,
+    /// Keyorders whose bytes were checked against their name (small ones kept).
+    keyorders: checked::Checked,
     /// Serialises reloads.
     reloading: Mutex<()>,
 }
@@ -74,7 +74,7 @@ impl Server {
             view: RwLock::new(Arc::new(Loaded::default())),
             access,
             metrics: Metrics::default(),
-            verified: Mutex::new(HashSet::new()),
+            keyorders: checked::Checked::default(),
             reloading: Mutex::new(()),
         });
         server.reload(true);

@@ -11,14 +11,11 @@ use std::io::Write;
 use faircore::manifest::{Format, Manifest};
 use faircore::stream::EntryStream;
 
+use crate::checked::{KEEP_MAX, Verdict};
 use crate::error::ApiError;
 use crate::{Server, streaming};
 
 type Answer = Result<HttpResponse, ApiError>;
-
-/// Keyorders up to this size are read whole on the worker (one read, normally from
-/// the page cache); larger ones are streamed from the blocking pool.
-const INLINE_MAX: u64 = 256 << 10;
 
 /// Pretty JSON with a final newline, as upstream.
 fn pretty(value: &impl serde::Serialize) -> HttpResponse {
@@ -104,17 +101,22 @@ pub async fn keyorder(
     })?;
     let etag = format!("\"{wanted}\"");
     let path = server.catalogue.content_path(ContentDir::Keyorder, &wanted);
-    let verified = server.is_verified(&wanted) || {
-        // Hashing a keyorder the first time may take a while: off the worker.
-        let server = server.clone();
-        let path = path.clone();
-        web::block(move || server.check(&path, &wanted))
+    let verdict = match server.keyorders.get(&wanted) {
+        Some(verdict) => verdict,
+        None => {
+            // Hashing a keyorder the first time may take a while: off the worker.
+            let server = server.clone();
+            let path = path.clone();
+            web::block(move || {
+                server
+                    .keyorders
+                    .check(server.catalogue.hash(), &path, &wanted)
+            })
             .await
             .map_err(|e| ApiError::Unavailable(e.to_string()))?
+            .ok_or(ApiError::NotFound)?
+        }
     };
-    if !verified {
-        return Err(ApiError::NotFound);
-    }
     let cache = ("Cache-Control", "public, max-age=31536000, immutable");
     let matches = request
         .headers()
@@ -134,14 +136,17 @@ pub async fn keyorder(
             _ => ApiError::Unavailable(format!("keyorder {wanted} cannot be read")),
         }
     };
-    let mut file = std::fs::File::open(&path).map_err(unreadable)?;
-    let size = file.metadata().map_err(unreadable)?.len();
     let mut answer = HttpResponse::Ok();
     answer
         .content_type("application/octet-stream")
         .insert_header((header::ETAG, etag))
         .insert_header(cache);
-    if size <= INLINE_MAX {
+    if let Verdict::Kept(bytes) = verdict {
+        return Ok(answer.body(bytes));
+    }
+    let mut file = std::fs::File::open(&path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
+    if size <= KEEP_MAX {
         let mut bytes = Vec::with_capacity(size as usize);
         std::io::Read::read_to_end(&mut file, &mut bytes).map_err(unreadable)?;
         return Ok(answer.body(bytes));
@@ -331,38 +336,4 @@ pub async fn method_not_allowed() -> Answer {
 /// Any other path.
 pub async fn no_route() -> Answer {
     Err(ApiError::NoRoute)
-}
-
-impl Server {
-    /// Whether the content-addressed file named `checksum` was checked already.
-    fn is_verified(&self, checksum: &Checksum) -> bool {
-        self.verified.lock().is_ok_and(|v| v.contains(checksum))
-    }
-
-    /// Whether the content-addressed file at `path` hashes to `checksum`; a file
-    /// checked once is remembered.
-    fn check(&self, path: &std::path::Path, checksum: &Checksum) -> bool {
-        let verified = &self.verified;
-        let mut hasher = self.catalogue.hash().hasher();
-        let hashed = std::fs::File::open(path).and_then(|mut f| std::io::copy(&mut f, &mut hasher));
-        match hashed {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
-            Err(e) => {
-                tracing::error!("{}: {e}", path.display());
-                return false;
-            }
-        }
-        if hasher.finalize() != *checksum {
-            tracing::error!(
-                "{}: its bytes do not hash to its name; not served",
-                path.display()
-            );
-            return false;
-        }
-        if let Ok(mut v) = verified.lock() {
-            v.insert(*checksum);
-        }
-        true
-    }
 }
