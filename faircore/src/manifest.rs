@@ -11,7 +11,8 @@
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use crate::access::UrlInfo;
+use std::borrow::Cow;
+
 use crate::diff::{self, Change};
 use crate::lookup::AccessLookup;
 use crate::stream::EntryStream;
@@ -129,6 +130,14 @@ pub struct Manifest {
     since: Option<std::path::PathBuf>,
     access_index: Option<std::path::PathBuf>,
     buffers: std::path::PathBuf,
+    /// The base URL of a server of this catalogue's `buffers/`, offered as a
+    /// mirror of every element found there.
+    mirror: Option<String>,
+}
+
+/// The URL of the element `checksum` on a server of this catalogue at `base`.
+pub fn buffer_url(base: &str, checksum: &Checksum) -> String {
+    format!("{}/buffers/{checksum}", base.trim_end_matches('/'))
 }
 
 /// What a written manifest holds.
@@ -142,12 +151,14 @@ pub struct Summary {
 
 impl Manifest {
     /// The manifest of `record` in `format`; with `since`, only the keys added or
-    /// changed since that distribution.
+    /// changed since that distribution; with `mirror`, the base URL of a server of
+    /// this catalogue, whose `/buffers/` is offered for every element it holds.
     pub fn new(
         catalogue: &Catalogue,
         record: &Distribution,
         since: Option<&Distribution>,
         format: Format,
+        mirror: Option<&str>,
     ) -> Result<Self> {
         let algo = catalogue.hash();
         if let Some(digest) = format.digest()
@@ -167,11 +178,12 @@ impl Manifest {
         let access_index = match (format.needs_urls(), record.access_index) {
             (false, _) => None,
             (true, Some(index)) => Some(catalogue.content_path(ContentDir::AccessIndex, &index)),
+            (true, None) if mirror.is_some() => None,
             (true, None) => {
                 return Err(Error::invalid(
                     format!("distribution {}", record.checksum),
                     format!(
-                        "it has no access index (its collection had no download index when it was snapshotted), so format {format} has no URL to list"
+                        "it has no access index (its collection had no download index when it was snapshotted) and no base URL is set, so format {format} has no URL to list"
                     ),
                 ));
             }
@@ -185,6 +197,7 @@ impl Manifest {
             since: since.map(collection),
             access_index,
             buffers: catalogue.root().join(ContentDir::Buffers.name()),
+            mirror: mirror.map(String::from),
         })
     }
 
@@ -217,18 +230,23 @@ impl Manifest {
                 Some(lookup) if lookup.read(&element, &mut buffer)? => lookup.parse(&buffer)?,
                 _ => Vec::new(),
             };
-            let urls: Vec<&UrlInfo<'_>> = urls.iter().filter(|u| u.is_exact()).collect();
+            let mut urls: Vec<Cow<'_, str>> = urls
+                .iter()
+                .filter(|u| u.is_exact())
+                .map(|u| Cow::Borrowed(u.url()))
+                .collect();
+            let needs_buffer = self.format.needs_sizes() || self.mirror.is_some();
+            let size = needs_buffer
+                .then(|| std::fs::metadata(self.buffers.join(element.to_hex())).ok())
+                .flatten()
+                .map(|m| m.len());
+            if let (Some(base), Some(_)) = (&self.mirror, size) {
+                urls.push(Cow::Owned(buffer_url(base, &element)));
+            }
             if self.format.needs_urls() && urls.is_empty() {
                 summary.without_url += 1;
                 continue;
             }
-            let size = if self.format.needs_sizes() {
-                std::fs::metadata(self.buffers.join(element.to_hex()))
-                    .ok()
-                    .map(|m| m.len())
-            } else {
-                None
-            };
             self.entry(out, &key, &element, &urls, size)
                 .map_err(|e| match e.kind() {
                     io::ErrorKind::InvalidData => {
@@ -270,16 +288,16 @@ impl Manifest {
         out: &mut dyn Write,
         key: &str,
         element: &Checksum,
-        urls: &[&UrlInfo<'_>],
+        urls: &[Cow<'_, str>],
         size: Option<u64>,
     ) -> io::Result<()> {
-        let first = urls.first().map_or("", |u| u.url());
+        let first = urls.first().map_or("", |u| u);
         match self.format {
             Format::Urls => writeln!(out, "{}", one_line(first)?),
             Format::Aria2 => {
                 let mirrors: Vec<&str> = urls
                     .iter()
-                    .map(|u| one_line(u.url()))
+                    .map(|u| one_line(u))
                     .collect::<io::Result<_>>()?;
                 writeln!(out, "{}", mirrors.join("\t"))?;
                 writeln!(out, "  out={}", one_line(key)?)?;
@@ -300,7 +318,7 @@ impl Manifest {
                 };
                 writeln!(out, "    <hash type=\"{kind}\">{element}</hash>")?;
                 for url in urls {
-                    writeln!(out, "    <url>{}</url>", xml(url.url()))?;
+                    writeln!(out, "    <url>{}</url>", xml(url))?;
                 }
                 writeln!(out, "  </file>")
             }

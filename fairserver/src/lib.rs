@@ -6,6 +6,7 @@
 
 mod access;
 mod checked;
+mod content;
 mod cors;
 mod error;
 mod loaded;
@@ -14,7 +15,7 @@ mod routes;
 mod streaming;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,9 @@ pub struct Options {
     pub database: Option<PathBuf>,
     /// How often the directory is checked for changes.
     pub poll: Duration,
+    /// The public URL of this server: `/buffers/` is then offered as a mirror in
+    /// access answers and manifests (default: fair.toml's `base_url`).
+    pub base_url: Option<String>,
 }
 
 /// Threads of each worker's blocking pool.
@@ -56,18 +60,27 @@ pub struct Server {
     metrics: Metrics,
     /// Keyorders whose bytes were checked against their name (small ones kept).
     keyorders: checked::Checked,
+    /// Element buffers checked likewise.
+    buffers: checked::Checked,
+    /// The public URL of this server, if known.
+    base_url: Option<String>,
     /// Serialises reloads.
     reloading: Mutex<()>,
 }
 
 impl Server {
-    /// Opens the catalogue at `dir` and loads its first view; the error names
-    /// the file that could not be opened.
-    pub fn open(dir: &Path, database: Option<&Path>) -> Result<Arc<Server>, String> {
-        let catalogue = Catalogue::open(dir).map_err(|e| e.to_string())?;
-        let db_path = database
-            .map(Path::to_path_buf)
+    /// Opens the catalogue of `options` and loads its first view; the error
+    /// names the file that could not be opened.
+    pub fn open(options: &Options) -> Result<Arc<Server>, String> {
+        let catalogue = Catalogue::open(&options.dir).map_err(|e| e.to_string())?;
+        let db_path = options
+            .database
+            .clone()
             .unwrap_or_else(|| catalogue.root().join(".fair").join("server.redb"));
+        let base_url = options
+            .base_url
+            .clone()
+            .or_else(|| catalogue.config().base_url.clone());
         let access = AccessDb::open(&db_path)?;
         let server = Arc::new(Server {
             catalogue,
@@ -75,6 +88,8 @@ impl Server {
             access,
             metrics: Metrics::default(),
             keyorders: checked::Checked::default(),
+            buffers: checked::Checked::default(),
+            base_url,
             reloading: Mutex::new(()),
         });
         server.reload(true);
@@ -164,6 +179,7 @@ pub fn create_app(
         .service(get("/machine/keyorder/{checksum:.*}", routes::keyorder).wrap(Compress::default()))
         .service(get("/machine/diff/{old}/{new}", routes::diff))
         .service(get("/machine/manifest/{checksum}", routes::manifest))
+        .service(get("/buffers/{checksum}", content::buffer))
         .service(get("/machine/find_distribution", routes::find_distribution))
         .service(get("/machine/find_checksum", routes::find_checksum))
         .service(get("/machine/datasets", routes::datasets))
@@ -209,8 +225,7 @@ pub fn create_app(
 /// Serves `options.dir` until SIGINT or SIGTERM (in-flight requests finish);
 /// `ready` gets the bound address once the server listens.
 pub fn serve(options: &Options, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
-    let server =
-        Server::open(&options.dir, options.database.as_deref()).map_err(std::io::Error::other)?;
+    let server = Server::open(options).map_err(std::io::Error::other)?;
     server.watch(options.poll);
     actix_web::rt::System::new().block_on(async move {
         let app_server = server.clone();

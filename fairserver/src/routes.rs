@@ -28,7 +28,7 @@ fn pretty(value: &impl serde::Serialize) -> HttpResponse {
 
 /// A checksum in a path: 64 lowercase hex digits, exactly (upstream compares
 /// strings, so uppercase never matched).
-fn checksum(text: &str) -> Option<Checksum> {
+pub(crate) fn checksum(text: &str) -> Option<Checksum> {
     let lower = text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     lower.then(|| text.parse().ok()).flatten()
 }
@@ -80,7 +80,26 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
         tracing::error!("access database: {e}");
         ApiError::Unavailable("the access database cannot be read".into())
     })?;
-    let body = found.ok_or(ApiError::NotFound)?;
+    // With a base URL, this server's own copy is one more mirror.
+    let own = server.base_url.as_deref().filter(|_| {
+        server
+            .catalogue
+            .content_path(ContentDir::Buffers, &element)
+            .is_file()
+    });
+    let body = match (found, own) {
+        (Some(body), None) => body,
+        (found, Some(base)) => {
+            let mut urls: Vec<Value> = match found {
+                Some(body) => serde_json::from_slice(&body)
+                    .map_err(|e| ApiError::Unavailable(format!("access database: {e}")))?,
+                None => Vec::new(),
+            };
+            urls.push(json!({"url": faircore::manifest::buffer_url(base, &element)}));
+            faircore::plain::to_vec(&urls).map_err(|e| ApiError::Unavailable(e.to_string()))?
+        }
+        (None, None) => return Err(ApiError::NotFound),
+    };
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
@@ -214,8 +233,14 @@ pub async fn manifest(
         ),
         None => None,
     };
-    let manifest = Manifest::new(&server.catalogue, record, since, format)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let manifest = Manifest::new(
+        &server.catalogue,
+        record,
+        since,
+        format,
+        server.base_url.as_deref(),
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let body = streaming::body(format!("{format} manifest of {wanted}"), move |out| {
         manifest.write(out).map(drop).map_err(|e| match e {
             // The client went away: not a failure of ours.

@@ -85,6 +85,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         listen: args.listen.clone(),
         database: None,
         poll: Duration::from_millis(500),
+        base_url: None,
     };
     fairserver::serve(&options, |addr| {
         print_examples(&format!("http://{addr}"), &records, catalogue.hash());

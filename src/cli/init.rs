@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, default_value = "blake3", value_parser = parse_hash)]
     pub hash: HashAlgo,
     /// The public URL the catalogue will be served at.
-    #[arg(long, value_name = "URL", value_parser = parse_base_url)]
+    #[arg(long, value_name = "URL", value_parser = super::parse_base_url)]
     pub base_url: Option<String>,
     /// Print the result as one JSON object.
     #[arg(long)]
@@ -35,10 +35,6 @@ pub struct Args {
 
 fn parse_hash(s: &str) -> Result<HashAlgo, String> {
     s.parse().map_err(|e| format!("{e}"))
-}
-
-fn parse_base_url(s: &str) -> Result<String, String> {
-    faircore::config::check_base_url(s).map(|()| s.to_owned())
 }
 
 /// Runs `fair init`.

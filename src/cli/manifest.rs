@@ -23,8 +23,9 @@ Formats:
   rsync        one key a line                                rsync --files-from=FILE
   bagit        URL LENGTH data/KEY                           a BagIt fetch.txt
 
-Only URLs that give the element's bytes as they are (not compressed, no cell type)
-are listed; keys without one are left out of the URL formats and counted on stderr.
+When fair.toml has a base_url, BASE/buffers/CHECKSUM (served by `fair serve`) is
+offered as a mirror of every element in buffers/. Only URLs that give the element's
+bytes as they are (not compressed, no cell type) are listed; keys without one are left out of the URL formats and counted on stderr.
 The manifest is written as the collection is read (constant memory).
 
 Examples:
@@ -60,7 +61,14 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         Some(spec) => Some(resolve::named(&catalogue, spec)?.1),
         None => None,
     };
-    let manifest = Manifest::new(&catalogue, &record, since.as_ref(), args.format)?;
+    let mirror = catalogue.config().base_url.clone();
+    let manifest = Manifest::new(
+        &catalogue,
+        &record,
+        since.as_ref(),
+        args.format,
+        mirror.as_deref(),
+    )?;
     let mut out = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());
     let summary = match manifest.write(&mut out) {
         Err(faircore::Error::Io { source, .. })

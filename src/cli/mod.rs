@@ -103,6 +103,11 @@ pub enum Command {
     Demo(demo::Args),
 }
 
+/// A `--base-url` value: an absolute http(s) URL.
+fn parse_base_url(s: &str) -> Result<String, String> {
+    faircore::config::check_base_url(s).map(|()| s.to_owned())
+}
+
 /// A progress indicator on stderr with `template`, only when stderr is a terminal.
 fn progress_bar(template: &str) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {

@@ -18,6 +18,9 @@ Routes (the Seamless fairserver's, plus extensions):
   GET /machine/find_distribution?dataset=D[&type=&version=&date=&format=&compression=]
   GET /machine/find_checksum?dataset=D[...] the same, the checksum only
   GET /machine/datasets                     every dataset with its latest distributions
+  GET /machine/diff/OLD/NEW                 changed keys between two distributions (JSON lines)
+  GET /machine/manifest/CHECKSUM?format=F   a bulk download manifest (see fair manifest --help)
+  GET /buffers/CHECKSUM                     an element's bytes (ranges, immutable)
   GET /health                               status, catalogue generation, problems
   GET /metrics                              Prometheus metrics
 
@@ -26,7 +29,7 @@ while serving is safe). SIGINT or SIGTERM stop the server after in-flight reques
 
 Examples:
   fair serve /srv/fair
-  fair serve /srv/fair --listen 0.0.0.0:8080")]
+  fair serve /srv/fair --listen 0.0.0.0:8080 --base-url https://fair.example.org/")]
 pub struct Args {
     /// The catalogue directory.
     pub dir: PathBuf,
@@ -36,6 +39,10 @@ pub struct Args {
     /// The access database [default: DIR/.fair/server.redb]; derived, rebuilt if unusable.
     #[arg(long, value_name = "FILE")]
     pub database: Option<PathBuf>,
+    /// The public URL of this server: its /buffers/ is then offered as a mirror in
+    /// access answers and manifests [default: fair.toml's base_url].
+    #[arg(long, value_name = "URL", value_parser = super::parse_base_url)]
+    pub base_url: Option<String>,
     /// How often to check the catalogue for changes, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub poll_ms: u64,
@@ -48,6 +55,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         listen: args.listen.clone(),
         database: args.database.clone(),
         poll: Duration::from_millis(args.poll_ms.max(10)),
+        base_url: args.base_url.clone(),
     };
     fairserver::serve(&options, |addr| {
         eprintln!("serving {} on http://{addr}/", args.dir.display());

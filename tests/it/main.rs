@@ -6,6 +6,7 @@ mod http;
 mod actions;
 mod architecture;
 mod cli;
+mod content;
 mod crash;
 mod demo;
 mod diff;

@@ -1,0 +1,219 @@
+//! `GET /buffers/{checksum}`: element buffers of the catalogue, served as the
+//! immutable, content-addressed files they are: strong `ETag` (the checksum),
+//! `Cache-Control: immutable`, single byte ranges, and `Repr-Digest` when the
+//! checksum is a SHA-256. A buffer is served only once its bytes are known to
+//! hash to its name (checked once per run).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use faircore::{Checksum, ContentDir, HashAlgo};
+
+use crate::Server;
+use crate::checked::Verdict;
+use crate::error::ApiError;
+
+type Answer = Result<HttpResponse, ApiError>;
+
+/// A byte range to send, both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    first: u64,
+    last: u64,
+}
+
+/// What a `Range` header asks of a file of `size` bytes (RFC 9110 §14.2): `None`
+/// to send it whole (no header, a unit other than bytes, several ranges, or
+/// syntax we ignore as the RFC allows), `Some(Err(()))` if unsatisfiable.
+fn span(range: Option<&str>, size: u64) -> Option<Result<Span, ()>> {
+    let spec = range?.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (start, end) = spec.split_once('-')?;
+    let (start, end) = (start.trim(), end.trim());
+    let span = if start.is_empty() {
+        // The last `end` bytes.
+        let suffix: u64 = end.parse().ok()?;
+        if suffix == 0 || size == 0 {
+            return Some(Err(()));
+        }
+        Span {
+            first: size.saturating_sub(suffix),
+            last: size - 1,
+        }
+    } else {
+        let first: u64 = start.parse().ok()?;
+        let last = match end {
+            "" => size.saturating_sub(1),
+            end => end.parse::<u64>().ok()?.min(size.saturating_sub(1)),
+        };
+        if first >= size || last < first {
+            return Some(Err(()));
+        }
+        Span { first, last }
+    };
+    Some(Ok(span))
+}
+
+/// Standard base64 with padding (RFC 4648 §4), for `Repr-Digest`.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// `GET /buffers/{checksum}`: an element buffer.
+pub async fn buffer(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    tail: web::Path<String>,
+) -> Answer {
+    let wanted: Checksum = crate::routes::checksum(&tail).ok_or(ApiError::NotFound)?;
+    let path = server.catalogue.content_path(ContentDir::Buffers, &wanted);
+    let verdict = match server.buffers.get(&wanted) {
+        Some(verdict) => verdict,
+        None => {
+            let server = server.clone();
+            let path = path.clone();
+            web::block(move || {
+                server
+                    .buffers
+                    .check(server.catalogue.hash(), &path, &wanted)
+            })
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?
+            .ok_or(ApiError::NotFound)?
+        }
+    };
+    let etag = format!("\"{wanted}\"");
+    let mut answer = HttpResponse::Ok();
+    answer
+        .content_type("application/octet-stream")
+        .insert_header((header::ETAG, etag.clone()))
+        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+        .insert_header((header::ACCEPT_RANGES, "bytes"));
+    if server.catalogue.hash() == HashAlgo::Sha256 {
+        answer.insert_header((
+            "Repr-Digest",
+            format!("sha-256=:{}:", base64(wanted.as_bytes())),
+        ));
+    }
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        answer.status(actix_web::http::StatusCode::NOT_MODIFIED);
+        return Ok(answer.finish());
+    }
+    let unreadable = |e: std::io::Error| {
+        tracing::error!("{}: {e}", path.display());
+        match e.kind() {
+            std::io::ErrorKind::NotFound => ApiError::NotFound,
+            _ => ApiError::Unavailable(format!("buffer {wanted} cannot be read")),
+        }
+    };
+    let (file, size) = match &verdict {
+        Verdict::Kept(bytes) => (None, bytes.len() as u64),
+        Verdict::OnDisk => {
+            let file = std::fs::File::open(&path).map_err(unreadable)?;
+            let size = file.metadata().map_err(unreadable)?.len();
+            (Some(file), size)
+        }
+    };
+    let range = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let span = match span(range, size) {
+        None => Span {
+            first: 0,
+            last: size.saturating_sub(1),
+        },
+        Some(Ok(span)) => {
+            answer.status(actix_web::http::StatusCode::PARTIAL_CONTENT);
+            answer.insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", span.first, span.last),
+            ));
+            span
+        }
+        Some(Err(())) => {
+            answer.status(actix_web::http::StatusCode::RANGE_NOT_SATISFIABLE);
+            answer.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
+            return Ok(answer.finish());
+        }
+    };
+    let length = if size == 0 {
+        0
+    } else {
+        span.last - span.first + 1
+    };
+    match (verdict, file) {
+        (Verdict::Kept(bytes), _) => {
+            let slice = bytes.slice(span.first as usize..(span.first + length) as usize);
+            Ok(answer.body(slice))
+        }
+        (Verdict::OnDisk, Some(file)) => {
+            use tokio::io::{AsyncReadExt, AsyncSeekExt};
+            let mut file = tokio::fs::File::from_std(file);
+            file.seek(std::io::SeekFrom::Start(span.first))
+                .await
+                .map_err(unreadable)?;
+            let stream = tokio_util::io::ReaderStream::with_capacity(file.take(length), 64 << 10);
+            Ok(answer.body(actix_web::body::SizedStream::new(length, stream)))
+        }
+        (Verdict::OnDisk, None) => Err(ApiError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_as_rfc_9110_reads_them() {
+        let ok = |first, last| Some(Ok(Span { first, last }));
+        assert_eq!(span(Some("bytes=0-9"), 100), ok(0, 9));
+        assert_eq!(span(Some("bytes=90-"), 100), ok(90, 99));
+        assert_eq!(span(Some("bytes=-10"), 100), ok(90, 99));
+        assert_eq!(span(Some("bytes=-500"), 100), ok(0, 99));
+        assert_eq!(span(Some("bytes=50-500"), 100), ok(50, 99));
+        assert_eq!(span(Some("bytes=100-"), 100), Some(Err(())));
+        assert_eq!(span(Some("bytes=9-3"), 100), Some(Err(())));
+        assert_eq!(span(Some("bytes=-0"), 100), Some(Err(())));
+        assert_eq!(span(Some("bytes=0-1,5-6"), 100), None);
+        assert_eq!(span(Some("items=0-1"), 100), None);
+        assert_eq!(span(Some("bytes=x-1"), 100), None);
+        assert_eq!(span(None, 100), None);
+    }
+
+    #[test]
+    fn base64_as_rfc_4648_gives_it() {
+        for (bytes, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"fooba", "Zm9vYmE="),
+            (b"foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(bytes), text);
+        }
+    }
+}
