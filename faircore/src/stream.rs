@@ -25,7 +25,6 @@ pub struct EntryStream<R> {
     previous: Vec<u8>,
     /// The current entry: where its key ends in `line`, whether it has escapes.
     current: Option<Entry>,
-    has_previous: bool,
     number: usize,
     done: bool,
 }
@@ -56,7 +55,6 @@ impl<R: BufRead> EntryStream<R> {
             line: Vec::with_capacity(256),
             previous: Vec::with_capacity(256),
             current: None,
-            has_previous: false,
             number: 0,
             done: false,
         };
@@ -105,7 +103,6 @@ impl<R: BufRead> EntryStream<R> {
             return Ok(false);
         }
         std::mem::swap(&mut self.line, &mut self.previous);
-        self.has_previous = self.current.is_some();
         let previous = self.current.take();
         if !self.next_line()? {
             self.done = true;

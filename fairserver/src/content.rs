@@ -4,12 +4,15 @@
 //! checksum is a SHA-256. A buffer is served only once its bytes are known to
 //! hash to its name (checked once per run).
 
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use faircore::{Checksum, ContentDir, HashAlgo};
 
 use crate::Server;
-use crate::checked::Verdict;
+use crate::checked::{Checked, Verdict};
 use crate::error::ApiError;
 
 type Answer = Result<HttpResponse, ApiError>;
@@ -75,6 +78,68 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// The files of `dir` the server has checked.
+fn checked(server: &Server, dir: ContentDir) -> &Checked {
+    match dir {
+        ContentDir::Keyorder => &server.keyorders,
+        _ => &server.buffers,
+    }
+}
+
+/// The content-addressed file named `wanted` in `dir`, once its bytes are known
+/// to hash to the name (hashed off the worker the first time); 404 otherwise.
+pub(crate) async fn verified(
+    server: &web::Data<Server>,
+    dir: ContentDir,
+    wanted: Checksum,
+) -> Result<(PathBuf, Verdict), ApiError> {
+    let path = server.catalogue.content_path(dir, &wanted);
+    if let Some(verdict) = checked(server, dir).get(&wanted) {
+        return Ok((path, verdict));
+    }
+    let (server, file) = (server.clone(), path.clone());
+    let verdict =
+        web::block(move || checked(&server, dir).check(server.catalogue.hash(), &file, &wanted))
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?
+            .ok_or(ApiError::NotFound)?;
+    Ok((path, verdict))
+}
+
+/// An answer for the immutable file `wanted`: its strong ETag, cacheable for a year.
+pub(crate) fn immutable(wanted: &Checksum) -> HttpResponseBuilder {
+    let mut answer = HttpResponse::Ok();
+    answer
+        .insert_header((header::ETAG, format!("\"{wanted}\"")))
+        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"));
+    answer
+}
+
+/// Whether the request's `If-None-Match` matches the file `wanted`.
+pub(crate) fn not_modified(request: &HttpRequest, wanted: &Checksum) -> bool {
+    let etag = format!("\"{wanted}\"");
+    request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// Opens the checked file at `path` (`what` names it in errors): the file and its
+/// size; 404 if it went away since, 503 if it cannot be read.
+pub(crate) fn open(path: &Path, what: &str) -> Result<(File, u64), ApiError> {
+    let unreadable = |e: std::io::Error| {
+        tracing::error!("{}: {e}", path.display());
+        match e.kind() {
+            std::io::ErrorKind::NotFound => ApiError::NotFound,
+            _ => ApiError::Unavailable(format!("{what} cannot be read")),
+        }
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
+    Ok((file, size))
+}
+
 /// `GET /buffers/{checksum}`: an element buffer.
 pub async fn buffer(
     server: web::Data<Server>,
@@ -82,28 +147,10 @@ pub async fn buffer(
     tail: web::Path<String>,
 ) -> Answer {
     let wanted: Checksum = crate::routes::checksum(&tail).ok_or(ApiError::NotFound)?;
-    let path = server.catalogue.content_path(ContentDir::Buffers, &wanted);
-    let verdict = match server.buffers.get(&wanted) {
-        Some(verdict) => verdict,
-        None => {
-            let server = server.clone();
-            let path = path.clone();
-            web::block(move || {
-                server
-                    .buffers
-                    .check(server.catalogue.hash(), &path, &wanted)
-            })
-            .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?
-            .ok_or(ApiError::NotFound)?
-        }
-    };
-    let etag = format!("\"{wanted}\"");
-    let mut answer = HttpResponse::Ok();
+    let (path, verdict) = verified(&server, ContentDir::Buffers, wanted).await?;
+    let mut answer = immutable(&wanted);
     answer
         .content_type("application/octet-stream")
-        .insert_header((header::ETAG, etag.clone()))
-        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
     if server.catalogue.hash() == HashAlgo::Sha256 {
         answer.insert_header((
@@ -111,27 +158,15 @@ pub async fn buffer(
             format!("sha-256=:{}:", base64(wanted.as_bytes())),
         ));
     }
-    let matches = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
+    if not_modified(&request, &wanted) {
         answer.status(actix_web::http::StatusCode::NOT_MODIFIED);
         return Ok(answer.finish());
     }
-    let unreadable = |e: std::io::Error| {
-        tracing::error!("{}: {e}", path.display());
-        match e.kind() {
-            std::io::ErrorKind::NotFound => ApiError::NotFound,
-            _ => ApiError::Unavailable(format!("buffer {wanted} cannot be read")),
-        }
-    };
+    let what = format!("buffer {wanted}");
     let (file, size) = match &verdict {
         Verdict::Kept(bytes) => (None, bytes.len() as u64),
         Verdict::OnDisk => {
-            let file = std::fs::File::open(&path).map_err(unreadable)?;
-            let size = file.metadata().map_err(unreadable)?.len();
+            let (file, size) = open(&path, &what)?;
             (Some(file), size)
         }
     };
@@ -173,7 +208,10 @@ pub async fn buffer(
             let mut file = tokio::fs::File::from_std(file);
             file.seek(std::io::SeekFrom::Start(span.first))
                 .await
-                .map_err(unreadable)?;
+                .map_err(|e| {
+                    tracing::error!("{}: {e}", path.display());
+                    ApiError::Unavailable(format!("{what} cannot be read"))
+                })?;
             let stream = tokio_util::io::ReaderStream::with_capacity(file.take(length), 64 << 10);
             Ok(answer.body(actix_web::body::SizedStream::new(length, stream)))
         }

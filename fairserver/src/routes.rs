@@ -13,7 +13,7 @@ use faircore::stream::EntryStream;
 
 use crate::checked::{KEEP_MAX, Verdict};
 use crate::error::ApiError;
-use crate::{Server, streaming};
+use crate::{Server, content, streaming};
 
 type Answer = Result<HttpResponse, ApiError>;
 
@@ -118,56 +118,24 @@ pub async fn keyorder(
             tail.as_str()
         ))
     })?;
-    let etag = format!("\"{wanted}\"");
-    let path = server.catalogue.content_path(ContentDir::Keyorder, &wanted);
-    let verdict = match server.keyorders.get(&wanted) {
-        Some(verdict) => verdict,
-        None => {
-            // Hashing a keyorder the first time may take a while: off the worker.
-            let server = server.clone();
-            let path = path.clone();
-            web::block(move || {
-                server
-                    .keyorders
-                    .check(server.catalogue.hash(), &path, &wanted)
-            })
-            .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?
-            .ok_or(ApiError::NotFound)?
-        }
-    };
-    let cache = ("Cache-Control", "public, max-age=31536000, immutable");
-    let matches = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .insert_header(cache)
+    let (path, verdict) = content::verified(&server, ContentDir::Keyorder, wanted).await?;
+    if content::not_modified(&request, &wanted) {
+        return Ok(content::immutable(&wanted)
+            .status(actix_web::http::StatusCode::NOT_MODIFIED)
             .finish());
     }
-    let unreadable = |e: std::io::Error| {
-        tracing::error!("{}: {e}", path.display());
-        match e.kind() {
-            std::io::ErrorKind::NotFound => ApiError::NotFound,
-            _ => ApiError::Unavailable(format!("keyorder {wanted} cannot be read")),
-        }
-    };
-    let mut answer = HttpResponse::Ok();
-    answer
-        .content_type("application/octet-stream")
-        .insert_header((header::ETAG, etag))
-        .insert_header(cache);
+    let mut answer = content::immutable(&wanted);
+    answer.content_type("application/octet-stream");
     if let Verdict::Kept(bytes) = verdict {
         return Ok(answer.body(bytes));
     }
-    let mut file = std::fs::File::open(&path).map_err(unreadable)?;
-    let size = file.metadata().map_err(unreadable)?.len();
+    let (mut file, size) = content::open(&path, &format!("keyorder {wanted}"))?;
     if size <= KEEP_MAX {
         let mut bytes = Vec::with_capacity(size as usize);
-        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(unreadable)?;
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| {
+            tracing::error!("{}: {e}", path.display());
+            ApiError::Unavailable(format!("keyorder {wanted} cannot be read"))
+        })?;
         return Ok(answer.body(bytes));
     }
     let stream =

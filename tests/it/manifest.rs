@@ -31,31 +31,32 @@ fn catalogue(dir: &Path, hash: &str) -> (PathBuf, PathBuf) {
     write_tree(&source, &files);
     let actions = dir.join("actions.yaml");
     std::fs::write(&actions, ACTIONS).expect("actions");
-    let index = |source: &Path| {
+    // Indexes the tree and snapshots it as `version`.
+    let release = |version: &str| {
         fair_ok(
             &[
                 "index",
                 path_str(&root),
                 "--source",
-                path_str(source),
+                path_str(&source),
                 "--actions",
                 path_str(&actions),
             ],
             0,
         );
+        fair_ok(
+            &[
+                "snapshot",
+                path_str(&root),
+                "files",
+                "files",
+                "--version",
+                version,
+            ],
+            0,
+        );
     };
-    index(&source);
-    fair_ok(
-        &[
-            "snapshot",
-            path_str(&root),
-            "files",
-            "files",
-            "--version",
-            "1",
-        ],
-        0,
-    );
+    release("1");
     // Version 2: three files changed, two removed, two added.
     for (i, (path, _)) in files.iter().enumerate().take(3) {
         std::fs::write(source.join(path), format!("changed {i}\n")).expect("change");
@@ -70,18 +71,7 @@ fn catalogue(dir: &Path, hash: &str) -> (PathBuf, PathBuf) {
             ("new/b.txt".into(), b"b\n".to_vec()),
         ],
     );
-    index(&source);
-    fair_ok(
-        &[
-            "snapshot",
-            path_str(&root),
-            "files",
-            "files",
-            "--version",
-            "2",
-        ],
-        0,
-    );
+    release("2");
     (root, source)
 }
 
