@@ -1,4 +1,5 @@
-//! `fair.toml`: the catalogue's format version, hash algorithm and base URL.
+//! `fair.toml`: the catalogue's format version, hash algorithm, base URL and the
+//! catalogue-wide FAIR metadata (`[catalogue]`).
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,54 @@ pub struct Config {
     /// The public URL the catalogue is served at, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// `[catalogue]`: what the FAIR metadata says about the catalogue as a whole.
+    #[serde(default, skip_serializing_if = "CatalogueMeta::is_empty")]
+    pub catalogue: CatalogueMeta,
+}
+
+/// The `[catalogue]` table of `fair.toml`: the catalogue's title, description,
+/// publisher and the license of datasets whose header names none.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueMeta {
+    /// The catalogue's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Who publishes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    /// An IRI of the publisher (ROR, home page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher_url: Option<String>,
+    /// A mail address for questions about the catalogue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    /// The license of the catalogue's metadata and of datasets whose header names
+    /// none: an SPDX identifier or an IRI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+}
+
+impl CatalogueMeta {
+    fn is_empty(&self) -> bool {
+        *self == CatalogueMeta::default()
+    }
+
+    /// Checks the license and the publisher's IRI.
+    fn check(&self) -> Result<(), String> {
+        if let Some(license) = &self.license {
+            crate::header::license_iri(license).map_err(|e| format!("catalogue.license: {e}"))?;
+        }
+        match &self.publisher_url {
+            Some(url) if !crate::header::is_iri(url) => Err(format!(
+                "catalogue.publisher_url {url:?}: expected an http(s) IRI"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Config {
@@ -27,6 +76,7 @@ impl Config {
             format: FORMAT_VERSION,
             hash,
             base_url,
+            catalogue: CatalogueMeta::default(),
         }
     }
 
@@ -43,6 +93,7 @@ impl Config {
         if let Some(url) = &config.base_url {
             check_base_url(url)?;
         }
+        config.catalogue.check()?;
         Ok(config)
     }
 
@@ -75,6 +126,11 @@ mod tests {
         let plain = Config::new(HashAlgo::Blake3, None);
         assert!(!plain.to_toml().contains("base_url"));
         assert_eq!(Config::parse(&plain.to_toml()), Ok(plain));
+        let mut described = Config::new(HashAlgo::Blake3, None);
+        described.catalogue.title = Some("Mirror".into());
+        described.catalogue.license = Some("CC0-1.0".into());
+        assert!(described.to_toml().contains("[catalogue]"));
+        assert_eq!(Config::parse(&described.to_toml()), Ok(described));
     }
 
     #[test]
@@ -85,6 +141,15 @@ mod tests {
         assert!(err.contains("base"), "{err}");
         let err = Config::parse("format = 9\nhash = \"blake3\"\n").expect_err("future");
         assert!(err.contains("format = 9"), "{err}");
+        let err = Config::parse("format = 1\nhash = \"blake3\"\n[catalogue]\nlicense = \"a b\"\n")
+            .expect_err("license");
+        assert!(
+            err.contains("catalogue.license") && err.contains("SPDX"),
+            "{err}"
+        );
+        let err = Config::parse("format = 1\nhash = \"blake3\"\n[catalogue]\nname = \"x\"\n")
+            .expect_err("unknown catalogue field");
+        assert!(err.contains("name"), "{err}");
         let err = Config::parse("format = 1\nhash = \"blake3\"\nbase_url = \"ftp://x\"\n")
             .expect_err("scheme");
         assert!(err.contains("http"), "{err}");

@@ -75,6 +75,13 @@ impl Format {
         }
     }
 
+    /// Whether this format can be made for a distribution of a catalogue hashed
+    /// with `algo`, given whether its elements have a source of URLs (an access
+    /// index, or a server of the catalogue's buffers).
+    pub fn offered(self, algo: HashAlgo, urls: bool) -> bool {
+        self.digest().is_none_or(|d| d == algo) && (urls || !self.needs_urls())
+    }
+
     /// The algorithm a check-file format lists.
     const fn digest(self) -> Option<HashAlgo> {
         match self {

@@ -25,6 +25,9 @@ pub enum ApiError {
     /// No match, or several: 300 with the upstream text.
     #[error("{0}")]
     Unresolved(#[from] Unresolved),
+    /// An `Accept` header no representation meets: 406 with the ones there are.
+    #[error("{0}\n")]
+    NotAcceptable(String),
     /// A method a route does not answer: 405, as aiohttp words it.
     #[error("405: Method Not Allowed")]
     MethodNotAllowed,
@@ -45,6 +48,7 @@ impl ResponseError for ApiError {
             ApiError::NoDataset | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unresolved(_) => StatusCode::MULTIPLE_CHOICES,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -10,6 +10,7 @@ mod content;
 mod cors;
 mod error;
 mod loaded;
+mod metadata;
 mod metrics;
 mod routes;
 mod streaming;
@@ -180,6 +181,17 @@ pub fn create_app(
         .service(get("/machine/diff/{old}/{new}", routes::diff))
         .service(get("/machine/manifest/{checksum}", routes::manifest))
         .service(get("/buffers/{checksum}", content::buffer))
+        .service(get("/", metadata::root))
+        .service(get("/dataset/{name}", metadata::dataset))
+        .service(get("/dataset/{name}/{checksum}", metadata::snapshot))
+        .service(get(
+            "/dataset/{name}/{checksum}/collection.json",
+            metadata::collection,
+        ))
+        .service(get(
+            "/dataset/{name}/{checksum}/distribution/{part}",
+            metadata::distribution,
+        ))
         .service(get("/machine/find_distribution", routes::find_distribution))
         .service(get("/machine/find_checksum", routes::find_checksum))
         .service(get("/machine/datasets", routes::datasets))

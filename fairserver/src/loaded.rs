@@ -8,6 +8,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use faircore::header::HeaderMeta;
 use faircore::{Catalogue, Checksum, Distribution, Name};
 use serde_json::{Map, Value};
 
@@ -18,6 +19,8 @@ pub struct Dataset {
     pub header: Option<Map<String, Value>>,
     /// `distributions/<name>.json`, in file order.
     pub records: Vec<Distribution>,
+    /// What the header says for the FAIR metadata.
+    pub meta: HeaderMeta,
 }
 
 /// What the files the view was loaded from looked like: name, inode, modification
@@ -36,6 +39,9 @@ pub struct Loaded {
     pub by_checksum: HashMap<Checksum, (Name, usize)>,
     /// Files that could not be read, each with why.
     pub problems: Vec<String>,
+    /// Metadata a FAIR catalogue should have and lacks (no license, no
+    /// description, a header field of the wrong shape), each with the dataset.
+    pub warnings: Vec<String>,
     /// The files this view was loaded from.
     pub fingerprint: Fingerprint,
 }
@@ -103,6 +109,7 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> Loaded {
             Vec::new()
         }
     };
+    let licensed = catalogue.config().catalogue.license.is_some();
     for name in names {
         let records = match catalogue.read_distributions(&name) {
             Ok(Some(records)) => records,
@@ -127,9 +134,45 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> Loaded {
                 .entry(record.checksum)
                 .or_insert_with(|| (name.clone(), i));
         }
-        loaded.datasets.insert(name, Dataset { header, records });
+        let meta = header_meta(&name, header.as_ref(), licensed, &mut loaded.warnings);
+        loaded.datasets.insert(
+            name,
+            Dataset {
+                header,
+                records,
+                meta,
+            },
+        );
     }
     loaded
+}
+
+/// The FAIR metadata of a dataset's header; what is malformed or missing (a
+/// license, unless fair.toml gives a default; a description) becomes a warning
+/// naming the dataset.
+fn header_meta(
+    name: &Name,
+    header: Option<&Map<String, Value>>,
+    default_license: bool,
+    warnings: &mut Vec<String>,
+) -> HeaderMeta {
+    let (meta, problems) = header.map(HeaderMeta::read).unwrap_or_default();
+    let mut warn = |what: String| {
+        tracing::warn!(dataset = %name, "{what}");
+        warnings.push(format!("dataset {name}: {what}"));
+    };
+    for problem in problems {
+        warn(format!("header field {problem}"));
+    }
+    if meta.license.is_none() && !default_license {
+        warn(
+            "no license: no \"license\" in its header, no [catalogue] license in fair.toml".into(),
+        );
+    }
+    if meta.description.is_none() {
+        warn("no description in its header".into());
+    }
+    meta
 }
 
 /// Reads `dataset_header/<name>.json`, `.yaml` or `.yml`: `None` if there is none.

@@ -307,6 +307,7 @@ pub async fn health(server: web::Data<Server>) -> Answer {
         "distributions": view.records(),
         "access_indexes": view.access_indexes().len(),
         "problems": view.problems,
+        "warnings": view.warnings,
     })))
 }
 

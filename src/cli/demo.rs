@@ -61,7 +61,9 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         base.join("actions").display()
     );
     let root = base.join("catalogue");
-    let catalogue = Catalogue::init(&root, Config::new(HashAlgo::Sha3_256, None))?;
+    let mut config = Config::new(HashAlgo::Sha3_256, None);
+    config.catalogue = sources::catalogue_meta();
+    let catalogue = Catalogue::init(&root, config)?;
     println!("2. fair init {} --hash sha3-256", root.display());
     println!("3. each release indexed and snapshotted:");
     let (records, compatible) = build(&catalogue.writer()?, &base)?;

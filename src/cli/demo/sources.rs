@@ -120,6 +120,22 @@ actions:
     ),
 ];
 
+/// What the demo's fair.toml says of the catalogue (`[catalogue]`).
+pub fn catalogue_meta() -> faircore::CatalogueMeta {
+    faircore::CatalogueMeta {
+        title: Some("fair demo catalogue".into()),
+        description: Some(
+            "Three small datasets built by `fair demo`: the Seamless testset, monthly \
+             releases of a structure mirror and a deepcell in several formats."
+                .into(),
+        ),
+        publisher: Some("The fair developers".into()),
+        publisher_url: Some("https://example.org/fair".into()),
+        contact_email: Some("fair@example.org".into()),
+        license: Some("CC0-1.0".into()),
+    }
+}
+
 /// Dataset headers, by file name (written to `dataset_header/`).
 const HEADERS: [(&str, &str); 3] = [
     (
@@ -129,6 +145,8 @@ const HEADERS: [(&str, &str); 3] = [
   "description": "The six-file testset of the Seamless FAIR tools, in two versions.",
   "license": "CC0-1.0",
   "keywords": ["demo", "seamless"],
+  "creator": [{"name": "Josiah Carberry", "orcid": "https://orcid.org/0000-0002-1825-0097"}],
+  "contact_point": {"name": "Demo data team", "email": "data@example.org"},
   "link": "https://example.org/testset"
 }
 "#,
@@ -142,6 +160,9 @@ description: >-
   middle two characters of their code, as the PDB divides its archive.
 license: CC-BY-4.0
 keywords: [demo, structures, mmcif]
+creator: https://orcid.org/0000-0002-1825-0097
+themes:
+  - http://publications.europa.eu/resource/authority/data-theme/TECH
 link: https://example.org/structures
 ",
     ),

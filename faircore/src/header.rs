@@ -1,0 +1,287 @@
+//! What a dataset header (`dataset_header/<dataset>.json|yaml`, any object) says
+//! about its dataset, for the FAIR metadata: title, description, license,
+//! publisher, creators, keywords, themes, contact point and landing page
+//! (`schemas/dataset-header.schema.json`). Headers are hand-written and were free
+//! form in Seamless, so reading is tolerant: unknown fields are left alone, and a
+//! known field of the wrong shape is skipped with a problem that names it and
+//! says what was expected.
+
+use serde_json::{Map, Value};
+
+/// A person or organisation: a name, and an IRI (ORCID, ROR, a home page) or a
+/// mail address when known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Agent {
+    /// What people call it.
+    pub name: String,
+    /// An IRI that identifies it.
+    pub iri: Option<String>,
+    /// A mail address.
+    pub email: Option<String>,
+}
+
+/// The metadata of a dataset header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderMeta {
+    /// `title`.
+    pub title: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `license`: an SPDX identifier (`CC-BY-4.0`) made an SPDX IRI, or an IRI.
+    pub license: Option<String>,
+    /// `publisher`.
+    pub publisher: Option<Agent>,
+    /// `creator` (one or a list; `creators` and `author` are read too).
+    pub creators: Vec<Agent>,
+    /// `keywords`.
+    pub keywords: Vec<String>,
+    /// `themes`: IRIs of concepts (e.g. EU data themes, EDAM topics).
+    pub themes: Vec<String>,
+    /// `contact_point`: an agent with a mail address.
+    pub contact: Option<Agent>,
+    /// `landing_page` (or Seamless's `link`): a page about the dataset.
+    pub landing_page: Option<String>,
+}
+
+impl HeaderMeta {
+    /// Reads `header`; fields of the wrong shape are returned as problems.
+    pub fn read(header: &Map<String, Value>) -> (HeaderMeta, Vec<String>) {
+        let mut problems = Vec::new();
+        let field = |names: &[&'static str]| {
+            names
+                .iter()
+                .find_map(|name| header.get(*name).map(|value| (*name, value)))
+        };
+        let mut meta = HeaderMeta::default();
+        let mut note = |result: Result<(), String>| {
+            if let Err(problem) = result {
+                problems.push(problem);
+            }
+        };
+        if let Some((name, value)) = field(&["title"]) {
+            note(text(name, value).map(|t| meta.title = Some(t)));
+        }
+        if let Some((name, value)) = field(&["description"]) {
+            note(text(name, value).map(|t| meta.description = Some(t)));
+        }
+        if let Some((name, value)) = field(&["license"]) {
+            note(
+                text(name, value)
+                    .and_then(|t| license_iri(&t).map_err(|e| format!("{name}: {e}")))
+                    .map(|iri| meta.license = Some(iri)),
+            );
+        }
+        if let Some((name, value)) = field(&["publisher"]) {
+            note(agent(name, value).map(|a| meta.publisher = Some(a)));
+        }
+        if let Some((name, value)) = field(&["creator", "creators", "author"]) {
+            note(list(name, value, agent).map(|a| meta.creators = a));
+        }
+        if let Some((name, value)) = field(&["keywords"]) {
+            note(list(name, value, text).map(|k| meta.keywords = k));
+        }
+        if let Some((name, value)) = field(&["themes", "theme"]) {
+            note(list(name, value, iri).map(|t| meta.themes = t));
+        }
+        if let Some((name, value)) = field(&["contact_point", "contact"]) {
+            note(agent(name, value).map(|a| meta.contact = Some(a)));
+        }
+        if let Some((name, value)) = field(&["landing_page", "link"]) {
+            note(iri(name, value).map(|i| meta.landing_page = Some(i)));
+        }
+        (meta, problems)
+    }
+}
+
+/// The IRI of a license given as an SPDX identifier or as an http(s) IRI.
+pub fn license_iri(license: &str) -> Result<String, String> {
+    if is_iri(license) {
+        return Ok(license.to_string());
+    }
+    let spdx = !license.is_empty()
+        && license
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'+'));
+    if spdx {
+        Ok(format!("https://spdx.org/licenses/{license}"))
+    } else {
+        Err(format!(
+            "{license:?}: expected an SPDX license identifier (CC-BY-4.0) or an http(s) IRI"
+        ))
+    }
+}
+
+/// Whether `s` is an absolute http(s) IRI without spaces or quotes.
+pub fn is_iri(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        && !s.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>'))
+}
+
+/// A non-empty string.
+fn text(name: &str, value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err(format!("{name}: expected a non-empty string")),
+    }
+}
+
+/// An http(s) IRI.
+fn iri(name: &str, value: &Value) -> Result<String, String> {
+    let s = text(name, value)?;
+    if is_iri(&s) {
+        Ok(s)
+    } else {
+        Err(format!("{name}: {s:?} is not an http(s) IRI"))
+    }
+}
+
+/// One value or a list of them.
+fn list<T>(
+    name: &str,
+    value: &Value,
+    item: fn(&str, &Value) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| item(&format!("{name}[{i}]"), v))
+            .collect(),
+        one => item(name, one).map(|t| vec![t]),
+    }
+}
+
+/// An agent: a name, an IRI (taken as the name too), a mail address, or an
+/// object with `name` and optionally `url` (or `orcid`, `ror`, `iri`) and `email`.
+fn agent(name: &str, value: &Value) -> Result<Agent, String> {
+    let expected =
+        || format!("{name}: expected a name, an IRI, a mail address or {{name, url, email}}");
+    match value {
+        Value::String(s) => {
+            let s = s.trim();
+            if s.is_empty() {
+                Err(expected())
+            } else if is_iri(s) {
+                Ok(Agent {
+                    name: s.to_string(),
+                    iri: Some(s.to_string()),
+                    email: None,
+                })
+            } else if is_email(s) {
+                Ok(Agent {
+                    name: s.to_string(),
+                    iri: None,
+                    email: Some(s.to_string()),
+                })
+            } else {
+                Ok(Agent {
+                    name: s.to_string(),
+                    ..Agent::default()
+                })
+            }
+        }
+        Value::Object(object) => {
+            let get = |key: &str| object.get(key).and_then(Value::as_str).map(str::trim);
+            let iri = ["url", "orcid", "ror", "iri"].iter().find_map(|k| get(k));
+            if let Some(iri) = iri.filter(|i| !is_iri(i)) {
+                return Err(format!("{name}: {iri:?} is not an http(s) IRI"));
+            }
+            let email = get("email");
+            if let Some(email) = email.filter(|e| !is_email(e)) {
+                return Err(format!("{name}: {email:?} is not a mail address"));
+            }
+            let label = get("name").or(iri).or(email).ok_or_else(expected)?;
+            Ok(Agent {
+                name: label.to_string(),
+                iri: iri.map(str::to_string),
+                email: email.map(str::to_string),
+            })
+        }
+        _ => Err(expected()),
+    }
+}
+
+/// Whether `s` looks like a mail address (one `@`, something on each side, no
+/// spaces).
+fn is_email(s: &str) -> bool {
+    let mut parts = s.split('@');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(user), Some(host), None)
+            if !user.is_empty() && host.contains('.') && !s.contains(char::is_whitespace)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read(value: Value) -> (HeaderMeta, Vec<String>) {
+        match value {
+            Value::Object(map) => HeaderMeta::read(&map),
+            _ => unreachable!("tests pass objects"),
+        }
+    }
+
+    #[test]
+    fn every_field_is_read() {
+        let (meta, problems) = read(json!({
+            "title": "PDB",
+            "description": "Structures",
+            "license": "CC0-1.0",
+            "publisher": {"name": "wwPDB", "url": "https://www.wwpdb.org/"},
+            "creator": ["Ada", "https://orcid.org/0000-0002-1825-0097"],
+            "keywords": ["protein", "structure"],
+            "themes": "http://publications.europa.eu/resource/authority/data-theme/TECH",
+            "contact_point": "help@example.org",
+            "link": "https://example.org/pdb",
+            "anything": {"else": 1}
+        }));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(meta.title.as_deref(), Some("PDB"));
+        assert_eq!(
+            meta.license.as_deref(),
+            Some("https://spdx.org/licenses/CC0-1.0")
+        );
+        let publisher = meta.publisher.expect("publisher");
+        assert_eq!(publisher.iri.as_deref(), Some("https://www.wwpdb.org/"));
+        assert_eq!(meta.creators.len(), 2);
+        assert_eq!(meta.creators[0].name, "Ada");
+        assert!(meta.creators[1].iri.is_some());
+        assert_eq!(meta.keywords, ["protein", "structure"]);
+        assert_eq!(meta.themes.len(), 1);
+        let contact = meta.contact.expect("contact");
+        assert_eq!(contact.email.as_deref(), Some("help@example.org"));
+        assert_eq!(
+            meta.landing_page.as_deref(),
+            Some("https://example.org/pdb")
+        );
+    }
+
+    #[test]
+    fn wrong_shapes_are_named_and_skipped() {
+        let (meta, problems) = read(json!({
+            "title": ["not", "a", "string"],
+            "license": "Creative Commons, please",
+            "keywords": ["ok", 3, {"no": 1}],
+            "themes": ["not an iri"],
+            "publisher": {"name": "X", "url": "ftp://x"},
+            "description": "kept"
+        }));
+        assert_eq!(meta.description.as_deref(), Some("kept"));
+        assert_eq!((meta.title, meta.license), (None, None));
+        assert!(meta.keywords.is_empty() && meta.themes.is_empty());
+        let all = problems.join("\n");
+        for expected in [
+            "title: expected a non-empty string",
+            "license: \"Creative Commons, please\": expected an SPDX",
+            "keywords[2]: expected a non-empty string",
+            "themes[0]: \"not an iri\" is not an http(s) IRI",
+            "publisher: \"ftp://x\" is not an http(s) IRI",
+        ] {
+            assert!(all.contains(expected), "{expected} missing from {all}");
+        }
+    }
+}

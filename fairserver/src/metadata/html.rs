@@ -1,0 +1,355 @@
+//! The HTML landing pages: server-rendered, readable without JavaScript and on a
+//! phone, each with its signposts as `<link>` elements and its schema.org JSON-LD.
+
+use faircore::Distribution;
+use faircore::header::Agent;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::negotiate::Representation;
+use super::signposting::Signposts;
+use super::{Entry, Part, Site, Subject, label, schemaorg};
+
+const STYLE: &str = "\
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:0 1rem;line-height:1.5;color:#1b1f24}\
+header{border-bottom:1px solid #d0d7de;padding:.5rem 0}header a{font-weight:600;text-decoration:none}\
+footer{border-top:1px solid #d0d7de;margin-top:2rem;padding:.5rem 0;font-size:.9rem}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}\
+th,td{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}\
+code,pre{font-family:ui-monospace,monospace;font-size:.85rem}\
+pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}\
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
+input[type=search]{width:100%;max-width:24rem;padding:.4rem;font-size:1rem}\
+svg.chart{width:100%;height:auto;max-width:48rem}.files{fill:#0969da}.bytes{fill:#bf8700}\
+";
+
+/// Hides the catalogue's rows that do not contain the filter's text (the page
+/// shows every row without JavaScript).
+const FILTER: &str = "\
+const box=document.getElementById('filter');\
+box.addEventListener('input',()=>{const q=box.value.toLowerCase();\
+for(const row of document.querySelectorAll('#datasets tbody tr')){\
+row.hidden=!row.textContent.toLowerCase().includes(q);}});";
+
+/// `n` bytes in words.
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// The page of `subject`.
+pub fn page(site: &Site<'_>, subject: &Subject<'_>, signposts: &Signposts) -> String {
+    let (title, body) = match subject {
+        Subject::Catalogue => (site.title(), catalogue(site)),
+        Subject::Dataset(entry) => (entry.title(), dataset(site, entry)),
+        Subject::Snapshot(entry, index) => {
+            let record = &entry.dataset.records[*index];
+            (entry.snapshot_title(record), snapshot(site, entry, record))
+        }
+        Subject::Part(entry, index, part) => {
+            let record = &entry.dataset.records[*index];
+            let title = match part {
+                Part::Collection => format!("Collection index of {}", entry.snapshot_title(record)),
+                Part::Manifest(f) => format!("{f} manifest of {}", entry.snapshot_title(record)),
+            };
+            (title, distribution(site, entry, record, *part))
+        }
+    };
+    let json_ld = schemaorg::script_text(&schemaorg::describe(site, subject));
+    layout(site, &title, signposts, &json_ld, body).into_string()
+}
+
+/// The frame of every page.
+fn layout(
+    site: &Site<'_>,
+    title: &str,
+    signposts: &Signposts,
+    json_ld: &str,
+    body: Markup,
+) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="cite-as" href=(signposts.url);
+                @for representation in Representation::RDF {
+                    link rel="describedby" type=(representation.media_type()) href=(signposts.alternate(representation));
+                }
+                @if let Some(license) = &signposts.license {
+                    link rel="license" href=(license);
+                }
+                @for item in &signposts.items {
+                    link rel="item" type=[item.kind] href=(item.href);
+                }
+                link rel="linkset" type="application/linkset+json" href=(signposts.alternate(Representation::Linkset));
+                style { (PreEscaped(STYLE)) }
+                script type="application/ld+json" { (PreEscaped(json_ld)) }
+            }
+            body {
+                header { a href=(site.root()) { (site.title()) } }
+                main { h1 { (title) } (body) }
+                footer {
+                    "This page as "
+                    a href=(signposts.alternate(Representation::Turtle)) { "Turtle" } ", "
+                    a href=(signposts.alternate(Representation::JsonLd)) { "JSON-LD" } ", "
+                    a href=(signposts.alternate(Representation::RdfXml)) { "RDF/XML" } " (DCAT 3), "
+                    a href=(signposts.alternate(Representation::Linkset)) { "linkset" } ". "
+                    "Cite as " code { (signposts.url) } "."
+                }
+            }
+        }
+    }
+}
+
+/// An agent, linked when it has an IRI.
+fn agent(agent: &Agent) -> Markup {
+    html! {
+        @if let Some(iri) = &agent.iri { a href=(iri) { (agent.name) } } @else { (agent.name) }
+        @if let Some(email) = &agent.email { " (" a href={ "mailto:" (email) } { (email) } ")" }
+    }
+}
+
+fn catalogue(site: &Site<'_>) -> Markup {
+    html! {
+        p { (site.description()) }
+        p {
+            label for="filter" { "Filter datasets" }
+            br;
+            input type="search" id="filter" placeholder="name, title or description";
+        }
+        div.scroll {
+            table #datasets {
+                thead { tr { th { "Dataset" } th { "Description" } th { "Versions" } th { "Current" } } }
+                tbody {
+                    @for (name, dataset) in &site.view.datasets {
+                        @let entry = Entry { name, dataset };
+                        tr {
+                            td { a href=(site.dataset_url(name)) { (entry.title()) } br; code { (name) } }
+                            td { (entry.description()) }
+                            td.n { (dataset.records.len()) }
+                            td { @if let Some(i) = entry.current() { (label(&dataset.records[i])) } }
+                        }
+                    }
+                }
+            }
+        }
+        script { (PreEscaped(FILTER)) }
+    }
+}
+
+fn dataset(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
+    let meta = &entry.dataset.meta;
+    let records = &entry.dataset.records;
+    html! {
+        p { (entry.description()) }
+        dl {
+            dt { "Name" } dd { code { (entry.name) } }
+            dt { "License" } dd {
+                @if let Some(license) = site.license(meta) { a href=(license) { (license) } } @else { "none given" }
+            }
+            dt { "Publisher" } dd { (agent(&site.publisher(meta))) }
+            @if !meta.creators.is_empty() {
+                dt { "Creators" } dd { @for (i, c) in meta.creators.iter().enumerate() { @if i > 0 { ", " } (agent(c)) } }
+            }
+            @if !meta.keywords.is_empty() { dt { "Keywords" } dd { (meta.keywords.join(", ")) } }
+            @if let Some(page) = &meta.landing_page { dt { "More" } dd { a href=(page) { (page) } } }
+        }
+        h2 { "Versions" }
+        div.scroll {
+            table #versions {
+                thead { tr {
+                    th { "Version" } th { "Date" } th { "Format" } th { "Compression" }
+                    th { "Files" } th { "Size" } th { "Checksum" }
+                } }
+                tbody {
+                    @for record in records.iter().rev() {
+                        tr data-checksum=(record.checksum) {
+                            td { a href=(site.snapshot_url(entry.name, record)) { (record.version.as_deref().unwrap_or("")) }
+                                @if record.latest { " (latest)" } }
+                            td { (record.date.as_deref().unwrap_or("")) }
+                            td { (record.format.as_deref().unwrap_or("")) }
+                            td { (record.compression.as_deref().unwrap_or("")) }
+                            td.n { (record.nkeys) }
+                            td.n { (bytes(record.content_size)) }
+                            td { code title=(record.checksum) { (record.checksum.to_string()[..12]) "…" } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Files and bytes per version" }
+        (chart(records))
+        h2 { "Use it" }
+        (snippets(site, entry))
+    }
+}
+
+/// Two bars per version, in the order the versions were added: files (blue) and
+/// bytes (ochre), each scaled to its own largest value.
+fn chart(records: &[Distribution]) -> Markup {
+    const WIDTH: f64 = 640.0;
+    const HEIGHT: f64 = 200.0;
+    const TOP: f64 = 24.0;
+    let slot = WIDTH / records.len().max(1) as f64;
+    let bar = (slot * 0.35).min(40.0);
+    let most_files = records.iter().map(|r| r.nkeys).max().unwrap_or(0).max(1) as f64;
+    let most_bytes = records
+        .iter()
+        .map(|r| r.content_size)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let scale = |value: u64, most: f64| (value as f64 / most * (HEIGHT - TOP)).max(1.0);
+    html! {
+        svg.chart #chart xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (WIDTH) " " (HEIGHT + 40.0) }
+            role="img" aria-labelledby="chart-title" {
+            title #chart-title { "Files (blue) and bytes (ochre) of each version" }
+            rect x="8" y="4" width="10" height="10" class="files" {}
+            text x="22" y="13" font-size="11" { "files" }
+            rect x="70" y="4" width="10" height="10" class="bytes" {}
+            text x="84" y="13" font-size="11" { "bytes" }
+            @for (i, record) in records.iter().enumerate() {
+                @let x = i as f64 * slot + slot / 2.0;
+                @let files = scale(record.nkeys, most_files);
+                @let size = scale(record.content_size, most_bytes);
+                g.version data-version=(label(record)) data-files=(record.nkeys) data-bytes=(record.content_size) {
+                    rect.files x=(format!("{:.1}", x - bar)) y=(format!("{:.1}", HEIGHT - files))
+                        width=(format!("{bar:.1}")) height=(format!("{files:.1}")) {
+                        title { (label(record)) ": " (record.nkeys) " files" }
+                    }
+                    rect.bytes x=(format!("{x:.1}")) y=(format!("{:.1}", HEIGHT - size))
+                        width=(format!("{bar:.1}")) height=(format!("{size:.1}")) {
+                        title { (label(record)) ": " (bytes(record.content_size)) }
+                    }
+                    text x=(format!("{x:.1}")) y=(HEIGHT + 16.0) font-size="11" text-anchor="middle" { (label(record)) }
+                }
+            }
+        }
+    }
+}
+
+/// Copy-paste snippets: curl, Python requests and the Seamless client.
+fn snippets(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
+    let name = entry.name;
+    let base = &site.base;
+    let current = entry.current().map(|i| &entry.dataset.records[i]);
+    // The current version's selector: its version, else its date.
+    let (key, value) = match current.map(|r| (&r.version, &r.date)) {
+        Some((Some(v), _)) => ("version", v.clone()),
+        Some((None, Some(d))) => ("date", d.clone()),
+        _ => ("version", "1".to_string()),
+    };
+    let quoted = serde_json::Value::from(value.as_str()).to_string();
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("dataset", name.as_str())
+        .append_pair(key, &value)
+        .finish();
+    let curl = format!(
+        "# The record of this version\n\
+         curl '{base}/machine/find_distribution?{query}'\n\
+         # This dataset's metadata (DCAT 3, Turtle)\n\
+         curl -H 'Accept: text/turtle' {}\n\
+         # Every file of a distribution, for aria2c\n\
+         curl '{base}/machine/manifest/CHECKSUM?format=metalink' -o files.meta4\n\
+         aria2c -M files.meta4",
+        site.dataset_url(name)
+    );
+    let python = format!(
+        "import requests\n\n\
+         record = requests.get(\"{base}/machine/find_distribution\",\n\
+         \x20   params={{\"dataset\": \"{name}\", \"{key}\": {quoted}}}).json()\n\
+         collection = requests.get(\n\
+         \x20   f\"{base}/dataset/{name}/{{record['checksum']}}/collection.json\").json()\n\
+         print(record[\"nkeys\"], \"files\")"
+    );
+    let seamless = format!(
+        "import seamless.fair\n\
+         from seamless.highlevel import DeepCell\n\n\
+         seamless.fair.add_server(\"{base}\")\n\
+         cell = DeepCell.find_distribution(\"{name}\", {key}={quoted})"
+    );
+    html! {
+        h3 { "curl" } pre { code { (curl) } }
+        h3 { "Python (requests)" } pre { code { (python) } }
+        h3 { "Seamless" } pre { code { (seamless) } }
+    }
+}
+
+fn snapshot(site: &Site<'_>, entry: &Entry<'_>, record: &Distribution) -> Markup {
+    let index = entry
+        .dataset
+        .records
+        .iter()
+        .position(|r| r.checksum == record.checksum);
+    let previous = index.and_then(|i| entry.previous(i));
+    html! {
+        p { (entry.description()) }
+        dl {
+            dt { "Dataset" } dd { a href=(site.dataset_url(entry.name)) { (entry.title()) } }
+            @if let Some(v) = &record.version { dt { "Version" } dd { (v) } }
+            @if let Some(d) = &record.date { dt { "Date" } dd { (d) } }
+            @if let Some(f) = &record.format { dt { "Format" } dd { (f) } }
+            @if let Some(c) = &record.compression { dt { "Compression" } dd { (c) } }
+            dt { "Files" } dd { (record.nkeys) }
+            dt { "Size" } dd { (bytes(record.content_size)) }
+            dt { "Checksum" } dd { code { (site.catalogue.hash()) ":" (record.checksum) } }
+            @if let Some(p) = previous {
+                @let p = &entry.dataset.records[p];
+                dt { "Previous version" } dd { a href=(site.snapshot_url(entry.name, p)) { (label(p)) } }
+            }
+            dt { "License" } dd {
+                @if let Some(license) = site.license(&entry.dataset.meta) { a href=(license) { (license) } } @else { "none given" }
+            }
+        }
+        h2 { "Downloads" }
+        ul #downloads {
+            @for part in site.parts(record) {
+                li { (part_link(site, entry, record, part)) }
+            }
+        }
+    }
+}
+
+/// A download of a snapshot and the page describing it.
+fn part_link(site: &Site<'_>, entry: &Entry<'_>, record: &Distribution, part: Part) -> Markup {
+    let (href, what) = match part {
+        Part::Collection => (
+            site.download_url(entry.name, record),
+            "collection.json: every key with its checksum".to_string(),
+        ),
+        Part::Manifest(f) => (site.manifest_url(record, f), format!("{f} manifest")),
+    };
+    html! {
+        a href=(href) { (what) }
+        " (" a href=(site.part_url(entry.name, record, part)) { "about" } ")"
+    }
+}
+
+fn distribution(site: &Site<'_>, entry: &Entry<'_>, record: &Distribution, part: Part) -> Markup {
+    html! {
+        p {
+            "A distribution of "
+            a href=(site.snapshot_url(entry.name, record)) { (entry.snapshot_title(record)) } "."
+        }
+        p { "Download: " (part_link(site, entry, record, part)) }
+        @if let Part::Manifest(f) = part {
+            p { "Made on request by the server, as " code { "fair manifest DIR " (record.checksum) " --format " (f) } " makes it." }
+        }
+        @if let (Part::Collection, Some(size)) = (part, site.collection_size(record)) {
+            p { (size) " bytes, " (site.catalogue.hash()) " " code { (record.checksum) } "." }
+        }
+    }
+}

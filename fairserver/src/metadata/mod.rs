@@ -1,0 +1,443 @@
+//! FAIR metadata of the catalogue, for machines and for people: every resource
+//! below has a DCAT 3 / FAIR Data Point description (Turtle, JSON-LD, RDF/XML),
+//! an HTML landing page with schema.org JSON-LD, signposting `Link` headers and a
+//! linkset, chosen by content negotiation.
+//!
+//! | resource | what |
+//! | --- | --- |
+//! | `/` | the FAIR Data Point, which is also the catalogue (`dcat:Catalog`) |
+//! | `/dataset/{name}` | a dataset across its versions (`dcat:hasVersion`) |
+//! | `/dataset/{name}/{checksum}` | one immutable snapshot (a distribution record) |
+//! | `/dataset/{name}/{checksum}/distribution/{part}` | a `dcat:Distribution` of it: `collection` or a manifest format |
+//! | `/dataset/{name}/{checksum}/collection.json` | the collection index itself (download) |
+
+mod dcat;
+mod html;
+mod negotiate;
+mod schemaorg;
+mod signposting;
+
+use std::time::SystemTime;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use faircore::header::{Agent, HeaderMeta};
+use faircore::manifest::Format;
+use faircore::{Catalogue, Checksum, ContentDir, Distribution, Name};
+
+use crate::error::ApiError;
+use crate::loaded::{Dataset, Loaded};
+use crate::{Server, content};
+use negotiate::Representation;
+
+type Answer = Result<HttpResponse, ApiError>;
+
+/// Where the resources are and what the catalogue says of itself.
+pub struct Site<'v> {
+    /// The server's public URL without a final slash: fair.toml's `base_url` or
+    /// `--base-url`, else the scheme and host the request came to.
+    base: String,
+    view: &'v Loaded,
+    catalogue: &'v Catalogue,
+    /// Whether this server offers its own buffers as a mirror (so every
+    /// distribution has URL manifests).
+    mirror: bool,
+}
+
+/// A dataset of the view, with its name.
+#[derive(Clone, Copy)]
+pub struct Entry<'v> {
+    name: &'v Name,
+    dataset: &'v Dataset,
+}
+
+/// A distribution of a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The collection index (key → element checksum), as plain JSON.
+    Collection,
+    /// A bulk download manifest.
+    Manifest(Format),
+}
+
+impl Part {
+    /// Its name in the resource's URL.
+    fn name(self) -> &'static str {
+        match self {
+            Part::Collection => "collection",
+            Part::Manifest(format) => format.name(),
+        }
+    }
+}
+
+/// The resource a request is about.
+pub enum Subject<'v> {
+    /// `/`.
+    Catalogue,
+    /// `/dataset/{name}`.
+    Dataset(Entry<'v>),
+    /// `/dataset/{name}/{checksum}`: the record at that index.
+    Snapshot(Entry<'v>, usize),
+    /// `/dataset/{name}/{checksum}/distribution/{part}`.
+    Part(Entry<'v>, usize, Part),
+}
+
+impl<'v> Site<'v> {
+    fn new(server: &'v Server, request: &HttpRequest, view: &'v Loaded) -> Site<'v> {
+        let base = match &server.base_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => {
+                let info = request.connection_info();
+                let guess = format!("{}://{}", info.scheme(), info.host());
+                // A Host header that is no host must not reach the output.
+                match url::Url::parse(&guess) {
+                    Ok(url) if url.path() == "/" && url.query().is_none() => {
+                        url.as_str().trim_end_matches('/').to_string()
+                    }
+                    _ => "http://localhost".to_string(),
+                }
+            }
+        };
+        Site {
+            base,
+            view,
+            catalogue: &server.catalogue,
+            mirror: server.base_url.is_some(),
+        }
+    }
+
+    fn root(&self) -> String {
+        format!("{}/", self.base)
+    }
+
+    fn dataset_url(&self, name: &Name) -> String {
+        format!("{}/dataset/{name}", self.base)
+    }
+
+    fn snapshot_url(&self, name: &Name, record: &Distribution) -> String {
+        format!("{}/dataset/{name}/{}", self.base, record.checksum)
+    }
+
+    fn part_url(&self, name: &Name, record: &Distribution, part: Part) -> String {
+        format!(
+            "{}/distribution/{}",
+            self.snapshot_url(name, record),
+            part.name()
+        )
+    }
+
+    fn download_url(&self, name: &Name, record: &Distribution) -> String {
+        format!("{}/collection.json", self.snapshot_url(name, record))
+    }
+
+    fn manifest_url(&self, record: &Distribution, format: Format) -> String {
+        format!(
+            "{}/machine/manifest/{}?format={format}",
+            self.base, record.checksum
+        )
+    }
+
+    /// The catalogue's title.
+    fn title(&self) -> String {
+        let meta = &self.catalogue.config().catalogue;
+        meta.title
+            .clone()
+            .unwrap_or_else(|| "fair catalogue".into())
+    }
+
+    /// The catalogue's description.
+    fn description(&self) -> String {
+        let meta = &self.catalogue.config().catalogue;
+        meta.description.clone().unwrap_or_else(|| {
+            "Versioned, content-addressed datasets: for every release, which bytes it \
+             holds and where to download them."
+                .into()
+        })
+    }
+
+    /// The license of the catalogue's metadata and default of datasets.
+    fn catalogue_license(&self) -> Option<String> {
+        let license = self.catalogue.config().catalogue.license.as_deref()?;
+        faircore::header::license_iri(license).ok()
+    }
+
+    /// The license of a dataset: its header's, else the catalogue's.
+    fn license(&self, meta: &HeaderMeta) -> Option<String> {
+        meta.license.clone().or_else(|| self.catalogue_license())
+    }
+
+    /// The catalogue's publisher (its title when fair.toml names none).
+    fn catalogue_publisher(&self) -> Agent {
+        let meta = &self.catalogue.config().catalogue;
+        Agent {
+            name: meta.publisher.clone().unwrap_or_else(|| self.title()),
+            iri: meta.publisher_url.clone(),
+            email: meta.contact_email.clone(),
+        }
+    }
+
+    /// The publisher of a dataset: its header's, else the catalogue's.
+    fn publisher(&self, meta: &HeaderMeta) -> Agent {
+        meta.publisher
+            .clone()
+            .unwrap_or_else(|| self.catalogue_publisher())
+    }
+
+    /// The hex checksum of a distribution's collection file and its size, if
+    /// the file is there.
+    fn collection_size(&self, record: &Distribution) -> Option<u64> {
+        let path = self
+            .catalogue
+            .content_path(ContentDir::Buffers, &record.checksum);
+        std::fs::metadata(path).ok().map(|m| m.len())
+    }
+
+    /// The distributions of a snapshot: its collection, and the manifests that can
+    /// be made of it.
+    fn parts(&self, record: &Distribution) -> Vec<Part> {
+        let urls = self.mirror || record.access_index.is_some();
+        let algo = self.catalogue.hash();
+        std::iter::once(Part::Collection)
+            .chain(
+                Format::ALL
+                    .into_iter()
+                    .filter(|f| f.offered(algo, urls))
+                    .map(Part::Manifest),
+            )
+            .collect()
+    }
+
+    /// When the catalogue was first and last changed (the oldest and newest
+    /// metadata file), as `xsd:dateTime` text.
+    fn catalogue_times(&self) -> Option<(String, String)> {
+        let times = self
+            .view
+            .fingerprint
+            .iter()
+            .map(|(_, _, seconds, _, _)| *seconds);
+        let (first, last) = (times.clone().min()?, times.max()?);
+        Some((date_time(first)?, date_time(last)?))
+    }
+
+    /// When a snapshot was issued: its date, else when its collection was
+    /// published.
+    fn issued(&self, record: &Distribution) -> Option<String> {
+        if let Some(date) = &record.date {
+            return Some(format!("{date}T00:00:00Z"));
+        }
+        let path = self
+            .catalogue
+            .content_path(ContentDir::Buffers, &record.checksum);
+        let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+        let seconds = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+        date_time(i64::try_from(seconds.as_secs()).ok()?)
+    }
+}
+
+/// `seconds` since the epoch as `xsd:dateTime` text (UTC, whole seconds).
+fn date_time(seconds: i64) -> Option<String> {
+    let at = jiff::Timestamp::from_second(seconds).ok()?;
+    Some(at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// What a record is called among its dataset's versions: its version, else its
+/// date.
+fn label(record: &Distribution) -> String {
+    record
+        .version
+        .clone()
+        .or_else(|| record.date.clone())
+        .unwrap_or_default()
+}
+
+/// A record's format and compression in words, when it has either.
+fn flavour(record: &Distribution) -> Option<String> {
+    match (&record.format, &record.compression) {
+        (None, None) => None,
+        (Some(f), None) => Some(f.clone()),
+        (None, Some(c)) => Some(format!("{c}-compressed")),
+        (Some(f), Some(c)) => Some(format!("{f}, {c}-compressed")),
+    }
+}
+
+impl Entry<'_> {
+    /// The dataset's title: its header's, else its name.
+    fn title(&self) -> String {
+        let meta = &self.dataset.meta;
+        meta.title.clone().unwrap_or_else(|| self.name.to_string())
+    }
+
+    /// The dataset's description: its header's, else a sentence about it.
+    fn description(&self) -> String {
+        self.dataset.meta.description.clone().unwrap_or_else(|| {
+            format!(
+                "Dataset {} of this catalogue, in {} distribution(s).",
+                self.name,
+                self.dataset.records.len()
+            )
+        })
+    }
+
+    /// The record before `index` of the same type, format and compression.
+    fn previous(&self, index: usize) -> Option<usize> {
+        let records = &self.dataset.records;
+        let this = &records[index];
+        (0..index).rev().find(|&i| {
+            let other = &records[i];
+            other.kind == this.kind
+                && other.format == this.format
+                && other.compression == this.compression
+        })
+    }
+
+    /// The current version: the first record marked `latest` without
+    /// compression, else the first marked `latest`, else the last record.
+    fn current(&self) -> Option<usize> {
+        let records = &self.dataset.records;
+        let latest = |plain: bool| {
+            records
+                .iter()
+                .position(|r| r.latest && (!plain || r.compression.is_none()))
+        };
+        latest(true)
+            .or_else(|| latest(false))
+            .or(records.len().checked_sub(1))
+    }
+
+    /// The snapshot's title: the dataset's, its version, format and compression.
+    fn snapshot_title(&self, record: &Distribution) -> String {
+        let mut title = format!("{}, {}", self.title(), label(record));
+        if let Some(flavour) = flavour(record) {
+            title.push_str(&format!(" ({flavour})"));
+        }
+        title
+    }
+}
+
+/// The resource at `/dataset/{name}`, `404` if there is none.
+fn entry<'v>(view: &'v Loaded, name: &str) -> Result<Entry<'v>, ApiError> {
+    let name: Name = name.parse().map_err(|_| ApiError::NotFound)?;
+    let (name, dataset) = view
+        .datasets
+        .get_key_value(&name)
+        .ok_or(ApiError::NotFound)?;
+    Ok(Entry { name, dataset })
+}
+
+/// The record of `entry` with checksum `hex`.
+fn record_index(entry: &Entry<'_>, hex: &str) -> Result<usize, ApiError> {
+    let wanted: Checksum = crate::routes::checksum(hex).ok_or(ApiError::NotFound)?;
+    entry
+        .dataset
+        .records
+        .iter()
+        .position(|r| r.checksum == wanted)
+        .ok_or(ApiError::NotFound)
+}
+
+/// The answer about `subject`, in the representation the request negotiates,
+/// with its signposts.
+fn respond(site: &Site<'_>, request: &HttpRequest, subject: &Subject<'_>) -> Answer {
+    let format = url::form_urlencoded::parse(request.query_string().as_bytes())
+        .find(|(k, _)| k == "format")
+        .map(|(_, v)| v.into_owned());
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let representation = negotiate::choose(format.as_deref(), accept)?;
+    let signposts = signposting::Signposts::of(site, subject);
+    let body = match representation {
+        Representation::Html => html::page(site, subject, &signposts).into_bytes(),
+        Representation::Linkset => signposts.linkset(),
+        rdf => negotiate::serialise(&dcat::graph(site, subject), rdf).map_err(|e| {
+            tracing::error!("serialising metadata: {e}");
+            ApiError::Unavailable("the metadata could not be serialised".into())
+        })?,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(representation.content_type())
+        .insert_header((header::VARY, "Accept"))
+        .insert_header((header::LINK, signposts.header()))
+        .body(body))
+}
+
+/// `GET /`: the FAIR Data Point and catalogue.
+pub async fn root(server: web::Data<Server>, request: HttpRequest) -> Answer {
+    let view = server.view();
+    let site = Site::new(&server, &request, &view);
+    respond(&site, &request, &Subject::Catalogue)
+}
+
+/// `GET /dataset/{name}`: a dataset and its versions.
+pub async fn dataset(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    name: web::Path<String>,
+) -> Answer {
+    let view = server.view();
+    let site = Site::new(&server, &request, &view);
+    let entry = entry(&view, &name)?;
+    respond(&site, &request, &Subject::Dataset(entry))
+}
+
+/// `GET /dataset/{name}/{checksum}`: one snapshot.
+pub async fn snapshot(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let view = server.view();
+    let site = Site::new(&server, &request, &view);
+    let entry = entry(&view, &path.0)?;
+    let index = record_index(&entry, &path.1)?;
+    respond(&site, &request, &Subject::Snapshot(entry, index))
+}
+
+/// `GET /dataset/{name}/{checksum}/distribution/{part}`: a distribution of a
+/// snapshot.
+pub async fn distribution(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    path: web::Path<(String, String, String)>,
+) -> Answer {
+    let view = server.view();
+    let site = Site::new(&server, &request, &view);
+    let entry = entry(&view, &path.0)?;
+    let index = record_index(&entry, &path.1)?;
+    let part = site
+        .parts(&entry.dataset.records[index])
+        .into_iter()
+        .find(|p| p.name() == path.2)
+        .ok_or(ApiError::NotFound)?;
+    respond(&site, &request, &Subject::Part(entry, index, part))
+}
+
+/// `GET /dataset/{name}/{checksum}/collection.json`: the collection index of a
+/// snapshot, as `/buffers/` serves it, linked back to its landing page.
+pub async fn collection(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let landing = {
+        let view = server.view();
+        let site = Site::new(&server, &request, &view);
+        let entry = entry(&view, &path.0)?;
+        let index = record_index(&entry, &path.1)?;
+        site.snapshot_url(entry.name, &entry.dataset.records[index])
+    };
+    let hex = path.into_inner().1;
+    let mut answer = content::buffer(server, request, web::Path::from(hex)).await?;
+    let headers = answer.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    if let Ok(link) = header::HeaderValue::from_str(&format!(
+        "<{landing}>; rel=\"collection\"; type=\"text/html\""
+    )) {
+        headers.insert(header::LINK, link);
+    }
+    Ok(answer)
+}
