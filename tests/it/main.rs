@@ -14,6 +14,7 @@ mod golden;
 mod incremental;
 mod intern;
 mod manifest;
+mod metadata;
 mod problems;
 mod schemas;
 mod server;

@@ -128,3 +128,45 @@ fn distribution_files_and_records_match_their_schema() {
     let bad = serde_json::json!([{"checksum": "x", "type": "deepfolder", "keyorder": "y"}]);
     assert!(!validator("distribution.schema.json").is_valid(&bad));
 }
+
+#[test]
+fn dataset_headers_match_their_schema() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let base = tmp.path().join("demo");
+    fair_ok(&["demo", "--dir", path_str(&base), "--no-serve"], 0);
+    let headers = base.join("catalogue/dataset_header");
+    let mut seen = 0;
+    for entry in fs::read_dir(&headers).expect("dataset_header/") {
+        let path = entry.expect("entry").path();
+        let text = fs::read_to_string(&path).expect("read");
+        let value: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(&text).expect("json")
+        } else {
+            serde_saphyr::from_str(&text).expect("yaml")
+        };
+        assert_valid("dataset-header.schema.json", &value);
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+    // The demo's fair.toml has a [catalogue] table.
+    let config = fs::read_to_string(base.join("catalogue/fair.toml")).expect("fair.toml");
+    let config: toml::Value = toml::from_str(&config).expect("toml");
+    assert!(config.get("catalogue").is_some(), "{config}");
+    let config = serde_json::to_value(config).expect("as JSON");
+    assert_valid("fair-toml.schema.json", &config);
+    let golden = fixture("golden/dataset_header/mydataset.json");
+    let value = serde_json::from_slice(&fs::read(golden).expect("read")).expect("json");
+    assert_valid("dataset-header.schema.json", &value);
+    // Not vacuous: the shapes the server would skip are refused.
+    for bad in [
+        serde_json::json!({"license": "Creative Commons"}),
+        serde_json::json!({"themes": ["not an IRI"]}),
+        serde_json::json!({"creator": [{"orcid": "0000-0002"}]}),
+        serde_json::json!({"title": ""}),
+    ] {
+        assert!(
+            !validator("dataset-header.schema.json").is_valid(&bad),
+            "{bad}"
+        );
+    }
+}

@@ -314,8 +314,8 @@ fn dataset(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>) {
         b.typed(&this, (DCT, "modified"), last, "dateTime");
     }
     let mut members = Vec::new();
-    for record in records {
-        let version = site.snapshot_url(entry.name, record);
+    for index in entry.snapshots() {
+        let version = site.snapshot_url(entry.name, &records[index]);
         b.link(&this, (DCAT, "hasVersion"), &version);
         members.push(version);
     }

@@ -84,6 +84,8 @@ fn layout(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
+                // No favicon: browsers would otherwise ask for /favicon.ico.
+                link rel="icon" href="data:,";
                 link rel="cite-as" href=(signposts.url);
                 @for representation in Representation::RDF {
                     link rel="describedby" type=(representation.media_type()) href=(signposts.alternate(representation));
@@ -177,7 +179,7 @@ fn dataset(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
                 tbody {
                     @for record in records.iter().rev() {
                         tr data-checksum=(record.checksum) {
-                            td { a href=(site.snapshot_url(entry.name, record)) { (record.version.as_deref().unwrap_or("")) }
+                            td { a href=(site.snapshot_url(entry.name, record)) { (label(record)) }
                                 @if record.latest { " (latest)" } }
                             td { (record.date.as_deref().unwrap_or("")) }
                             td { (record.format.as_deref().unwrap_or("")) }
@@ -202,7 +204,7 @@ fn dataset(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
 fn chart(records: &[Distribution]) -> Markup {
     const WIDTH: f64 = 640.0;
     const HEIGHT: f64 = 200.0;
-    const TOP: f64 = 24.0;
+    const TOP: f64 = 36.0;
     let slot = WIDTH / records.len().max(1) as f64;
     let bar = (slot * 0.35).min(40.0);
     let most_files = records.iter().map(|r| r.nkeys).max().unwrap_or(0).max(1) as f64;
@@ -234,6 +236,10 @@ fn chart(records: &[Distribution]) -> Markup {
                         width=(format!("{bar:.1}")) height=(format!("{size:.1}")) {
                         title { (label(record)) ": " (bytes(record.content_size)) }
                     }
+                    text x=(format!("{:.1}", x - bar / 2.0)) y=(format!("{:.1}", HEIGHT - files - 3.0))
+                        font-size="10" text-anchor="middle" { (record.nkeys) }
+                    text x=(format!("{:.1}", x + bar / 2.0)) y=(format!("{:.1}", HEIGHT - size - 3.0))
+                        font-size="10" text-anchor="middle" { (bytes(record.content_size)) }
                     text x=(format!("{x:.1}")) y=(HEIGHT + 16.0) font-size="11" text-anchor="middle" { (label(record)) }
                 }
             }
@@ -253,6 +259,7 @@ fn snippets(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
         _ => ("version", "1".to_string()),
     };
     let quoted = serde_json::Value::from(value.as_str()).to_string();
+    let checksum = current.map_or_else(|| "CHECKSUM".to_string(), |r| r.checksum.to_string());
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("dataset", name.as_str())
         .append_pair(key, &value)
@@ -262,9 +269,9 @@ fn snippets(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
          curl '{base}/machine/find_distribution?{query}'\n\
          # This dataset's metadata (DCAT 3, Turtle)\n\
          curl -H 'Accept: text/turtle' {}\n\
-         # Every file of a distribution, for aria2c\n\
-         curl '{base}/machine/manifest/CHECKSUM?format=metalink' -o files.meta4\n\
-         aria2c -M files.meta4",
+         # Every file of this version, checked, with aria2c\n\
+         curl '{base}/machine/manifest/{checksum}?format=metalink' -o {name}.meta4\n\
+         aria2c -M {name}.meta4",
         site.dataset_url(name)
     );
     let python = format!(

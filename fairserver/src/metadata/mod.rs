@@ -278,16 +278,39 @@ impl Entry<'_> {
         })
     }
 
-    /// The record before `index` of the same type, format and compression.
+    /// The first record with the checksum of record `index`: the one that names
+    /// the snapshot (records of several formats or compressions may share a
+    /// collection, and so a snapshot).
+    fn first_of(&self, index: usize) -> usize {
+        let records = &self.dataset.records;
+        let checksum = records[index].checksum;
+        records
+            .iter()
+            .position(|r| r.checksum == checksum)
+            .unwrap_or(index)
+    }
+
+    /// The snapshots of the dataset: the first record of each checksum, in the
+    /// order they were added.
+    fn snapshots(&self) -> Vec<usize> {
+        (0..self.dataset.records.len())
+            .filter(|&i| self.first_of(i) == i)
+            .collect()
+    }
+
+    /// The snapshot before the one of record `index`: the latest earlier record
+    /// of the same type, format and compression with another collection.
     fn previous(&self, index: usize) -> Option<usize> {
         let records = &self.dataset.records;
         let this = &records[index];
-        (0..index).rev().find(|&i| {
+        let previous = (0..index).rev().find(|&i| {
             let other = &records[i];
             other.kind == this.kind
                 && other.format == this.format
                 && other.compression == this.compression
-        })
+                && other.checksum != this.checksum
+        })?;
+        Some(self.first_of(previous))
     }
 
     /// The current version: the first record marked `latest` without
@@ -299,16 +322,25 @@ impl Entry<'_> {
                 .iter()
                 .position(|r| r.latest && (!plain || r.compression.is_none()))
         };
-        latest(true)
+        let current = latest(true)
             .or_else(|| latest(false))
-            .or(records.len().checked_sub(1))
+            .or(records.len().checked_sub(1))?;
+        Some(self.first_of(current))
     }
 
-    /// The snapshot's title: the dataset's, its version, format and compression.
+    /// The snapshot's title: the dataset's, its version, and the formats and
+    /// compressions of the records that share its collection.
     fn snapshot_title(&self, record: &Distribution) -> String {
         let mut title = format!("{}, {}", self.title(), label(record));
-        if let Some(flavour) = flavour(record) {
-            title.push_str(&format!(" ({flavour})"));
+        let flavours: Vec<String> = self
+            .dataset
+            .records
+            .iter()
+            .filter(|r| r.checksum == record.checksum)
+            .filter_map(flavour)
+            .collect();
+        if !flavours.is_empty() {
+            title.push_str(&format!(" ({})", flavours.join("; ")));
         }
         title
     }

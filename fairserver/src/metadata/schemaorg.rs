@@ -119,10 +119,14 @@ pub fn describe(site: &Site<'_>, subject: &Subject<'_>) -> Value {
                 value["distribution"] = json!(downloads(site, entry, record));
             }
             let versions: Vec<Value> = entry
-                .dataset
-                .records
-                .iter()
-                .map(|r| json!({"@type": "Dataset", "name": entry.snapshot_title(r), "url": site.snapshot_url(entry.name, r)}))
+                .snapshots()
+                .into_iter()
+                .map(|i| {
+                    let record = &entry.dataset.records[i];
+                    let name = entry.snapshot_title(record);
+                    let url = site.snapshot_url(entry.name, record);
+                    json!({"@type": "Dataset", "name": name, "url": url})
+                })
                 .collect();
             value["hasPart"] = json!(versions);
             value

@@ -1,0 +1,454 @@
+//! FAIR metadata of the served demo catalogue: the shared offline FAIR validator
+//! (content negotiation, signposting, landing pages, downloads, SHACL), SHACL on
+//! every resource alone, a strict HTML5 parser on every page, headless Chromium on
+//! the dataset page, and the negotiation rules themselves.
+//!
+//! The Python checks run in the virtual environment `.ci/run` creates
+//! (`target/fair-venv`, or `FAIR_TEST_PYTHON`), with the validator of the shared
+//! folder (`../shared/fair`, or `FAIR_SHARED`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use html5ever::tendril::TendrilSink;
+use markup5ever_rcdom::RcDom;
+use serde_json::Value;
+
+use crate::helpers::{fair_ok, path_str};
+use crate::http::{Response, Served};
+
+/// The demo catalogue, served.
+struct Demo {
+    served: Served,
+    root: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+fn demo() -> Demo {
+    demo_with(|_| {})
+}
+
+/// The demo catalogue, changed by `edit` before it is served.
+fn demo_with(edit: impl FnOnce(&Path)) -> Demo {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let base = tmp.path().join("demo");
+    fair_ok(&["demo", "--dir", path_str(&base), "--no-serve"], 0);
+    let root = base.join("catalogue");
+    edit(&root);
+    Demo {
+        served: Served::start(&root),
+        root,
+        _tmp: tmp,
+    }
+}
+
+impl Demo {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.served.addr)
+    }
+
+    fn get(&self, path: &str, accept: &str) -> Response {
+        self.served.request("GET", path, &[("Accept", accept)])
+    }
+}
+
+/// The Python of the test environment.
+fn python() -> PathBuf {
+    let python = std::env::var_os("FAIR_TEST_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fair-venv/bin/python"),
+        PathBuf::from,
+    );
+    assert!(
+        python.exists(),
+        "{} is missing: run .ci/run, or `python3 -m venv target/fair-venv && target/fair-venv/bin/pip install -r tests/fair/requirements.txt`",
+        python.display()
+    );
+    python
+}
+
+/// A file of the shared FAIR validator folder.
+fn shared(file: &str) -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = std::env::var_os("FAIR_SHARED")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(manifest.ancestors().skip(1).map(|a| a.join("shared")))
+        .map(|dir| dir.join("fair").join(file));
+    let found = candidates.clone().find(|path| path.exists());
+    found.unwrap_or_else(|| {
+        panic!(
+            "the shared FAIR validator ({file}) is not in any of {:?}; set FAIR_SHARED",
+            candidates.collect::<Vec<_>>()
+        )
+    })
+}
+
+/// Runs a Python script; its stdout, asserting the exit status 0.
+fn run_python(args: &[&str]) -> String {
+    let out = Command::new(python())
+        .args(args)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A helper script of `tests/fair/`.
+fn script(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fair")
+        .join(name);
+    path.to_string_lossy().into_owned()
+}
+
+/// The URL paths of every metadata resource of the demo: root, datasets,
+/// snapshots and their distributions (from the snapshot pages' links).
+fn resources(demo: &Demo) -> Vec<String> {
+    let mut paths = vec!["/".to_string()];
+    let datasets = demo.served.get("/machine/datasets");
+    let datasets: Value = serde_json::from_slice(&datasets.body).expect("JSON");
+    for name in datasets.as_array().expect("a list") {
+        let name = name["dataset"].as_str().expect("a name");
+        paths.push(format!("/dataset/{name}"));
+        let records = demo.served.get(&format!("/machine/dataset/{name}"));
+        let records: Value = serde_json::from_slice(&records.body).expect("JSON");
+        for record in records["distributions"].as_array().expect("records") {
+            let snapshot = format!(
+                "/dataset/{name}/{}",
+                record["checksum"].as_str().expect("hex")
+            );
+            let page = demo.get(&snapshot, "text/html").text();
+            for part in page.split("href=\"").skip(1) {
+                let href = &part[..part.find('"').expect("quoted")];
+                let path = href.strip_prefix(&demo.url("")).unwrap_or(href);
+                if path.starts_with(&format!("{snapshot}/distribution/"))
+                    && !paths.iter().any(|p| p == path)
+                {
+                    paths.push(path.to_string());
+                }
+            }
+            if !paths.contains(&snapshot) {
+                paths.push(snapshot);
+            }
+        }
+    }
+    paths
+}
+
+#[test]
+fn the_offline_fair_validator_passes_on_the_demo_catalogue() {
+    let demo = demo();
+    let checker = shared("validate/fair_http_check.py");
+    let root = demo.url("/");
+    let out = run_python(&[
+        path_str(&checker),
+        &root,
+        "--shacl-profiles",
+        "fdp-v2,dcat-ap",
+    ]);
+    let last = out.lines().last().unwrap_or_default();
+    let (passed, failed) = last.split_once(" passed, ").expect("N passed, M failed");
+    assert_eq!(failed, "0 failed", "{out}");
+    // It crawled the whole catalogue: every resource was negotiated, every
+    // collection downloaded and checked against its checksum and size.
+    let passed: usize = passed.parse().expect("a count");
+    let crawled = out
+        .lines()
+        .filter(|l| l.contains("default Accept -> text/turtle"))
+        .count();
+    let resources = resources(&demo);
+    assert_eq!(crawled, resources.len(), "{out}");
+    let snapshots = resources.iter().filter(|p| p.matches('/').count() == 3);
+    let downloads = out
+        .lines()
+        .filter(|l| l.contains("== spdx:checksumValue"))
+        .count();
+    assert_eq!(
+        downloads,
+        snapshots.count(),
+        "one collection per snapshot\n{out}"
+    );
+    assert!(out.contains("PASS SHACL fdp-v2: no violations"), "{out}");
+    assert!(out.contains("PASS SHACL dcat-ap: no violations"), "{out}");
+    assert!(passed > 500, "{out}");
+}
+
+#[test]
+fn every_resource_alone_has_no_shacl_violations() {
+    let demo = demo();
+    let checker = shared("validate/shacl_check.py");
+    let out = run_python(&[
+        &script("each_resource_shacl.py"),
+        &demo.url("/"),
+        path_str(&checker),
+        "--profiles",
+        "fdp-v2,dcat-ap",
+    ]);
+    let expected = format!("{} resources, 0 with violations", resources(&demo).len());
+    assert!(out.trim_end().ends_with(&expected), "{out}");
+}
+
+/// The parse errors of `html` by the HTML5 parsing algorithm (html5ever, with
+/// exact error messages).
+fn html5_errors(html: &[u8]) -> Vec<String> {
+    let options = html5ever::ParseOpts {
+        tokenizer: html5ever::tokenizer::TokenizerOpts {
+            exact_errors: true,
+            ..Default::default()
+        },
+        tree_builder: html5ever::tree_builder::TreeBuilderOpts {
+            exact_errors: true,
+            ..Default::default()
+        },
+    };
+    let dom = html5ever::parse_document(RcDom::default(), options)
+        .from_utf8()
+        .one(html);
+    dom.errors.take().into_iter().map(String::from).collect()
+}
+
+#[test]
+fn every_html_page_parses_without_errors_in_a_strict_html5_parser() {
+    // The checker finds errors.
+    assert!(!html5_errors(b"<!DOCTYPE html><p><div></span></div>").is_empty());
+    assert!(!html5_errors(b"<html><title>no doctype</title></html>").is_empty());
+    let demo = demo();
+    let paths = resources(&demo);
+    assert!(paths.len() > 20, "{paths:?}");
+    for path in &paths {
+        let page = demo.get(path, "text/html");
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        let errors = html5_errors(&page.body);
+        assert!(errors.is_empty(), "{path}: {errors:#?}\n{}", page.text());
+    }
+}
+
+#[test]
+fn the_dataset_page_renders_in_headless_chromium() {
+    let demo = demo();
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fair-dataset-page.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = run_python(&[
+        &script("browser_check.py"),
+        &demo.url("/dataset/cells"),
+        path_str(&shot),
+    ]);
+    let report: Value = serde_json::from_str(&out).expect("a JSON report");
+    assert_eq!(report["console"], serde_json::json!([]), "console errors");
+    assert_eq!(report["title"], "Demo cells");
+
+    // The versions table: one row per record, newest first, with its figures.
+    let header: Value =
+        serde_json::from_slice(&demo.served.get("/machine/dataset/cells").body).expect("JSON");
+    let records = header["distributions"].as_array().expect("records");
+    let rows = report["versions"].as_array().expect("rows");
+    assert_eq!(rows.len(), records.len(), "{report:#}");
+    for (row, record) in rows.iter().zip(records.iter().rev()) {
+        let cell = |i: usize| row[i].as_str().expect("text").to_string();
+        assert_eq!(cell(1), record["date"].as_str().unwrap_or(""), "{row}");
+        assert_eq!(cell(2), record["format"].as_str().unwrap_or(""), "{row}");
+        assert_eq!(
+            cell(3),
+            record["compression"].as_str().unwrap_or(""),
+            "{row}"
+        );
+        assert_eq!(cell(4), record["nkeys"].to_string(), "{row}");
+        let hex = record["checksum"].as_str().expect("hex");
+        assert!(cell(6).starts_with(&hex[..12]), "{row}");
+    }
+
+    // The chart: one group per record in the order they were added, bar heights
+    // in proportion to the figures.
+    let bars = report["chart"].as_array().expect("bars");
+    assert_eq!(bars.len(), records.len(), "{report:#}");
+    let most = bars
+        .iter()
+        .map(|b| b["bytes"].as_f64().unwrap_or(0.0))
+        .fold(0.0, f64::max);
+    let tallest = bars
+        .iter()
+        .map(|b| b["bytes_height"].as_f64().unwrap_or(0.0))
+        .fold(0.0, f64::max);
+    for (bar, record) in bars.iter().zip(records) {
+        assert_eq!(bar["files"], record["nkeys"], "{bar}");
+        assert_eq!(bar["bytes"], record["content_size"], "{bar}");
+        let expected = bar["bytes"].as_f64().unwrap_or(0.0) / most * tallest;
+        let height = bar["bytes_height"].as_f64().unwrap_or(0.0);
+        assert!(
+            (height - expected).abs() <= 1.5,
+            "{bar}: height {height}, expected {expected}"
+        );
+    }
+    let width = report["chart_box"][0].as_f64().unwrap_or(0.0);
+    assert!(width > 100.0, "the chart is drawn: {report:#}");
+    let png = std::fs::read(&shot).expect("the screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+}
+
+#[test]
+fn resources_negotiate_their_representation_and_carry_signposts() {
+    let demo = demo();
+    let header: Value =
+        serde_json::from_slice(&demo.served.get("/machine/dataset/testset").body).expect("JSON");
+    let hex = header["distributions"][0]["checksum"]
+        .as_str()
+        .expect("hex")
+        .to_string();
+    let snapshot = format!("/dataset/testset/{hex}");
+    for path in ["/", "/dataset/testset", snapshot.as_str()] {
+        // No Accept: Turtle; a browser: HTML; ?format= wins over Accept.
+        let plain = demo.served.get(path);
+        assert_eq!(plain.status, 200, "{path}");
+        assert_eq!(
+            plain.header("content-type"),
+            Some("text/turtle; charset=utf-8"),
+            "{path}"
+        );
+        assert_eq!(plain.header("vary"), Some("Accept"), "{path}");
+        let browser = demo.get(path, "text/html,application/xhtml+xml,*/*;q=0.8");
+        assert!(browser.text().starts_with("<!DOCTYPE html>"), "{path}");
+        let forced = demo.get(&format!("{path}?format=jsonld"), "text/html");
+        assert_eq!(
+            forced.header("content-type"),
+            Some("application/ld+json; charset=utf-8")
+        );
+        let json_ld: Value = serde_json::from_slice(&forced.body).expect("JSON-LD");
+        assert!(json_ld["@context"].is_object(), "inline context: {json_ld}");
+        let xml = demo.get(path, "application/rdf+xml");
+        assert!(xml.text().contains("<rdf:RDF"), "{path}");
+        // Types we cannot serve: 406 naming ours; an unknown format: 400.
+        let refused = demo.get(path, "image/png");
+        assert_eq!(refused.status, 406, "{path}");
+        assert!(refused.text().contains("text/turtle"), "{}", refused.text());
+        assert_eq!(demo.served.get(&format!("{path}?format=n3")).status, 400);
+        // Signposting level 1 on HEAD as on GET.
+        let head = demo.served.request("HEAD", path, &[]);
+        let links = head.header("link").expect("Link").to_string();
+        let url = demo.url(path);
+        assert!(
+            links.contains(&format!("<{url}>; rel=\"cite-as\"")),
+            "{links}"
+        );
+        assert!(
+            links.contains("rel=\"describedby\"; type=\"text/turtle\""),
+            "{links}"
+        );
+        assert!(
+            links.contains("<https://schema.org/AboutPage>; rel=\"type\""),
+            "{links}"
+        );
+        assert!(links.contains("rel=\"license\""), "{links}");
+        // Level 2.
+        let linkset = demo.get(path, "application/linkset+json");
+        assert_eq!(
+            linkset.header("content-type"),
+            Some("application/linkset+json")
+        );
+        let linkset: Value = serde_json::from_slice(&linkset.body).expect("linkset JSON");
+        assert_eq!(linkset["linkset"][0]["anchor"], url.as_str());
+    }
+    // The snapshot's item is its collection, which downloads with its checksum.
+    let links = demo
+        .served
+        .get(&snapshot)
+        .header("link")
+        .expect("Link")
+        .to_string();
+    let download = format!("{snapshot}/collection.json");
+    assert!(
+        links.contains(&format!(
+            "<{}>; rel=\"item\"; type=\"application/json\"",
+            demo.url(&download)
+        )),
+        "{links}"
+    );
+    let file = demo.served.get(&download);
+    assert_eq!(file.status, 200);
+    let on_disk = std::fs::read(demo.root.join("buffers").join(&hex)).expect("collection file");
+    assert_eq!(file.body, on_disk);
+    assert!(
+        file.header("link")
+            .is_some_and(|l| l.contains("rel=\"collection\""))
+    );
+    // A creator with an ORCID is an author.
+    let links = demo
+        .served
+        .get("/dataset/testset")
+        .header("link")
+        .expect("Link")
+        .to_string();
+    assert!(
+        links.contains("<https://orcid.org/0000-0002-1825-0097>; rel=\"author\""),
+        "{links}"
+    );
+
+    // What is not there is a 404, never a 500.
+    let missing = "0".repeat(64);
+    for path in [
+        "/dataset/nothing".to_string(),
+        "/dataset/..%2Ffair.toml".to_string(),
+        format!("/dataset/testset/{missing}"),
+        format!("/dataset/testset/{missing}/collection.json"),
+        format!("{snapshot}/distribution/nothing"),
+        format!("/dataset/cells/{hex}"),
+    ] {
+        assert_eq!(demo.served.get(&path).status, 404, "{path}");
+    }
+}
+
+#[test]
+fn health_warns_about_datasets_without_license_or_description() {
+    // Without a default license in fair.toml, a header without one is warned about.
+    let demo = demo_with(|root| {
+        let config = std::fs::read_to_string(root.join("fair.toml")).expect("fair.toml");
+        let config: String = config
+            .lines()
+            .filter(|l| !l.starts_with("license"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(root.join("fair.toml"), config).expect("write");
+    });
+    let headers = demo.root.join("dataset_header");
+    std::fs::write(headers.join("cells.yaml"), "title: Cells\nkeywords: 3x\n").expect("write");
+    std::fs::write(
+        headers.join("testset.json"),
+        r#"{"title": "T", "description": "D", "license": "no such thing!"}"#,
+    )
+    .expect("write");
+    let started = std::time::Instant::now();
+    let warnings = loop {
+        let health: Value = serde_json::from_slice(&demo.served.get("/health").body).expect("JSON");
+        let warnings: Vec<String> = health["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .map(|w| w.as_str().unwrap_or_default().to_string())
+            .collect();
+        if !warnings.is_empty() || started.elapsed().as_secs() > 10 {
+            break warnings;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let all = warnings.join("\n");
+    assert!(all.contains("dataset cells: no description"), "{all}");
+    assert!(all.contains("dataset cells: no license"), "{all}");
+    assert!(
+        all.contains("dataset testset: header field license: \"no such thing!\""),
+        "{all}"
+    );
+    assert!(!all.contains("structures"), "{all}");
+}
