@@ -4,7 +4,8 @@ protocol and reports, as JSON on stdout, what its DOM holds and what it logged.
 
 usage: browser_check.py URL SCREENSHOT.png [--width 1280]
 Prints {"title", "versions": [[cell, ...] per row], "chart": [{version, files,
-bytes, files_height, bytes_height}], "console": [errors and exceptions]} and saves
+bytes, files_height, bytes_height}], "chart_box", "overflow" (pixels the page is
+wider than the window), "console": [errors and exceptions]} and saves
 a full-page PNG screenshot. Exit 1 if the browser cannot be driven.
 """
 import base64, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
@@ -21,7 +22,8 @@ DOM_QUERY = r"""(() => {
   }));
   const box = document.querySelector('svg#chart').getBoundingClientRect();
   return JSON.stringify({title: document.title, versions: rows, chart: chart,
-                         chart_box: [box.width, box.height]});
+                         chart_box: [box.width, box.height],
+                         overflow: document.documentElement.scrollWidth - window.innerWidth});
 })()"""
 
 
@@ -88,7 +90,7 @@ def main():
         tab = Tab(page["webSocketDebuggerUrl"])
         for domain in ("Page", "Runtime", "Log"):
             tab.call(f"{domain}.enable")
-        tab.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
+        tab.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=width < 600)
         tab.call("Page.navigate", url=url)
         for _ in range(100):
             state = tab.call("Runtime.evaluate", expression="document.readyState")["result"]["value"]

@@ -291,11 +291,31 @@ fn the_dataset_page_renders_in_headless_chromium() {
     }
     let width = report["chart_box"][0].as_f64().unwrap_or(0.0);
     assert!(width > 100.0, "the chart is drawn: {report:#}");
+    let overflow = report["overflow"].as_i64().expect("overflow");
+    assert!(overflow <= 0, "no sideways scrolling: {report:#}");
     let png = std::fs::read(&shot).expect("the screenshot");
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "{} bytes",
         png.len()
+    );
+
+    // On a phone, too: nothing wider than the screen, no errors.
+    let phone = shot.with_file_name("fair-dataset-page-phone.png");
+    let out = run_python(&[
+        &script("browser_check.py"),
+        &demo.url("/dataset/cells"),
+        path_str(&phone),
+        "--width",
+        "390",
+    ]);
+    let report: Value = serde_json::from_str(&out).expect("a JSON report");
+    let overflow = report["overflow"].as_i64().expect("overflow");
+    assert!(overflow <= 0, "no sideways scrolling: {report:#}");
+    assert_eq!(report["console"], serde_json::json!([]), "console errors");
+    assert_eq!(
+        report["versions"].as_array().map(Vec::len),
+        Some(records.len())
     );
 }
 

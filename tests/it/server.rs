@@ -95,6 +95,8 @@ fn every_golden_case_of_section_a_is_answered_as_upstream_or_as_documented() {
             "A25." | "A26." | "A27." | "A28." | "A29." => Some((0, None)),
             // Unknown, empty or traversing dataset: 404 with the reason, not a 500.
             "A45." | "A46." | "A56." | "A62." => Some((404, None)),
+            // The root is the FAIR Data Point (Turtle by default), not a 404.
+            "A64." => Some((200, None)),
             _ => None,
         };
         assert_no_secret(&case.case, &got);
@@ -160,7 +162,8 @@ fn every_golden_case_of_section_a_is_answered_as_upstream_or_as_documented() {
     assert_eq!(
         deviations,
         [
-            "A23.", "A24.", "A25.", "A26.", "A27.", "A28.", "A29.", "A45.", "A46.", "A56.", "A62."
+            "A23.", "A24.", "A25.", "A26.", "A27.", "A28.", "A29.", "A45.", "A46.", "A56.", "A62.",
+            "A64."
         ]
     );
 }
@@ -206,7 +209,14 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
             .map(|route| format!("/machine/{route}/{payload}"));
             let queries = ["find_distribution", "find_checksum"]
                 .map(|route| format!("/machine/{route}?dataset={payload}"));
-            paths.into_iter().chain(queries)
+            // The FAIR metadata resources.
+            let metadata = [
+                format!("/dataset/{payload}"),
+                format!("/dataset/mydataset/{payload}"),
+                format!("/dataset/mydataset/{payload}/collection.json"),
+                format!("/dataset/mydataset/{zeros}/distribution/{payload}"),
+            ];
+            paths.into_iter().chain(queries).chain(metadata)
         })
         .collect();
     for target in &targets {
@@ -215,7 +225,7 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
         assert_no_secret(target, &got);
     }
     let asked = targets.len();
-    assert_eq!(asked, 9 * payloads.len());
+    assert_eq!(asked, 13 * payloads.len());
     assert_eq!(served.get("/health").status, 200, "still serving");
 }
 
@@ -259,6 +269,8 @@ fn random_paths_and_queries_never_get_a_server_error() {
         "/metrics",
         "/",
         "/machine/",
+        "/dataset/",
+        "/dataset/mydataset/",
     ];
     let pieces = [
         "a",
