@@ -339,6 +339,11 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
             "{path}"
         );
         assert_eq!(plain.header("vary"), Some("Accept"), "{path}");
+        assert_eq!(
+            plain.body,
+            demo.served.get(path).body,
+            "{path}: same bytes each time"
+        );
         let browser = demo.get(path, "text/html,application/xhtml+xml,*/*;q=0.8");
         assert!(browser.text().starts_with("<!DOCTYPE html>"), "{path}");
         let forced = demo.get(&format!("{path}?format=jsonld"), "text/html");

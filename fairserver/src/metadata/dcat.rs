@@ -42,9 +42,17 @@ fn iri(text: &str) -> Option<NamedNode> {
 /// A graph being built.
 struct Builder {
     graph: Graph,
+    /// Blank nodes made so far: they are numbered, so that the same catalogue
+    /// always gives the same bytes.
+    blanks: usize,
 }
 
 impl Builder {
+    fn blank(&mut self) -> NamedOrBlankNode {
+        self.blanks += 1;
+        BlankNode::new_unchecked(format!("b{}", self.blanks)).into()
+    }
+
     fn add(
         &mut self,
         subject: &NamedOrBlankNode,
@@ -87,7 +95,7 @@ impl Builder {
     fn agent(&mut self, subject: &NamedOrBlankNode, predicate: (&str, &str), agent: &Agent) {
         let node: NamedOrBlankNode = match agent.iri.as_deref().and_then(iri) {
             Some(named) => named.into(),
-            None => BlankNode::default().into(),
+            None => self.blank(),
         };
         self.add(subject, predicate, node.clone());
         self.a(&node, (FOAF, "Agent"));
@@ -99,7 +107,7 @@ impl Builder {
 
     /// A contact point (`vcard:Kind`) for `agent`.
     fn contact(&mut self, subject: &NamedOrBlankNode, agent: &Agent) {
-        let node: NamedOrBlankNode = BlankNode::default().into();
+        let node = self.blank();
         self.add(subject, (DCAT, "contactPoint"), node.clone());
         self.a(&node, (VCARD, "Kind"));
         self.text(&node, (VCARD, "fn"), &agent.name);
@@ -215,6 +223,7 @@ fn spdx_algorithm(algo: HashAlgo) -> &'static str {
 pub fn graph(site: &Site<'_>, subject: &Subject<'_>) -> Graph {
     let mut b = Builder {
         graph: Graph::new(),
+        blanks: 0,
     };
     match subject {
         Subject::Catalogue => catalogue(&mut b, site),

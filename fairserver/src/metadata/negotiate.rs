@@ -2,7 +2,7 @@
 //! gets (`?format=` first, then `Accept` with its q-values, Turtle when neither
 //! says), and the RDF serialisations of a graph.
 
-use oxrdf::{Graph, GraphNameRef, QuadRef};
+use oxrdf::{Graph, GraphNameRef, QuadRef, TripleRef};
 
 use crate::error::ApiError;
 
@@ -161,8 +161,13 @@ pub const PREFIXES: [(&str, &str); 13] = [
     ("prov", "http://www.w3.org/ns/prov#"),
 ];
 
-/// `graph` serialised as `representation` (one of [`Representation::RDF`]).
+/// `graph` serialised as `representation` (one of [`Representation::RDF`]), its
+/// triples sorted so that the same graph always gives the same bytes.
 pub fn serialise(graph: &Graph, representation: Representation) -> std::io::Result<Vec<u8>> {
+    let mut sorted: Vec<(String, TripleRef<'_>)> =
+        graph.iter().map(|t| (t.to_string(), t)).collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let graph = sorted.into_iter().map(|(_, t)| t);
     match representation {
         Representation::JsonLd => {
             let mut serializer = oxjsonld::JsonLdSerializer::new();
