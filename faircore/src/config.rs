@@ -1,8 +1,10 @@
-//! `fair.toml`: the catalogue's format version, hash algorithm and base URL.
+//! `fair.toml`: the catalogue's format version, hash algorithm, extra digests and
+//! base URL.
 
 use serde::{Deserialize, Serialize};
 
 use crate::HashAlgo;
+use crate::digest::ExtraAlgo;
 
 /// The catalogue format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -18,6 +20,9 @@ pub struct Config {
     /// The public URL the catalogue is served at, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// Digests computed besides `hash` (`fair init --extra-digest`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_digests: Vec<ExtraAlgo>,
 }
 
 impl Config {
@@ -27,6 +32,7 @@ impl Config {
             format: FORMAT_VERSION,
             hash,
             base_url,
+            extra_digests: Vec::new(),
         }
     }
 
@@ -42,6 +48,15 @@ impl Config {
         }
         if let Some(url) = &config.base_url {
             check_base_url(url)?;
+        }
+        if let Some(same) = config
+            .extra_digests
+            .iter()
+            .find(|a| a.same_as() == Some(config.hash))
+        {
+            return Err(format!(
+                "extra_digests: {same} is the catalogue hash already"
+            ));
         }
         Ok(config)
     }
@@ -72,6 +87,14 @@ mod tests {
     fn round_trips() {
         let config = Config::new(HashAlgo::Sha3_256, Some("https://fair.example.org/".into()));
         assert_eq!(Config::parse(&config.to_toml()), Ok(config));
+        let mut extra = Config::new(HashAlgo::Blake3, None);
+        extra.extra_digests = vec![ExtraAlgo::Sha256, ExtraAlgo::Md5];
+        assert!(
+            extra
+                .to_toml()
+                .contains("extra_digests = [\"sha256\", \"md5\"]")
+        );
+        assert_eq!(Config::parse(&extra.to_toml()), Ok(extra));
         let plain = Config::new(HashAlgo::Blake3, None);
         assert!(!plain.to_toml().contains("base_url"));
         assert_eq!(Config::parse(&plain.to_toml()), Ok(plain));
@@ -88,5 +111,11 @@ mod tests {
         let err = Config::parse("format = 1\nhash = \"blake3\"\nbase_url = \"ftp://x\"\n")
             .expect_err("scheme");
         assert!(err.contains("http"), "{err}");
+        let err = Config::parse("format = 1\nhash = \"blake3\"\nextra_digests = [\"sha1\"]\n")
+            .expect_err("sha1");
+        assert!(err.contains("sha1") && err.contains("md5"), "{err}");
+        let err = Config::parse("format = 1\nhash = \"sha256\"\nextra_digests = [\"sha256\"]\n")
+            .expect_err("same as the hash");
+        assert!(err.contains("extra_digests"), "{err}");
     }
 }

@@ -7,22 +7,32 @@
 //! `celltype`) are offered: a tool that checks what it fetched against the
 //! checksum could not use the others. Entries without such a URL are left out of
 //! the URL formats and counted.
+//!
+//! A catalogue with extra digests (`fair init --extra-digest`) also lists them
+//! where a format has room: `sha256sum` check files of a blake3 catalogue,
+//! aria2's `checksum=`, Metalink's `<hash>`.
 
 use std::io::{self, Write};
 use std::str::FromStr;
 
 use std::borrow::Cow;
 
+use crate::db::Reader;
 use crate::diff::{self, Change};
 use crate::lookup::AccessLookup;
 use crate::stream::EntryStream;
-use crate::{Catalogue, Checksum, ContentDir, Distribution, Error, HashAlgo, Result};
+use crate::{
+    Catalogue, Checksum, ContentDir, Distribution, Error, ExtraAlgo, ExtraDigests, HashAlgo, Result,
+};
 
 /// A manifest format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// One URL a line (the first exact mirror).
     Urls,
+    /// One URL a line, each `BASE/files/ELEMENT/KEY` of a server of this
+    /// catalogue, so that `wget -x -nH --cut-dirs=N -i` recreates the keys.
+    Wget,
     /// aria2c input: every exact mirror of an entry, `out=` its key, `checksum=`
     /// when aria2c knows the algorithm (sha-256).
     Aria2,
@@ -42,8 +52,9 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Urls,
+        Format::Wget,
         Format::Aria2,
         Format::Metalink,
         Format::B3sum,
@@ -57,6 +68,7 @@ impl Format {
     pub const fn name(self) -> &'static str {
         match self {
             Format::Urls => "urls",
+            Format::Wget => "wget",
             Format::Aria2 => "aria2",
             Format::Metalink => "metalink",
             Format::B3sum => "b3sum",
@@ -88,7 +100,7 @@ impl Format {
     const fn needs_urls(self) -> bool {
         matches!(
             self,
-            Format::Urls | Format::Aria2 | Format::Metalink | Format::Bagit
+            Format::Urls | Format::Wget | Format::Aria2 | Format::Metalink | Format::Bagit
         )
     }
 
@@ -120,24 +132,66 @@ impl FromStr for Format {
     }
 }
 
+/// A server of this catalogue (`fair serve`), offered as one more mirror.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mirror {
+    /// Its public URL.
+    pub base: String,
+    /// Whether it serves the indexed source trees too (`--serve-source`): then
+    /// every key is offered, else only the elements in `buffers/`.
+    pub sources: bool,
+}
+
+/// What a check-file format lists: the catalogue's checksums, or an extra digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Listed {
+    Checksum,
+    Extra(ExtraAlgo),
+}
+
 /// A manifest ready to be written: what can be refused is refused by [`Manifest::new`],
 /// before a byte is written.
 #[derive(Debug)]
 pub struct Manifest {
     format: Format,
     algo: HashAlgo,
+    listed: Listed,
+    catalogue: std::path::PathBuf,
+    /// Whether the catalogue records extra digests.
+    extra: bool,
     collection: std::path::PathBuf,
     since: Option<std::path::PathBuf>,
     access_index: Option<std::path::PathBuf>,
     buffers: std::path::PathBuf,
-    /// The base URL of a server of this catalogue's `buffers/`, offered as a
-    /// mirror of every element found there.
-    mirror: Option<String>,
+    mirror: Option<Mirror>,
 }
 
 /// The URL of the element `checksum` on a server of this catalogue at `base`.
 pub fn buffer_url(base: &str, checksum: &Checksum) -> String {
     format!("{}/buffers/{checksum}", base.trim_end_matches('/'))
+}
+
+/// The URL of the element `checksum` under the name `key` on a server of this
+/// catalogue at `base` (`GET /files/ELEMENT/KEY`); each segment of the key is
+/// percent-encoded.
+pub fn file_url(base: &str, checksum: &Checksum, key: &str) -> String {
+    let mut url = format!("{}/files/{checksum}/", base.trim_end_matches('/'));
+    for byte in key.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
+}
+
+/// How many leading directories `wget --cut-dirs` must drop from the URLs of
+/// [`file_url`] so that only the key is left: the base URL's path segments,
+/// then `files` and the checksum.
+pub fn wget_cut_dirs(base: &str) -> usize {
+    let path = url::Url::parse(base).map_or_else(|_| String::new(), |u| u.path().to_owned());
+    path.split('/').filter(|s| !s.is_empty()).count() + 2
 }
 
 /// What a written manifest holds.
@@ -147,35 +201,50 @@ pub struct Summary {
     pub entries: u64,
     /// Keys left out: no URL giving their bytes as they are.
     pub without_url: u64,
+    /// Keys left out of a check file of an extra digest: none recorded.
+    pub without_digest: u64,
 }
 
 impl Manifest {
     /// The manifest of `record` in `format`; with `since`, only the keys added or
-    /// changed since that distribution; with `mirror`, the base URL of a server of
-    /// this catalogue, whose `/buffers/` is offered for every element it holds.
+    /// changed since that distribution; with `mirror`, a server of this catalogue,
+    /// offered as a mirror of what it serves.
     pub fn new(
         catalogue: &Catalogue,
         record: &Distribution,
         since: Option<&Distribution>,
         format: Format,
-        mirror: Option<&str>,
+        mirror: Option<Mirror>,
     ) -> Result<Self> {
         let algo = catalogue.hash();
-        if let Some(digest) = format.digest()
-            && digest != algo
-        {
+        let extras = &catalogue.config().extra_digests;
+        let listed = match format.digest() {
+            None => Listed::Checksum,
+            Some(digest) if digest == algo => Listed::Checksum,
+            Some(digest) => match extras.iter().find(|e| e.same_as() == Some(digest)) {
+                Some(extra) => Listed::Extra(*extra),
+                None => {
+                    return Err(Error::invalid(
+                        format!("manifest format {format}"),
+                        format!(
+                            "it lists {digest} checksums, this catalogue hashes with {algo} and records no extra {digest} digest (fair init --extra-digest); use {}",
+                            Format::ALL
+                                .iter()
+                                .find(|f| f.digest() == Some(algo))
+                                .map_or("another format", |f| f.name())
+                        ),
+                    ));
+                }
+            },
+        };
+        if format == Format::Wget && mirror.is_none() {
             return Err(Error::invalid(
-                format!("manifest format {format}"),
-                format!(
-                    "it lists {digest} checksums and this catalogue hashes with {algo}; use {}",
-                    Format::ALL
-                        .iter()
-                        .find(|f| f.digest() == Some(algo))
-                        .map_or("another format", |f| f.name())
-                ),
+                "manifest format wget",
+                "its URLs are those of a server of this catalogue (BASE/files/ELEMENT/KEY): set a base URL (fair init --base-url, or fair serve --base-url)",
             ));
         }
         let access_index = match (format.needs_urls(), record.access_index) {
+            _ if format == Format::Wget => None,
             (false, _) => None,
             (true, Some(index)) => Some(catalogue.content_path(ContentDir::AccessIndex, &index)),
             (true, None) if mirror.is_some() => None,
@@ -193,11 +262,14 @@ impl Manifest {
         Ok(Manifest {
             format,
             algo,
+            listed,
+            catalogue: catalogue.root().to_owned(),
+            extra: !extras.is_empty(),
             collection: collection(record),
             since: since.map(collection),
             access_index,
             buffers: catalogue.root().join(ContentDir::Buffers.name()),
-            mirror: mirror.map(String::from),
+            mirror,
         })
     }
 
@@ -206,6 +278,10 @@ impl Manifest {
         let lookup = match &self.access_index {
             Some(path) => Some(AccessLookup::open(path)?),
             None => None,
+        };
+        let digests = match self.extra {
+            true => Reader::open(&self.catalogue)?,
+            false => None,
         };
         let new = EntryStream::open(&self.collection)?;
         let entries: Box<dyn Iterator<Item = Result<(String, Checksum)>>> = match &self.since {
@@ -240,14 +316,31 @@ impl Manifest {
                 .then(|| std::fs::metadata(self.buffers.join(element.to_hex())).ok())
                 .flatten()
                 .map(|m| m.len());
-            if let (Some(base), Some(_)) = (&self.mirror, size) {
-                urls.push(Cow::Owned(buffer_url(base, &element)));
-            }
+            // This catalogue's server: its buffer, or (for wget, and for keys
+            // without a buffer when it serves the sources) the file under its key.
+            let own = match &self.mirror {
+                Some(m) if size.is_some() && self.format != Format::Wget => {
+                    Some(buffer_url(&m.base, &element))
+                }
+                Some(m) if size.is_some() || m.sources => Some(file_url(&m.base, &element, &key)),
+                _ => None,
+            };
+            urls.extend(own.map(Cow::Owned));
             if self.format.needs_urls() && urls.is_empty() {
                 summary.without_url += 1;
                 continue;
             }
-            self.entry(out, &key, &element, &urls, size)
+            let extra = match &digests {
+                Some(reader) => reader.extra_digests(&element)?.unwrap_or_default(),
+                None => ExtraDigests::default(),
+            };
+            if let Listed::Extra(algo) = self.listed
+                && extra.get(algo).is_none()
+            {
+                summary.without_digest += 1;
+                continue;
+            }
+            self.entry(out, &key, &element, &extra, &urls, size)
                 .map_err(|e| match e.kind() {
                     io::ErrorKind::InvalidData => {
                         Error::invalid(format!("key {key:?}"), e.to_string())
@@ -288,12 +381,19 @@ impl Manifest {
         out: &mut dyn Write,
         key: &str,
         element: &Checksum,
+        extra: &ExtraDigests,
         urls: &[Cow<'_, str>],
         size: Option<u64>,
     ) -> io::Result<()> {
         let first = urls.first().map_or("", |u| u);
+        let sha256 = match self.algo {
+            HashAlgo::Sha256 => Some(element.to_hex()),
+            _ => extra.sha256.map(hex::encode),
+        };
         match self.format {
             Format::Urls => writeln!(out, "{}", one_line(first)?),
+            // The own URL comes last, after any of the access index.
+            Format::Wget => writeln!(out, "{}", one_line(urls.last().map_or("", |u| u))?),
             Format::Aria2 => {
                 let mirrors: Vec<&str> = urls
                     .iter()
@@ -301,10 +401,11 @@ impl Manifest {
                     .collect::<io::Result<_>>()?;
                 writeln!(out, "{}", mirrors.join("\t"))?;
                 writeln!(out, "  out={}", one_line(key)?)?;
-                if self.algo == HashAlgo::Sha256 {
-                    writeln!(out, "  checksum=sha-256={element}")?;
+                match (&sha256, extra.md5) {
+                    (Some(hex), _) => writeln!(out, "  checksum=sha-256={hex}"),
+                    (None, Some(md5)) => writeln!(out, "  checksum=md5={}", hex::encode(md5)),
+                    (None, None) => Ok(()),
                 }
-                Ok(())
             }
             Format::Metalink => {
                 writeln!(out, "  <file name=\"{}\">", xml(key))?;
@@ -317,12 +418,22 @@ impl Manifest {
                     HashAlgo::Blake3 => "blake3",
                 };
                 writeln!(out, "    <hash type=\"{kind}\">{element}</hash>")?;
+                if let (Some(hex), true) = (&sha256, self.algo != HashAlgo::Sha256) {
+                    writeln!(out, "    <hash type=\"sha-256\">{hex}</hash>")?;
+                }
+                if let Some(md5) = extra.md5 {
+                    writeln!(out, "    <hash type=\"md5\">{}</hash>", hex::encode(md5))?;
+                }
                 for url in urls {
                     writeln!(out, "    <url>{}</url>", xml(url))?;
                 }
                 writeln!(out, "  </file>")
             }
             Format::B3sum | Format::Sha256sum | Format::Sha3_256sum => {
+                let digest = match self.listed {
+                    Listed::Checksum => element.to_hex(),
+                    Listed::Extra(algo) => extra.get(algo).map(hex::encode).unwrap_or_default(),
+                };
                 // GNU's convention: a name with a backslash or a newline is escaped
                 // and its line starts with a backslash.
                 if key.contains(['\\', '\n', '\r']) {
@@ -330,9 +441,9 @@ impl Manifest {
                         .replace('\\', "\\\\")
                         .replace('\n', "\\n")
                         .replace('\r', "\\r");
-                    writeln!(out, "\\{element}  {escaped}")
+                    writeln!(out, "\\{digest}  {escaped}")
                 } else {
-                    writeln!(out, "{element}  {key}")
+                    writeln!(out, "{digest}  {key}")
                 }
             }
             Format::Rsync => writeln!(out, "{}", one_line(key)?),
@@ -387,11 +498,22 @@ mod tests {
             assert_eq!(format.name().parse::<Format>(), Ok(format));
         }
         let error = "zip".parse::<Format>().expect_err("unknown");
-        assert!(error.contains("urls, aria2, metalink"), "{error}");
+        assert!(error.contains("urls, wget, aria2, metalink"), "{error}");
     }
 
     #[test]
     fn xml_escapes_the_five_characters() {
         assert_eq!(xml(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+    }
+
+    #[test]
+    fn file_urls_keep_the_key_s_directories_and_wget_cuts_the_rest() {
+        let element = HashAlgo::Blake3.hash(b"x");
+        assert_eq!(
+            file_url("http://h:1/", &element, "d 1/a+b.txt"),
+            format!("http://h:1/files/{element}/d%201/a%2Bb.txt")
+        );
+        assert_eq!(wget_cut_dirs("http://h:1/"), 2);
+        assert_eq!(wget_cut_dirs("https://example.org/fair/pdb/"), 4);
     }
 }

@@ -58,6 +58,17 @@ impl Loaded {
             .collect()
     }
 
+    /// Every distinct collection (distribution checksum), in dataset then record
+    /// order.
+    pub fn collections(&self) -> Vec<Checksum> {
+        let mut seen = std::collections::HashSet::new();
+        self.datasets
+            .values()
+            .flat_map(|d| d.records.iter().map(|r| r.checksum))
+            .filter(|c| seen.insert(*c))
+            .collect()
+    }
+
     /// The number of distribution records.
     pub fn records(&self) -> usize {
         self.datasets.values().map(|d| d.records.len()).sum()

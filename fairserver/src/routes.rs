@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use std::io::Write;
 
-use faircore::manifest::{Format, Manifest};
+use faircore::manifest::{Format, Manifest, Mirror};
 use faircore::stream::EntryStream;
 
 use crate::checked::{KEEP_MAX, Verdict};
@@ -206,7 +206,10 @@ pub async fn manifest(
         record,
         since,
         format,
-        server.base_url.as_deref(),
+        server.base_url.clone().map(|base| Mirror {
+            base,
+            sources: server.serve_source,
+        }),
     )
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let body = streaming::body(format!("{format} manifest of {wanted}"), move |out| {
@@ -223,6 +226,31 @@ pub async fn manifest(
     Ok(HttpResponse::Ok()
         .content_type(format.media_type())
         .streaming(body))
+}
+
+/// `GET /machine/locate/{checksum}`: every (dataset, distribution, key) holding
+/// an element; 404 if none does.
+pub async fn locate(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
+    let element = checksum(&tail).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "locate: expected an element checksum of 64 lowercase hex digits, got {:?}",
+            tail.as_str()
+        ))
+    })?;
+    let view = server.view();
+    let places = faircore::locate::lookup(server.access.redb(), &element).map_err(|e| {
+        tracing::error!("{e}");
+        ApiError::Unavailable("the locate index cannot be read".into())
+    })?;
+    let datasets = view
+        .datasets
+        .iter()
+        .map(|(name, d)| (name.as_str(), d.records.as_slice()));
+    let holders = faircore::locate::holders(&places, datasets);
+    if holders.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(pretty(&holders))
 }
 
 /// The first value of each parameter of the query string.

@@ -86,6 +86,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         database: None,
         poll: Duration::from_millis(500),
         base_url: None,
+        serve_source: false,
     };
     fairserver::serve(&options, |addr| {
         print_examples(&format!("http://{addr}"), &records, catalogue.hash());

@@ -202,11 +202,17 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
                 "diff",
                 &format!("diff/{zeros}"),
                 "manifest",
+                "locate",
             ]
             .map(|route| format!("/machine/{route}/{payload}"));
             let queries = ["find_distribution", "find_checksum"]
                 .map(|route| format!("/machine/{route}?dataset={payload}"));
-            paths.into_iter().chain(queries)
+            let content = [
+                format!("/buffers/{payload}"),
+                format!("/files/{payload}"),
+                format!("/files/{zeros}/{payload}"),
+            ];
+            paths.into_iter().chain(queries).chain(content)
         })
         .collect();
     for target in &targets {
@@ -215,7 +221,7 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
         assert_no_secret(target, &got);
     }
     let asked = targets.len();
-    assert_eq!(asked, 9 * payloads.len());
+    assert_eq!(asked, 13 * payloads.len());
     assert_eq!(served.get("/health").status, 200, "still serving");
 }
 
@@ -252,6 +258,9 @@ fn random_paths_and_queries_never_get_a_server_error() {
         "/machine/keyorder/",
         "/machine/diff/",
         "/machine/manifest/",
+        "/machine/locate/",
+        "/buffers/",
+        "/files/",
         "/machine/find_distribution",
         "/machine/find_checksum",
         "/machine/datasets",
