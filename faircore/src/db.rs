@@ -134,15 +134,25 @@ impl Database {
     /// Records the content size (sum of element sizes) of collections, by their
     /// checksum, as the indexer knows them when it writes the collections.
     pub fn record_content_sizes(&self, sizes: &[(Checksum, u64)]) -> Result<()> {
-        if sizes.is_empty() {
+        self.insert_all(CONTENT_SIZES, sizes.iter().map(|(c, size)| (c, *size)))
+    }
+
+    /// Inserts `rows` (checksum → value) into `table` in one transaction; none
+    /// costs no transaction.
+    fn insert_all<'v, V: redb::Value + 'static>(
+        &self,
+        table: TableDefinition<&[u8; 32], V>,
+        rows: impl ExactSizeIterator<Item = (&'v Checksum, V::SelfType<'v>)>,
+    ) -> Result<()> {
+        if rows.len() == 0 {
             return Ok(());
         }
         let write = || -> Result<(), redb::Error> {
             let txn = self.db.begin_write()?;
             {
-                let mut table = txn.open_table(CONTENT_SIZES)?;
-                for (checksum, size) in sizes {
-                    table.insert(checksum.as_bytes(), size)?;
+                let mut table = txn.open_table(table)?;
+                for (checksum, value) in rows {
+                    table.insert(checksum.as_bytes(), value)?;
                 }
             }
             txn.commit()?;
@@ -160,21 +170,14 @@ impl Database {
 
     /// Records the extra digests of elements (by their checksum).
     pub fn record_extra_digests(&self, digests: &[(Checksum, ExtraDigests)]) -> Result<()> {
-        if digests.is_empty() {
-            return Ok(());
-        }
-        let write = || -> Result<(), redb::Error> {
-            let txn = self.db.begin_write()?;
-            {
-                let mut table = txn.open_table(EXTRA_DIGESTS)?;
-                for (checksum, extra) in digests {
-                    table.insert(checksum.as_bytes(), extra.encode().as_slice())?;
-                }
-            }
-            txn.commit()?;
-            Ok(())
-        };
-        write().map_err(|e| self.error(e))
+        let encoded: Vec<(&Checksum, Vec<u8>)> = digests
+            .iter()
+            .map(|(c, extra)| (c, extra.encode()))
+            .collect();
+        self.insert_all(
+            EXTRA_DIGESTS,
+            encoded.iter().map(|(c, bytes)| (*c, bytes.as_slice())),
+        )
     }
 
     /// The extra digests recorded for the element `checksum`.

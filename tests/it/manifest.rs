@@ -168,47 +168,37 @@ fn with_an_extra_sha256_a_blake3_catalogue_gives_sha256sum_check_files_and_aria2
     // Without the extra digest, sha256sum is refused in a blake3 catalogue.
     let plain = tempfile::tempdir().expect("tempdir");
     let (root, _) = catalogue(plain.path(), &["--hash", "blake3"]);
-    let out = fair(&[
+    let args = [
         "manifest",
         path_str(&root),
         "files@2",
         "--format",
         "sha256sum",
-    ]);
+    ];
+    refused(&args, "--extra-digest");
+}
+
+/// Runs `fair` with `args`, expecting exit code 1 and `reason` on stderr.
+fn refused(args: &[&str], reason: &str) {
+    let out = fair(args);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--extra-digest"),
-        "{}",
-        describe(&out)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(reason), "{args:?}: {stderr}");
 }
 
 #[test]
 fn bad_extra_digests_are_refused_naming_the_accepted_ones() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("catalogue");
-    let out = fair(&["init", path_str(&root), "--extra-digest", "sha256,sha1"]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("\"sha1\"") && stderr.contains("sha256, md5"),
-        "{stderr}"
+    let init = ["init", path_str(&root), "--extra-digest"];
+    refused(
+        &[&init[..], &["sha256,sha1"]].concat(),
+        "expected one of sha256, md5",
     );
+    refused(&[&init[..], &["sha1"]].concat(), "\"sha1\"");
     assert!(!root.join("fair.toml").exists(), "nothing initialised");
-    let out = fair(&[
-        "init",
-        path_str(&root),
-        "--hash",
-        "sha256",
-        "--extra-digest",
-        "sha256",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("already"),
-        "{}",
-        describe(&out)
-    );
+    let same = [&init[..], &["sha256", "--hash", "sha256"]].concat();
+    refused(&same, "catalogue hash is sha256 already");
 }
 
 #[test]
