@@ -193,6 +193,14 @@ impl Database {
             return Ok(());
         };
         let write = || -> Result<(), redb::Error> {
+            // Unchanged (every run but the first): no transaction, no sync.
+            match self.db.begin_read()?.open_table(SOURCES) {
+                Ok(t) if t.get(collection)?.is_some_and(|v| v.value() == source) => {
+                    return Ok(());
+                }
+                Ok(_) | Err(redb::TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
             let txn = self.db.begin_write()?;
             txn.open_table(SOURCES)?.insert(collection, source)?;
             txn.commit()?;

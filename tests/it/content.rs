@@ -195,6 +195,11 @@ fn a_source_file_changed_since_it_was_indexed_is_not_served() {
     let whole = served.get(target);
     assert_eq!(whole.status, 200);
     assert_eq!(Some(&whole.body), files.get(&key));
+    // /machine/access offers the source file too (no access index, no buffer).
+    let element = target.split('/').nth(2).expect("an element");
+    let access = served.get(&format!("/machine/access/{element}"));
+    assert_eq!(access.status, 200, "{}", access.text());
+    assert!(access.text().contains(target), "{}", access.text());
     let digest = whole
         .header("repr-digest")
         .expect("Repr-Digest from the extra SHA-256");
