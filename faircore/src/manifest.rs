@@ -12,10 +12,15 @@
 //! where a format has room: `sha256sum` check files of a blake3 catalogue,
 //! aria2's `checksum=`, Metalink's `<hash>`.
 
+mod format;
+mod urls;
+
 use std::io::{self, Write};
-use std::str::FromStr;
 
 use std::borrow::Cow;
+
+pub use format::Format;
+pub use urls::{buffer_url, file_url, wget_cut_dirs};
 
 use crate::db::Reader;
 use crate::diff::{self, Change};
@@ -24,113 +29,6 @@ use crate::stream::EntryStream;
 use crate::{
     Catalogue, Checksum, ContentDir, Distribution, Error, ExtraAlgo, ExtraDigests, HashAlgo, Result,
 };
-
-/// A manifest format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// One URL a line (the first exact mirror).
-    Urls,
-    /// One URL a line, each `BASE/files/ELEMENT/KEY` of a server of this
-    /// catalogue, so that `wget -x -nH --cut-dirs=N -i` recreates the keys.
-    Wget,
-    /// aria2c input: every exact mirror of an entry, `out=` its key, `checksum=`
-    /// when aria2c knows the algorithm (sha-256).
-    Aria2,
-    /// Metalink 4 (RFC 5854): mirrors, size, hash.
-    Metalink,
-    /// `b3sum -c` check file (blake3 catalogues).
-    B3sum,
-    /// `sha256sum -c` check file (sha256 catalogues).
-    Sha256sum,
-    /// SHA3-256 check file, `<hex>  <key>` (sha3-256 catalogues).
-    Sha3_256sum,
-    /// An rsync `--files-from` list: one key a line.
-    Rsync,
-    /// BagIt `fetch.txt`: `URL LENGTH data/KEY`.
-    Bagit,
-}
-
-impl Format {
-    /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 9] = [
-        Format::Urls,
-        Format::Wget,
-        Format::Aria2,
-        Format::Metalink,
-        Format::B3sum,
-        Format::Sha256sum,
-        Format::Sha3_256sum,
-        Format::Rsync,
-        Format::Bagit,
-    ];
-
-    /// Its name on the command line and in `?format=`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Format::Urls => "urls",
-            Format::Wget => "wget",
-            Format::Aria2 => "aria2",
-            Format::Metalink => "metalink",
-            Format::B3sum => "b3sum",
-            Format::Sha256sum => "sha256sum",
-            Format::Sha3_256sum => "sha3-256sum",
-            Format::Rsync => "rsync",
-            Format::Bagit => "bagit",
-        }
-    }
-
-    /// The media type of the manifest.
-    pub const fn media_type(self) -> &'static str {
-        match self {
-            Format::Metalink => "application/metalink4+xml",
-            _ => "text/plain; charset=utf-8",
-        }
-    }
-
-    /// The algorithm a check-file format lists.
-    const fn digest(self) -> Option<HashAlgo> {
-        match self {
-            Format::B3sum => Some(HashAlgo::Blake3),
-            Format::Sha256sum => Some(HashAlgo::Sha256),
-            Format::Sha3_256sum => Some(HashAlgo::Sha3_256),
-            _ => None,
-        }
-    }
-
-    const fn needs_urls(self) -> bool {
-        matches!(
-            self,
-            Format::Urls | Format::Wget | Format::Aria2 | Format::Metalink | Format::Bagit
-        )
-    }
-
-    const fn needs_sizes(self) -> bool {
-        matches!(self, Format::Metalink | Format::Bagit)
-    }
-}
-
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Format {
-    type Err = String;
-
-    fn from_str(text: &str) -> std::result::Result<Self, String> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!(
-                    "unknown manifest format {text:?}: expected one of {}",
-                    names.join(", ")
-                )
-            })
-    }
-}
 
 /// A server of this catalogue (`fair serve`), offered as one more mirror.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,34 +62,6 @@ pub struct Manifest {
     access_index: Option<std::path::PathBuf>,
     buffers: std::path::PathBuf,
     mirror: Option<Mirror>,
-}
-
-/// The URL of the element `checksum` on a server of this catalogue at `base`.
-pub fn buffer_url(base: &str, checksum: &Checksum) -> String {
-    format!("{}/buffers/{checksum}", base.trim_end_matches('/'))
-}
-
-/// The URL of the element `checksum` under the name `key` on a server of this
-/// catalogue at `base` (`GET /files/ELEMENT/KEY`); each segment of the key is
-/// percent-encoded.
-pub fn file_url(base: &str, checksum: &Checksum, key: &str) -> String {
-    let mut url = format!("{}/files/{checksum}/", base.trim_end_matches('/'));
-    for byte in key.bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
-            url.push(char::from(byte));
-        } else {
-            url.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    url
-}
-
-/// How many leading directories `wget --cut-dirs` must drop from the URLs of
-/// [`file_url`] so that only the key is left: the base URL's path segments,
-/// then `files` and the checksum.
-pub fn wget_cut_dirs(base: &str) -> usize {
-    let path = url::Url::parse(base).map_or_else(|_| String::new(), |u| u.path().to_owned());
-    path.split('/').filter(|s| !s.is_empty()).count() + 2
 }
 
 /// What a written manifest holds.
@@ -493,27 +363,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_format_parses_from_its_name() {
-        for format in Format::ALL {
-            assert_eq!(format.name().parse::<Format>(), Ok(format));
-        }
-        let error = "zip".parse::<Format>().expect_err("unknown");
-        assert!(error.contains("urls, wget, aria2, metalink"), "{error}");
-    }
-
-    #[test]
     fn xml_escapes_the_five_characters() {
         assert_eq!(xml(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
-    }
-
-    #[test]
-    fn file_urls_keep_the_key_s_directories_and_wget_cuts_the_rest() {
-        let element = HashAlgo::Blake3.hash(b"x");
-        assert_eq!(
-            file_url("http://h:1/", &element, "d 1/a+b.txt"),
-            format!("http://h:1/files/{element}/d%201/a%2Bb.txt")
-        );
-        assert_eq!(wget_cut_dirs("http://h:1/"), 2);
-        assert_eq!(wget_cut_dirs("https://example.org/fair/pdb/"), 4);
     }
 }

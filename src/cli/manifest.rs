@@ -102,5 +102,9 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         );
     }
     eprintln!();
+    if let (Format::Wget, Some(base)) = (args.format, &catalogue.config().base_url) {
+        let cut = faircore::manifest::wget_cut_dirs(base);
+        eprintln!("fetch them with: wget -x -nH --cut-dirs={cut} -i FILE");
+    }
     Ok(Exit::Success)
 }

@@ -187,6 +187,37 @@ fn refused(args: &[&str], reason: &str) {
 }
 
 #[test]
+fn the_wget_format_names_each_key_under_the_server_s_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let args = ["--base-url", "http://example.org/fair/"];
+    let (root, _) = catalogue(tmp.path(), &args);
+    let wget = ["manifest", path_str(&root), "files@2", "--format", "wget"];
+    // Nothing interned: without --serve-source the server has none of them.
+    let out = fair_ok(&wget, 0);
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("61 keys left out"));
+    let out = fair_ok(&[&wget[..], &["--serve-source"]].concat(), 0);
+    let list = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_eq!(list.lines().count(), 61, "{list}");
+    assert!(
+        list.lines()
+            .all(|l| l.starts_with("http://example.org/fair/files/")),
+        "{list}"
+    );
+    assert!(
+        list.contains("/with%20space/%C3%BCn%C3%AFcode%20%C3%9F.txt\n"),
+        "{list}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("wget -x -nH --cut-dirs=3 -i"), "{stderr}");
+
+    let plain = tempfile::tempdir().expect("tempdir");
+    let (root, _) = catalogue(plain.path(), &["--hash", "blake3"]);
+    let args = ["manifest", path_str(&root), "files@2", "--format", "wget"];
+    refused(&args, "set a base URL");
+}
+
+#[test]
 fn bad_extra_digests_are_refused_naming_the_accepted_ones() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("catalogue");
