@@ -63,16 +63,12 @@ impl FromStr for ExtraAlgo {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        ExtraAlgo::ALL
-            .into_iter()
-            .find(|a| a.name() == text.trim())
-            .ok_or_else(|| {
-                let names: Vec<&str> = ExtraAlgo::ALL.iter().map(|a| a.name()).collect();
-                format!(
-                    "unknown extra digest {text:?}: expected one of {}",
-                    names.join(", ")
-                )
-            })
+        crate::one_of(
+            "extra digest",
+            text.trim(),
+            &ExtraAlgo::ALL,
+            ExtraAlgo::name,
+        )
     }
 }
 

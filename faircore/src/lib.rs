@@ -60,3 +60,23 @@ pub use hash::{HashAlgo, Hasher};
 pub use name::{InvalidName, Name};
 pub use release::Release;
 pub use resolve::{Query, Unresolved};
+
+/// The one of `all` whose `name` is `text`, or a message naming `what` was asked
+/// and every accepted name.
+pub(crate) fn one_of<T: Copy>(
+    what: &str,
+    text: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> std::result::Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|t| name(*t) == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+            format!(
+                "unknown {what} {text:?}: expected one of {}",
+                names.join(", ")
+            )
+        })
+}

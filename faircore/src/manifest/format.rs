@@ -98,16 +98,7 @@ impl FromStr for Format {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!(
-                    "unknown manifest format {text:?}: expected one of {}",
-                    names.join(", ")
-                )
-            })
+        crate::one_of("manifest format", text, &Format::ALL, Format::name)
     }
 }
 
