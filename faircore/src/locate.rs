@@ -11,6 +11,7 @@
 //! with the versions.
 //!
 //! Tables (all named `locate/...`):
+//! - `done`: collection checksum → its number of entries, once wholly added;
 //! - `collections`: collection checksum → its number;
 //! - `numbers`: number → collection checksum;
 //! - `sets`: set number → the sorted collection numbers (u32 little-endian);
@@ -31,6 +32,7 @@ const NUMBERS: TableDefinition<u32, &[u8; 32]> = TableDefinition::new("locate/nu
 const SETS: TableDefinition<u32, &[u8]> = TableDefinition::new("locate/sets");
 const SET_NUMBERS: TableDefinition<&[u8], u32> = TableDefinition::new("locate/set_numbers");
 const ELEMENTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("locate/elements");
+const DONE: TableDefinition<&[u8; 32], u64> = TableDefinition::new("locate/done");
 
 /// One place an element is found: a key of a collection.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,19 +102,22 @@ pub fn holders<'a>(
     found
 }
 
+/// Entries added per write transaction: bounds the memory of a transaction
+/// (its dirty pages) whatever the size of the collection.
+const BATCH: usize = 50_000;
+
 /// Adds to `db` every collection of `collections` it does not index yet (read
 /// from `buffers/<checksum>` of `catalogue`); returns how many were added. A
 /// collection whose file is missing or malformed is an error naming it; those
-/// before it stay added.
+/// before it stay added, and one cut short is completed by the next update.
 pub fn update(
     db: &redb::Database,
     catalogue: &Catalogue,
     collections: &[Checksum],
 ) -> Result<usize> {
-    let fail = |e: redb::Error| Error::database("the locate index", e);
     let indexed = |c: &Checksum| -> std::result::Result<bool, redb::Error> {
         let txn = db.begin_read()?;
-        match txn.open_table(COLLECTIONS) {
+        match txn.open_table(DONE) {
             Ok(t) => Ok(t.get(c.as_bytes())?.is_some()),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
             Err(e) => Err(e.into()),
@@ -131,77 +136,143 @@ pub fn update(
     Ok(added)
 }
 
-/// Adds the collection `checksum`, whose plain file is `path`, in one transaction.
+fn fail(e: impl Into<redb::Error>) -> Error {
+    Error::database("the locate index", e.into())
+}
+
+/// Adds the collection `checksum`, whose plain file is `path`, in transactions
+/// of [`BATCH`] entries; the last one marks it done. Adding again a collection
+/// that was cut short changes nothing of what was added already (its number is
+/// kept, and a set that holds it already does not grow).
 fn add(db: &redb::Database, checksum: &Checksum, path: &Path) -> Result<()> {
-    let fail = |e: redb::Error| Error::database("the locate index", e);
-    let txn = db.begin_write().map_err(|e| fail(e.into()))?;
-    {
-        let mut collections = txn.open_table(COLLECTIONS).map_err(|e| fail(e.into()))?;
-        let mut numbers = txn.open_table(NUMBERS).map_err(|e| fail(e.into()))?;
-        let mut sets = txn.open_table(SETS).map_err(|e| fail(e.into()))?;
-        let mut set_numbers = txn.open_table(SET_NUMBERS).map_err(|e| fail(e.into()))?;
-        let mut elements = txn.open_table(ELEMENTS).map_err(|e| fail(e.into()))?;
-        let number = u32::try_from(numbers.len().map_err(|e| fail(e.into()))?)
-            .map_err(|_| Error::invalid("the locate index", "more than 2^32 collections"))?;
-        collections
-            .insert(checksum.as_bytes(), number)
-            .map_err(|e| fail(e.into()))?;
-        numbers
-            .insert(number, checksum.as_bytes())
-            .map_err(|e| fail(e.into()))?;
-        // Old set → the set with this collection added (`None`: the empty set).
-        let mut grown: HashMap<Option<u32>, u32> = HashMap::new();
-        let mut grow = |old: Option<u32>| -> std::result::Result<u32, redb::Error> {
-            if let Some(new) = grown.get(&old) {
-                return Ok(*new);
-            }
-            let mut members = match old {
-                Some(set) => sets
-                    .get(set)?
-                    .map(|v| v.value().to_vec())
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            };
-            members.extend_from_slice(&number.to_le_bytes());
-            let existing = set_numbers.get(members.as_slice())?.map(|v| v.value());
-            let new = match existing {
-                Some(new) => new,
+    let number = {
+        let txn = db.begin_write().map_err(fail)?;
+        let number = {
+            let mut collections = txn.open_table(COLLECTIONS).map_err(fail)?;
+            let mut numbers = txn.open_table(NUMBERS).map_err(fail)?;
+            let known = collections
+                .get(checksum.as_bytes())
+                .map_err(fail)?
+                .map(|v| v.value());
+            match known {
+                Some(number) => number,
                 None => {
-                    let new = u32::try_from(sets.len()?).map_err(|_| {
-                        redb::Error::Corrupted("more than 2^32 sets of collections".into())
+                    let number = u32::try_from(numbers.len().map_err(fail)?).map_err(|_| {
+                        Error::invalid("the locate index", "more than 2^32 collections")
                     })?;
-                    sets.insert(new, members.as_slice())?;
-                    set_numbers.insert(members.as_slice(), new)?;
-                    new
+                    collections
+                        .insert(checksum.as_bytes(), number)
+                        .map_err(fail)?;
+                    numbers.insert(number, checksum.as_bytes()).map_err(fail)?;
+                    number
                 }
-            };
-            grown.insert(old, new);
-            Ok(new)
+            }
         };
-        for entry in EntryStream::open(path)? {
-            let (key, element) = entry?;
-            if u16::try_from(key.len()).is_err() {
-                let subject = format!("{}: key {key:?}", path.display());
-                return Err(Error::invalid(subject, "longer than 65,535 bytes"));
+        txn.commit().map_err(fail)?;
+        number
+    };
+    // Old set → the set with this collection added (`None`: the empty set).
+    let mut grown: HashMap<Option<u32>, u32> = HashMap::new();
+    let mut stream = EntryStream::open(path)?.peekable();
+    let mut count = 0u64;
+    loop {
+        let mut txn = db.begin_write().map_err(fail)?;
+        let last = {
+            let mut batch = Batch {
+                number,
+                grown: &mut grown,
+                sets: txn.open_table(SETS).map_err(fail)?,
+                set_numbers: txn.open_table(SET_NUMBERS).map_err(fail)?,
+                elements: txn.open_table(ELEMENTS).map_err(fail)?,
+            };
+            for entry in stream.by_ref().take(BATCH) {
+                let (key, element) = entry?;
+                if u16::try_from(key.len()).is_err() {
+                    let subject = format!("{}: key {key:?}", path.display());
+                    return Err(Error::invalid(subject, "longer than 65,535 bytes"));
+                }
+                batch.place(&element, &key).map_err(fail)?;
+                count += 1;
             }
-            let old = elements
-                .get(element.as_bytes())
-                .map_err(|e| fail(e.into()))?
-                .map(|v| v.value().to_vec())
-                .unwrap_or_default();
-            let previous = entries(&old).find(|(_, k)| *k == key.as_bytes());
-            let set = grow(previous.map(|(set, _)| set)).map_err(fail)?;
-            let mut row = Vec::with_capacity(old.len() + 6 + key.len());
-            for (other, k) in entries(&old).filter(|(_, k)| *k != key.as_bytes()) {
-                push(&mut row, other, k);
-            }
-            push(&mut row, set, key.as_bytes());
-            elements
-                .insert(element.as_bytes(), row.as_slice())
-                .map_err(|e| fail(e.into()))?;
+            stream.peek().is_none()
+        };
+        if last {
+            txn.open_table(DONE)
+                .map_err(fail)?
+                .insert(checksum.as_bytes(), count)
+                .map_err(fail)?;
+            txn.commit().map_err(fail)?;
+            return Ok(());
         }
+        // Made durable by the commit that marks the collection done.
+        txn.set_durability(redb::Durability::None).map_err(fail)?;
+        txn.commit().map_err(fail)?;
     }
-    txn.commit().map_err(|e| fail(e.into()))
+}
+
+/// The tables one write transaction of [`add`] changes.
+struct Batch<'t, 'g> {
+    number: u32,
+    grown: &'g mut HashMap<Option<u32>, u32>,
+    sets: redb::Table<'t, u32, &'static [u8]>,
+    set_numbers: redb::Table<'t, &'static [u8], u32>,
+    elements: redb::Table<'t, &'static [u8; 32], &'static [u8]>,
+}
+
+impl Batch<'_, '_> {
+    /// The set `old` with this collection added, interned.
+    fn grow(&mut self, old: Option<u32>) -> std::result::Result<u32, redb::Error> {
+        if let Some(new) = self.grown.get(&old) {
+            return Ok(*new);
+        }
+        let mut members = match old {
+            Some(set) => self
+                .sets
+                .get(set)?
+                .map(|v| v.value().to_vec())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let number = self.number.to_le_bytes();
+        if let Some(set) = old.filter(|_| members.chunks_exact(4).any(|m| m == number)) {
+            // A collection added again after it was cut short.
+            self.grown.insert(old, set);
+            return Ok(set);
+        }
+        members.extend_from_slice(&number);
+        let existing = self.set_numbers.get(members.as_slice())?.map(|v| v.value());
+        let new = match existing {
+            Some(new) => new,
+            None => {
+                let new = u32::try_from(self.sets.len()?).map_err(|_| {
+                    redb::Error::Corrupted("more than 2^32 sets of collections".into())
+                })?;
+                self.sets.insert(new, members.as_slice())?;
+                self.set_numbers.insert(members.as_slice(), new)?;
+                new
+            }
+        };
+        self.grown.insert(old, new);
+        Ok(new)
+    }
+
+    /// Records that this collection holds `element` under `key`.
+    fn place(&mut self, element: &Checksum, key: &str) -> std::result::Result<(), redb::Error> {
+        let old = self
+            .elements
+            .get(element.as_bytes())?
+            .map(|v| v.value().to_vec())
+            .unwrap_or_default();
+        let previous = entries(&old).find(|(_, k)| *k == key.as_bytes());
+        let set = self.grow(previous.map(|(set, _)| set))?;
+        let mut row = Vec::with_capacity(old.len() + 6 + key.len());
+        for (other, k) in entries(&old).filter(|(_, k)| *k != key.as_bytes()) {
+            push(&mut row, other, k);
+        }
+        push(&mut row, set, key.as_bytes());
+        self.elements.insert(element.as_bytes(), row.as_slice())?;
+        Ok(())
+    }
 }
 
 /// Appends one (set, key) to an element's row; the key is at most 65,535 bytes.
@@ -345,5 +416,17 @@ mod tests {
         // {v1} {v1,v2} {v1,v2,v3} {v2} {v1,v3} {v3}: sets grow with the versions'
         // overlaps, never with the elements.
         assert_eq!(sets, 6);
+
+        // A collection cut short (not marked done) is added again without change.
+        let txn = db.begin_write().expect("txn");
+        txn.open_table(DONE)
+            .expect("table")
+            .remove(v2.as_bytes())
+            .expect("remove");
+        txn.commit().expect("commit");
+        assert_eq!(update(&db, &catalogue, &[v1, v2, v3]).expect("update"), 1);
+        assert_eq!(places(b"A"), all);
+        assert_eq!(places(b"same"), same);
+        assert_eq!(counts(&db).expect("counts"), (elements, sets, collections));
     }
 }
