@@ -259,7 +259,13 @@ async fn send(
         HashAlgo::Sha256 => Some(*wanted.as_bytes()),
         _ => server
             .database()
-            .and_then(|db| db.extra_digests(&wanted).ok().flatten())
+            .and_then(|db| {
+                // Without it the answer is still right, only without the header.
+                db.extra_digests(&wanted)
+                    .inspect_err(|e| tracing::warn!("{e}"))
+                    .ok()
+                    .flatten()
+            })
             .and_then(|extra| extra.sha256),
     };
     if let Some(sha256) = sha256 {
