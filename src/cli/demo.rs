@@ -198,6 +198,9 @@ fn print_examples(base: &str, records: &[Distribution], algo: HashAlgo) {
         format!("/machine/find/{}", first.checksum),
         format!("/machine/keyorder/{}", newest.keyorder),
         format!("/machine/access/{element}"),
+        format!("/machine/locate/{element}"),
+        format!("/machine/diff/{}/{}", first.checksum, newest.checksum),
+        format!("/machine/manifest/{}?format=aria2", newest.checksum),
         "/health".to_string(),
         "/metrics".to_string(),
     ] {
