@@ -178,7 +178,7 @@ async fn from_buffers(
 /// `GET /files/{checksum}/{key}`: the element `checksum` under the name `key`,
 /// so that a download tool that names files after URLs (`wget -x`) recreates
 /// the keys: from `buffers/`, else (with `--serve-source`) from a source tree
-/// that `fair index` found `key` in with this content, while its size and mtime
+/// that `fair index` found `key` in with this content, while its size, mtime and inode
 /// are still those it was indexed with.
 pub async fn file(
     server: web::Data<Server>,
@@ -223,9 +223,11 @@ pub async fn file(
                 continue;
             }
         };
-        if (now.size, now.mtime_ns) != (indexed.size, indexed.mtime_ns) {
+        // Size and mtime, and the same file (device, inode): a file replaced by
+        // another with the same size and mtime is not trusted either.
+        if !now.same_content(&indexed) {
             tracing::warn!(
-                "{}: size or mtime changed since it was indexed as {key} ({wanted}); not served until it is indexed again",
+                "{}: size, mtime or inode changed since it was indexed as {key} ({wanted}); not served until it is indexed again",
                 path.display()
             );
             continue;

@@ -47,7 +47,7 @@ pub struct Options {
     /// access answers and manifests (default: fair.toml's `base_url`).
     pub base_url: Option<String>,
     /// Also serve the files of the indexed source trees (`/files/ELEMENT/KEY`),
-    /// each only while its size and mtime are those it was indexed with.
+    /// each only while its size, mtime and inode are those it was indexed with.
     pub serve_source: bool,
 }
 

@@ -30,7 +30,7 @@ The catalogue is reloaded within a second of a change on disk (fair snapshot
 while serving is safe). SIGINT or SIGTERM stop the server after in-flight requests.
 
 With --serve-source, a file of a tree `fair index` indexed is served as
-/files/CHECKSUM/KEY while its size and mtime are those it was indexed with
+/files/CHECKSUM/KEY while its size, mtime and inode are those it was indexed with
 (otherwise 404, and a warning in the log); manifests then offer those URLs, so
 a mirror can be downloaded whole without interning it into buffers/.
 
@@ -55,7 +55,7 @@ pub struct Args {
     #[arg(long, value_name = "URL", value_parser = super::parse_base_url)]
     pub base_url: Option<String>,
     /// Also serve the files of the indexed source trees, checked against the
-    /// index (size and mtime), as /files/CHECKSUM/KEY.
+    /// index (size, mtime, inode), as /files/CHECKSUM/KEY.
     #[arg(long)]
     pub serve_source: bool,
     /// How often to check the catalogue for changes, in milliseconds.
