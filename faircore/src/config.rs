@@ -1,9 +1,10 @@
-//! `fair.toml`: the catalogue's format version, hash algorithm, base URL and the
-//! catalogue-wide FAIR metadata (`[catalogue]`).
+//! `fair.toml`: the catalogue's format version, hash algorithm, extra digests,
+//! base URL and the catalogue-wide FAIR metadata (`[catalogue]`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::HashAlgo;
+use crate::digest::ExtraAlgo;
 
 /// The catalogue format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -19,6 +20,9 @@ pub struct Config {
     /// The public URL the catalogue is served at, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// Digests computed besides `hash` (`fair init --extra-digest`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_digests: Vec<ExtraAlgo>,
     /// `[catalogue]`: what the FAIR metadata says about the catalogue as a whole.
     #[serde(default, skip_serializing_if = "CatalogueMeta::is_empty")]
     pub catalogue: CatalogueMeta,
@@ -77,6 +81,7 @@ impl Config {
             hash,
             base_url,
             catalogue: CatalogueMeta::default(),
+            extra_digests: Vec::new(),
         }
     }
 
@@ -94,6 +99,15 @@ impl Config {
             check_base_url(url)?;
         }
         config.catalogue.check()?;
+        if let Some(same) = config
+            .extra_digests
+            .iter()
+            .find(|a| a.same_as() == Some(config.hash))
+        {
+            return Err(format!(
+                "extra_digests: {same} is the catalogue hash already"
+            ));
+        }
         Ok(config)
     }
 
@@ -123,6 +137,14 @@ mod tests {
     fn round_trips() {
         let config = Config::new(HashAlgo::Sha3_256, Some("https://fair.example.org/".into()));
         assert_eq!(Config::parse(&config.to_toml()), Ok(config));
+        let mut extra = Config::new(HashAlgo::Blake3, None);
+        extra.extra_digests = vec![ExtraAlgo::Sha256, ExtraAlgo::Md5];
+        assert!(
+            extra
+                .to_toml()
+                .contains("extra_digests = [\"sha256\", \"md5\"]")
+        );
+        assert_eq!(Config::parse(&extra.to_toml()), Ok(extra));
         let plain = Config::new(HashAlgo::Blake3, None);
         assert!(!plain.to_toml().contains("base_url"));
         assert_eq!(Config::parse(&plain.to_toml()), Ok(plain));
@@ -153,5 +175,11 @@ mod tests {
         let err = Config::parse("format = 1\nhash = \"blake3\"\nbase_url = \"ftp://x\"\n")
             .expect_err("scheme");
         assert!(err.contains("http"), "{err}");
+        let err = Config::parse("format = 1\nhash = \"blake3\"\nextra_digests = [\"sha1\"]\n")
+            .expect_err("sha1");
+        assert!(err.contains("sha1") && err.contains("md5"), "{err}");
+        let err = Config::parse("format = 1\nhash = \"sha256\"\nextra_digests = [\"sha256\"]\n")
+            .expect_err("same as the hash");
+        assert!(err.contains("extra_digests"), "{err}");
     }
 }

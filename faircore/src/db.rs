@@ -1,12 +1,18 @@
 //! The embedded database in `.fair/` (redb): derived state only. Deleting it costs
 //! a re-hash, never a wrong answer; a database that cannot be opened, or that was
 //! written by another schema version, is set aside and rebuilt.
+//!
+//! One process writes (the holder of the catalogue lock, through [`Database`]);
+//! others, the server among them, read it at the same time through [`Reader`]
+//! and follow its commits (redb's single-writer mode).
 
 use std::path::{Path, PathBuf};
 
-use redb::{ReadableDatabase, TableDefinition};
+use redb::{ConcurrencyMode, ReadableDatabase, ReadableTable, TableDefinition};
 
+use crate::digest::ExtraDigests;
 use crate::lock::WriteLock;
+use crate::statcache::{self, FileStat};
 use crate::{Checksum, Error, Result};
 
 /// Bump when a table's layout changes: older databases are then rebuilt.
@@ -16,6 +22,15 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// Collection checksum → the sum of its element sizes.
 const CONTENT_SIZES: TableDefinition<&[u8; 32], u64> = TableDefinition::new("content_sizes");
+
+/// Element checksum → its extra digests ([`ExtraDigests::encode`]).
+const EXTRA_DIGESTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("extra_digests");
+
+/// Collection name → the source directory `fair index` last indexed it from.
+const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources");
+
+/// How every process opens the database: one writer, any number of readers.
+const MODE: ConcurrencyMode = ConcurrencyMode::SingleWriter;
 
 /// Why a database could not be opened: unusable ones are rebuilt; any other
 /// failure (permissions, another process, a full disk) is reported.
@@ -57,18 +72,21 @@ impl Database {
     }
 
     fn try_open(path: &Path) -> Result<Self, Failure> {
-        let db = redb::Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::Storage(redb::StorageError::Io(io))
-                if io.kind() == std::io::ErrorKind::InvalidData =>
-            {
-                Failure::Unusable(io.to_string())
-            }
-            redb::DatabaseError::UpgradeRequired(_)
-            | redb::DatabaseError::Storage(redb::StorageError::Corrupted(_)) => {
-                Failure::Unusable(e.to_string())
-            }
-            other => Failure::Other(other.to_string()),
-        })?;
+        let db = redb::Builder::new()
+            .set_concurrency_mode(MODE)
+            .create(path)
+            .map_err(|e| match e {
+                redb::DatabaseError::Storage(redb::StorageError::Io(io))
+                    if io.kind() == std::io::ErrorKind::InvalidData =>
+                {
+                    Failure::Unusable(io.to_string())
+                }
+                redb::DatabaseError::UpgradeRequired(_)
+                | redb::DatabaseError::Storage(redb::StorageError::Corrupted(_)) => {
+                    Failure::Unusable(e.to_string())
+                }
+                other => Failure::Other(other.to_string()),
+            })?;
         let other = |e: &dyn std::fmt::Display| Failure::Other(e.to_string());
         let version = {
             let txn = db.begin_read().map_err(|e| other(&e))?;
@@ -116,15 +134,25 @@ impl Database {
     /// Records the content size (sum of element sizes) of collections, by their
     /// checksum, as the indexer knows them when it writes the collections.
     pub fn record_content_sizes(&self, sizes: &[(Checksum, u64)]) -> Result<()> {
-        if sizes.is_empty() {
+        self.insert_all(CONTENT_SIZES, sizes.iter().map(|(c, size)| (c, *size)))
+    }
+
+    /// Inserts `rows` (checksum → value) into `table` in one transaction; none
+    /// costs no transaction.
+    fn insert_all<'v, V: redb::Value + 'static>(
+        &self,
+        table: TableDefinition<&[u8; 32], V>,
+        rows: impl ExactSizeIterator<Item = (&'v Checksum, V::SelfType<'v>)>,
+    ) -> Result<()> {
+        if rows.len() == 0 {
             return Ok(());
         }
         let write = || -> Result<(), redb::Error> {
             let txn = self.db.begin_write()?;
             {
-                let mut table = txn.open_table(CONTENT_SIZES)?;
-                for (checksum, size) in sizes {
-                    table.insert(checksum.as_bytes(), size)?;
+                let mut table = txn.open_table(table)?;
+                for (checksum, value) in rows {
+                    table.insert(checksum.as_bytes(), value)?;
                 }
             }
             txn.commit()?;
@@ -135,17 +163,180 @@ impl Database {
 
     /// The recorded content size of the collection `checksum`.
     pub fn content_size(&self, checksum: &Checksum) -> Result<Option<u64>> {
-        let read = || -> Result<Option<u64>, redb::Error> {
+        get(&self.db, CONTENT_SIZES, checksum)
+            .map(|v| v.map(|v| v.value()))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records the extra digests of elements (by their checksum).
+    pub fn record_extra_digests(&self, digests: &[(Checksum, ExtraDigests)]) -> Result<()> {
+        let encoded: Vec<(&Checksum, Vec<u8>)> = digests
+            .iter()
+            .map(|(c, extra)| (c, extra.encode()))
+            .collect();
+        self.insert_all(
+            EXTRA_DIGESTS,
+            encoded.iter().map(|(c, bytes)| (*c, bytes.as_slice())),
+        )
+    }
+
+    /// The extra digests recorded for the element `checksum`.
+    pub fn extra_digests(&self, checksum: &Checksum) -> Result<Option<ExtraDigests>> {
+        extra_digests(&self.db, checksum).map_err(|e| self.error(e))
+    }
+
+    /// Records that the collection `collection` was indexed from `source` (an
+    /// absolute path); a path that is not UTF-8 is not recorded.
+    pub fn record_source(&self, collection: &str, source: &Path) -> Result<()> {
+        let Some(source) = source.to_str() else {
+            tracing::debug!("{}: not UTF-8, not recorded as a source", source.display());
+            return Ok(());
+        };
+        let write = || -> Result<(), redb::Error> {
+            // Unchanged (every run but the first): no transaction, no sync.
+            match self.db.begin_read()?.open_table(SOURCES) {
+                Ok(t) if t.get(collection)?.is_some_and(|v| v.value() == source) => {
+                    return Ok(());
+                }
+                Ok(_) | Err(redb::TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let txn = self.db.begin_write()?;
+            txn.open_table(SOURCES)?.insert(collection, source)?;
+            txn.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| self.error(e))
+    }
+
+    /// The extra digests as recorded now, for many lookups (one transaction).
+    pub fn extra_digest_table(&self) -> Result<ExtraDigestTable> {
+        let open = || -> Result<ExtraDigestTable, redb::Error> {
+            match self.db.begin_read()?.open_table(EXTRA_DIGESTS) {
+                Ok(t) => Ok(ExtraDigestTable(Some(t))),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(ExtraDigestTable(None)),
+                Err(e) => Err(e.into()),
+            }
+        };
+        open().map_err(|e| self.error(e))
+    }
+}
+
+/// The extra digests table, opened once for many lookups.
+pub struct ExtraDigestTable(Option<redb::ReadOnlyTable<&'static [u8; 32], &'static [u8]>>);
+
+impl std::fmt::Debug for ExtraDigestTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtraDigestTable").finish_non_exhaustive()
+    }
+}
+
+impl ExtraDigestTable {
+    /// The extra digests of `checksum`; `None` if none (or unreadable ones) are
+    /// recorded.
+    pub fn get(&self, checksum: &Checksum) -> Option<ExtraDigests> {
+        let row = self.0.as_ref()?.get(checksum.as_bytes()).ok()??;
+        ExtraDigests::decode(row.value())
+    }
+}
+
+/// A read-only view of a catalogue's database, for processes that do not hold
+/// the lock (the server, manifests): it sees each commit of the writer.
+pub struct Reader {
+    db: redb::ReadOnlyDatabase,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").field("path", &self.path).finish()
+    }
+}
+
+impl Reader {
+    /// Opens the database of the catalogue at `root` for reading; `None` if the
+    /// catalogue has none (nothing was ever indexed there by fair).
+    pub fn open(root: &Path) -> Result<Option<Self>> {
+        let path = root.join(crate::catalogue::PRIVATE_DIR).join("cache.redb");
+        match redb::Builder::new()
+            .set_concurrency_mode(MODE)
+            .open_read_only(&path)
+        {
+            Ok(db) => Ok(Some(Reader { db, path })),
+            Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
+                if e.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(Error::database(&path, e)),
+        }
+    }
+
+    /// The extra digests recorded for the element `checksum`.
+    pub fn extra_digests(&self, checksum: &Checksum) -> Result<Option<ExtraDigests>> {
+        extra_digests(&self.db, checksum).map_err(|e| Error::database(&self.path, e))
+    }
+
+    /// The files of the indexed source trees that were indexed as `key` with the
+    /// content `element`: each path with the stat it had when it was hashed (the
+    /// caller checks that it still has it before trusting it).
+    pub fn source_files(&self, key: &str, element: &Checksum) -> Result<Vec<(PathBuf, FileStat)>> {
+        let find = || -> Result<Vec<(PathBuf, FileStat)>, redb::Error> {
             let txn = self.db.begin_read()?;
-            let table = match txn.open_table(CONTENT_SIZES) {
+            let sources = match txn.open_table(SOURCES) {
                 Ok(t) => t,
-                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
                 Err(e) => return Err(e.into()),
             };
-            Ok(table.get(checksum.as_bytes())?.map(|v| v.value()))
+            let (dir, name) = statcache::split_key(key);
+            let mut found = Vec::new();
+            for row in sources.iter()? {
+                let (collection, root) = row?;
+                let name_of_table = statcache::table(collection.value());
+                let definition = TableDefinition::<&str, &[u8]>::new(&name_of_table);
+                let table = match txn.open_table(definition) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                let Some(row) = table.get(dir)? else { continue };
+                let entry = statcache::decode(row.value().to_vec())
+                    .and_then(|directory| directory.get(name).copied());
+                if let Some(entry) = entry.filter(|e| e.checksum == *element) {
+                    found.push((Path::new(root.value()).join(key), entry.stat));
+                }
+            }
+            Ok(found)
         };
-        read().map_err(|e| self.error(e))
+        find().map_err(|e| Error::database(&self.path, e))
     }
+}
+
+/// The value of `key` in `table`, `None` when the table does not exist yet.
+fn get<V: redb::Value + 'static>(
+    db: &impl ReadableDatabase,
+    table: TableDefinition<&[u8; 32], V>,
+    key: &Checksum,
+) -> Result<Option<redb::AccessGuard<'static, V>>, redb::Error> {
+    let txn = db.begin_read()?;
+    let table = match txn.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(table.get(key.as_bytes())?)
+}
+
+fn extra_digests(
+    db: &impl ReadableDatabase,
+    checksum: &Checksum,
+) -> Result<Option<ExtraDigests>, redb::Error> {
+    let Some(bytes) = get(db, EXTRA_DIGESTS, checksum)? else {
+        return Ok(None);
+    };
+    ExtraDigests::decode(bytes.value())
+        .map(Some)
+        .ok_or_else(|| redb::Error::Corrupted(format!("extra digests of {checksum} are malformed")))
 }
 
 #[cfg(test)]
@@ -176,5 +367,31 @@ mod tests {
             .expect("get")
             .map(|v| v.value());
         assert_eq!(value, Some(42));
+    }
+
+    #[test]
+    fn a_reader_follows_the_writer_s_extra_digests() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let private = dir.path().join(crate::catalogue::PRIVATE_DIR);
+        std::fs::create_dir_all(&private).expect("mkdir");
+        assert!(Reader::open(dir.path()).expect("no database").is_none());
+        let lock = WriteLock::acquire(&private.join("lock")).expect("lock");
+        let db = Database::open(&private.join("cache.redb"), &lock).expect("opens");
+        let reader = Reader::open(dir.path()).expect("opens").expect("exists");
+        let element = crate::HashAlgo::Blake3.hash(b"abc");
+        assert_eq!(reader.extra_digests(&element).expect("reads"), None);
+        let mut hasher = crate::digest::ExtraHasher::new(&[crate::ExtraAlgo::Sha256]);
+        hasher.update(b"abc");
+        let digests = hasher.finalize();
+        db.record_extra_digests(&[(element, digests)])
+            .expect("records");
+        assert_eq!(
+            reader.extra_digests(&element).expect("reads"),
+            Some(digests)
+        );
+        assert_eq!(
+            db.extra_digest_table().expect("table").get(&element),
+            Some(digests)
+        );
     }
 }

@@ -28,11 +28,13 @@ pub mod collection;
 pub mod config;
 pub mod db;
 pub mod diff;
+pub mod digest;
 pub mod distribution;
 pub mod error;
 pub mod hash;
 pub mod header;
 pub mod keyorder;
+pub mod locate;
 pub mod lock;
 pub mod lookup;
 pub mod manifest;
@@ -42,6 +44,7 @@ pub mod release;
 pub mod resolve;
 pub mod snapshot;
 pub mod staging;
+pub mod statcache;
 pub mod stream;
 pub mod verify;
 
@@ -51,9 +54,30 @@ pub use checksum::{Checksum, ParseChecksumError};
 pub use collection::{Collection, CollectionKind, Encoded};
 pub use config::{CatalogueMeta, Config};
 pub use db::Database;
+pub use digest::{ExtraAlgo, ExtraDigests};
 pub use distribution::Distribution;
 pub use error::{Error, Result};
 pub use hash::{HashAlgo, Hasher};
 pub use name::{InvalidName, Name};
 pub use release::Release;
 pub use resolve::{Query, Unresolved};
+
+/// The one of `all` whose `name` is `text`, or a message naming `what` was asked
+/// and every accepted name.
+pub(crate) fn one_of<T: Copy>(
+    what: &str,
+    text: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> std::result::Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|t| name(*t) == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+            format!(
+                "unknown {what} {text:?}: expected one of {}",
+                names.join(", ")
+            )
+        })
+}

@@ -7,124 +7,44 @@
 //! `celltype`) are offered: a tool that checks what it fetched against the
 //! checksum could not use the others. Entries without such a URL are left out of
 //! the URL formats and counted.
+//!
+//! A catalogue with extra digests (`fair init --extra-digest`) also lists them
+//! where a format has room: `sha256sum` check files of a blake3 catalogue,
+//! aria2's `checksum=`, Metalink's `<hash>`.
+
+mod format;
+mod urls;
 
 use std::io::{self, Write};
-use std::str::FromStr;
 
 use std::borrow::Cow;
 
+pub use format::Format;
+pub use urls::{buffer_url, file_url, wget_cut_dirs};
+
+use crate::db::Reader;
 use crate::diff::{self, Change};
 use crate::lookup::AccessLookup;
 use crate::stream::EntryStream;
-use crate::{Catalogue, Checksum, ContentDir, Distribution, Error, HashAlgo, Result};
+use crate::{
+    Catalogue, Checksum, ContentDir, Distribution, Error, ExtraAlgo, ExtraDigests, HashAlgo, Result,
+};
 
-/// A manifest format.
+/// A server of this catalogue (`fair serve`), offered as one more mirror.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mirror {
+    /// Its public URL.
+    pub base: String,
+    /// Whether it serves the indexed source trees too (`--serve-source`): then
+    /// every key is offered, else only the elements in `buffers/`.
+    pub sources: bool,
+}
+
+/// What a check-file format lists: the catalogue's checksums, or an extra digest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// One URL a line (the first exact mirror).
-    Urls,
-    /// aria2c input: every exact mirror of an entry, `out=` its key, `checksum=`
-    /// when aria2c knows the algorithm (sha-256).
-    Aria2,
-    /// Metalink 4 (RFC 5854): mirrors, size, hash.
-    Metalink,
-    /// `b3sum -c` check file (blake3 catalogues).
-    B3sum,
-    /// `sha256sum -c` check file (sha256 catalogues).
-    Sha256sum,
-    /// SHA3-256 check file, `<hex>  <key>` (sha3-256 catalogues).
-    Sha3_256sum,
-    /// An rsync `--files-from` list: one key a line.
-    Rsync,
-    /// BagIt `fetch.txt`: `URL LENGTH data/KEY`.
-    Bagit,
-}
-
-impl Format {
-    /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 8] = [
-        Format::Urls,
-        Format::Aria2,
-        Format::Metalink,
-        Format::B3sum,
-        Format::Sha256sum,
-        Format::Sha3_256sum,
-        Format::Rsync,
-        Format::Bagit,
-    ];
-
-    /// Its name on the command line and in `?format=`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Format::Urls => "urls",
-            Format::Aria2 => "aria2",
-            Format::Metalink => "metalink",
-            Format::B3sum => "b3sum",
-            Format::Sha256sum => "sha256sum",
-            Format::Sha3_256sum => "sha3-256sum",
-            Format::Rsync => "rsync",
-            Format::Bagit => "bagit",
-        }
-    }
-
-    /// The media type of the manifest.
-    pub const fn media_type(self) -> &'static str {
-        match self {
-            Format::Metalink => "application/metalink4+xml",
-            _ => "text/plain; charset=utf-8",
-        }
-    }
-
-    /// Whether this format can be made for a distribution of a catalogue hashed
-    /// with `algo`, given whether its elements have a source of URLs (an access
-    /// index, or a server of the catalogue's buffers).
-    pub fn offered(self, algo: HashAlgo, urls: bool) -> bool {
-        self.digest().is_none_or(|d| d == algo) && (urls || !self.needs_urls())
-    }
-
-    /// The algorithm a check-file format lists.
-    const fn digest(self) -> Option<HashAlgo> {
-        match self {
-            Format::B3sum => Some(HashAlgo::Blake3),
-            Format::Sha256sum => Some(HashAlgo::Sha256),
-            Format::Sha3_256sum => Some(HashAlgo::Sha3_256),
-            _ => None,
-        }
-    }
-
-    const fn needs_urls(self) -> bool {
-        matches!(
-            self,
-            Format::Urls | Format::Aria2 | Format::Metalink | Format::Bagit
-        )
-    }
-
-    const fn needs_sizes(self) -> bool {
-        matches!(self, Format::Metalink | Format::Bagit)
-    }
-}
-
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Format {
-    type Err = String;
-
-    fn from_str(text: &str) -> std::result::Result<Self, String> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!(
-                    "unknown manifest format {text:?}: expected one of {}",
-                    names.join(", ")
-                )
-            })
-    }
+enum Listed {
+    Checksum,
+    Extra(ExtraAlgo),
 }
 
 /// A manifest ready to be written: what can be refused is refused by [`Manifest::new`],
@@ -133,18 +53,15 @@ impl FromStr for Format {
 pub struct Manifest {
     format: Format,
     algo: HashAlgo,
+    listed: Listed,
+    catalogue: std::path::PathBuf,
+    /// Whether the catalogue records extra digests.
+    extra: bool,
     collection: std::path::PathBuf,
     since: Option<std::path::PathBuf>,
     access_index: Option<std::path::PathBuf>,
     buffers: std::path::PathBuf,
-    /// The base URL of a server of this catalogue's `buffers/`, offered as a
-    /// mirror of every element found there.
-    mirror: Option<String>,
-}
-
-/// The URL of the element `checksum` on a server of this catalogue at `base`.
-pub fn buffer_url(base: &str, checksum: &Checksum) -> String {
-    format!("{}/buffers/{checksum}", base.trim_end_matches('/'))
+    mirror: Option<Mirror>,
 }
 
 /// What a written manifest holds.
@@ -154,35 +71,50 @@ pub struct Summary {
     pub entries: u64,
     /// Keys left out: no URL giving their bytes as they are.
     pub without_url: u64,
+    /// Keys left out of a check file of an extra digest: none recorded.
+    pub without_digest: u64,
 }
 
 impl Manifest {
     /// The manifest of `record` in `format`; with `since`, only the keys added or
-    /// changed since that distribution; with `mirror`, the base URL of a server of
-    /// this catalogue, whose `/buffers/` is offered for every element it holds.
+    /// changed since that distribution; with `mirror`, a server of this catalogue,
+    /// offered as a mirror of what it serves.
     pub fn new(
         catalogue: &Catalogue,
         record: &Distribution,
         since: Option<&Distribution>,
         format: Format,
-        mirror: Option<&str>,
+        mirror: Option<Mirror>,
     ) -> Result<Self> {
         let algo = catalogue.hash();
-        if let Some(digest) = format.digest()
-            && digest != algo
-        {
+        let extras = &catalogue.config().extra_digests;
+        let listed = match format.digest() {
+            None => Listed::Checksum,
+            Some(digest) if digest == algo => Listed::Checksum,
+            Some(digest) => match extras.iter().find(|e| e.same_as() == Some(digest)) {
+                Some(extra) => Listed::Extra(*extra),
+                None => {
+                    return Err(Error::invalid(
+                        format!("manifest format {format}"),
+                        format!(
+                            "it lists {digest} checksums, this catalogue hashes with {algo} and records no extra {digest} digest (fair init --extra-digest); use {}",
+                            Format::ALL
+                                .iter()
+                                .find(|f| f.digest() == Some(algo))
+                                .map_or("another format", |f| f.name())
+                        ),
+                    ));
+                }
+            },
+        };
+        if format == Format::Wget && mirror.is_none() {
             return Err(Error::invalid(
-                format!("manifest format {format}"),
-                format!(
-                    "it lists {digest} checksums and this catalogue hashes with {algo}; use {}",
-                    Format::ALL
-                        .iter()
-                        .find(|f| f.digest() == Some(algo))
-                        .map_or("another format", |f| f.name())
-                ),
+                "manifest format wget",
+                "its URLs are those of a server of this catalogue (BASE/files/ELEMENT/KEY): set a base URL (fair init --base-url, or fair serve --base-url)",
             ));
         }
         let access_index = match (format.needs_urls(), record.access_index) {
+            _ if format == Format::Wget => None,
             (false, _) => None,
             (true, Some(index)) => Some(catalogue.content_path(ContentDir::AccessIndex, &index)),
             (true, None) if mirror.is_some() => None,
@@ -200,11 +132,14 @@ impl Manifest {
         Ok(Manifest {
             format,
             algo,
+            listed,
+            catalogue: catalogue.root().to_owned(),
+            extra: !extras.is_empty(),
             collection: collection(record),
             since: since.map(collection),
             access_index,
             buffers: catalogue.root().join(ContentDir::Buffers.name()),
-            mirror: mirror.map(String::from),
+            mirror,
         })
     }
 
@@ -213,6 +148,10 @@ impl Manifest {
         let lookup = match &self.access_index {
             Some(path) => Some(AccessLookup::open(path)?),
             None => None,
+        };
+        let digests = match self.extra {
+            true => Reader::open(&self.catalogue)?,
+            false => None,
         };
         let new = EntryStream::open(&self.collection)?;
         let entries: Box<dyn Iterator<Item = Result<(String, Checksum)>>> = match &self.since {
@@ -247,14 +186,31 @@ impl Manifest {
                 .then(|| std::fs::metadata(self.buffers.join(element.to_hex())).ok())
                 .flatten()
                 .map(|m| m.len());
-            if let (Some(base), Some(_)) = (&self.mirror, size) {
-                urls.push(Cow::Owned(buffer_url(base, &element)));
-            }
+            // This catalogue's server: its buffer, or (for wget, and for keys
+            // without a buffer when it serves the sources) the file under its key.
+            let own = match &self.mirror {
+                Some(m) if size.is_some() && self.format != Format::Wget => {
+                    Some(buffer_url(&m.base, &element))
+                }
+                Some(m) if size.is_some() || m.sources => Some(file_url(&m.base, &element, &key)),
+                _ => None,
+            };
+            urls.extend(own.map(Cow::Owned));
             if self.format.needs_urls() && urls.is_empty() {
                 summary.without_url += 1;
                 continue;
             }
-            self.entry(out, &key, &element, &urls, size)
+            let extra = match &digests {
+                Some(reader) => reader.extra_digests(&element)?.unwrap_or_default(),
+                None => ExtraDigests::default(),
+            };
+            if let Listed::Extra(algo) = self.listed
+                && extra.get(algo).is_none()
+            {
+                summary.without_digest += 1;
+                continue;
+            }
+            self.entry(out, &key, &element, &extra, &urls, size)
                 .map_err(|e| match e.kind() {
                     io::ErrorKind::InvalidData => {
                         Error::invalid(format!("key {key:?}"), e.to_string())
@@ -295,12 +251,19 @@ impl Manifest {
         out: &mut dyn Write,
         key: &str,
         element: &Checksum,
+        extra: &ExtraDigests,
         urls: &[Cow<'_, str>],
         size: Option<u64>,
     ) -> io::Result<()> {
         let first = urls.first().map_or("", |u| u);
+        let sha256 = match self.algo {
+            HashAlgo::Sha256 => Some(element.to_hex()),
+            _ => extra.sha256.map(hex::encode),
+        };
         match self.format {
             Format::Urls => writeln!(out, "{}", one_line(first)?),
+            // The own URL comes last, after any of the access index.
+            Format::Wget => writeln!(out, "{}", one_line(urls.last().map_or("", |u| u))?),
             Format::Aria2 => {
                 let mirrors: Vec<&str> = urls
                     .iter()
@@ -308,10 +271,11 @@ impl Manifest {
                     .collect::<io::Result<_>>()?;
                 writeln!(out, "{}", mirrors.join("\t"))?;
                 writeln!(out, "  out={}", one_line(key)?)?;
-                if self.algo == HashAlgo::Sha256 {
-                    writeln!(out, "  checksum=sha-256={element}")?;
+                match (&sha256, extra.md5) {
+                    (Some(hex), _) => writeln!(out, "  checksum=sha-256={hex}"),
+                    (None, Some(md5)) => writeln!(out, "  checksum=md5={}", hex::encode(md5)),
+                    (None, None) => Ok(()),
                 }
-                Ok(())
             }
             Format::Metalink => {
                 writeln!(out, "  <file name=\"{}\">", xml(key))?;
@@ -324,12 +288,22 @@ impl Manifest {
                     HashAlgo::Blake3 => "blake3",
                 };
                 writeln!(out, "    <hash type=\"{kind}\">{element}</hash>")?;
+                if let (Some(hex), true) = (&sha256, self.algo != HashAlgo::Sha256) {
+                    writeln!(out, "    <hash type=\"sha-256\">{hex}</hash>")?;
+                }
+                if let Some(md5) = extra.md5 {
+                    writeln!(out, "    <hash type=\"md5\">{}</hash>", hex::encode(md5))?;
+                }
                 for url in urls {
                     writeln!(out, "    <url>{}</url>", xml(url))?;
                 }
                 writeln!(out, "  </file>")
             }
             Format::B3sum | Format::Sha256sum | Format::Sha3_256sum => {
+                let digest = match self.listed {
+                    Listed::Checksum => element.to_hex(),
+                    Listed::Extra(algo) => extra.get(algo).map(hex::encode).unwrap_or_default(),
+                };
                 // GNU's convention: a name with a backslash or a newline is escaped
                 // and its line starts with a backslash.
                 if key.contains(['\\', '\n', '\r']) {
@@ -337,9 +311,9 @@ impl Manifest {
                         .replace('\\', "\\\\")
                         .replace('\n', "\\n")
                         .replace('\r', "\\r");
-                    writeln!(out, "\\{element}  {escaped}")
+                    writeln!(out, "\\{digest}  {escaped}")
                 } else {
-                    writeln!(out, "{element}  {key}")
+                    writeln!(out, "{digest}  {key}")
                 }
             }
             Format::Rsync => writeln!(out, "{}", one_line(key)?),
@@ -387,15 +361,6 @@ fn xml(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_format_parses_from_its_name() {
-        for format in Format::ALL {
-            assert_eq!(format.name().parse::<Format>(), Ok(format));
-        }
-        let error = "zip".parse::<Format>().expect_err("unknown");
-        assert!(error.contains("urls, aria2, metalink"), "{error}");
-    }
 
     #[test]
     fn xml_escapes_the_five_characters() {

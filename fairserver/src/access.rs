@@ -100,6 +100,12 @@ impl AccessDb {
             .map(|v| v.value().to_vec()))
     }
 
+    /// The database, for the other derived tables of the server (the locate
+    /// index).
+    pub fn redb(&self) -> &redb::Database {
+        &self.db
+    }
+
     /// Whether the access index `index` was added.
     pub fn has(&self, index: &Checksum) -> DbResult<bool> {
         let txn = self.db.begin_read().map_err(text)?;

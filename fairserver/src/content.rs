@@ -1,14 +1,17 @@
 //! `GET /buffers/{checksum}`: element buffers of the catalogue, served as the
 //! immutable, content-addressed files they are: strong `ETag` (the checksum),
 //! `Cache-Control: immutable`, single byte ranges, and `Repr-Digest` when the
-//! checksum is a SHA-256. A buffer is served only once its bytes are known to
-//! hash to its name (checked once per run).
+//! element's SHA-256 is known (a sha256 catalogue, or an extra digest). A buffer
+//! is served only once its bytes are known to hash to its name (checked once per
+//! run). `GET /files/{checksum}/{key}` gives the same bytes under a key's name,
+//! and with `--serve-source` also from the indexed source trees.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use faircore::statcache::FileStat;
 use faircore::{Checksum, ContentDir, HashAlgo};
 
 use crate::Server;
@@ -140,35 +143,143 @@ pub(crate) fn open(path: &Path, what: &str) -> Result<(File, u64), ApiError> {
     Ok((file, size))
 }
 
+/// A checksum in a path, or 400 saying what was expected.
+fn wanted(text: &str) -> Result<Checksum, ApiError> {
+    crate::routes::checksum(text).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "expected a checksum of 64 lowercase hex digits, got {text:?}"
+        ))
+    })
+}
+
 /// `GET /buffers/{checksum}`: an element buffer.
 pub async fn buffer(
     server: web::Data<Server>,
     request: HttpRequest,
     tail: web::Path<String>,
 ) -> Answer {
-    let wanted: Checksum = crate::routes::checksum(&tail).ok_or(ApiError::NotFound)?;
-    let (path, verdict) = verified(&server, ContentDir::Buffers, wanted).await?;
+    from_buffers(&server, &request, wanted(&tail)?).await
+}
+
+/// Answers with the buffer `wanted` once checked; 404 if there is none.
+async fn from_buffers(
+    server: &web::Data<Server>,
+    request: &HttpRequest,
+    wanted: Checksum,
+) -> Answer {
+    let (path, verdict) = verified(server, ContentDir::Buffers, wanted).await?;
+    let content = match verdict {
+        Verdict::Kept(bytes) => Content::Kept(bytes),
+        Verdict::OnDisk => Content::File(open(&path, &format!("buffer {wanted}"))?),
+    };
+    send(server, request, wanted, content, &path).await
+}
+
+/// `GET /files/{checksum}/{key}`: the element `checksum` under the name `key`,
+/// so that a download tool that names files after URLs (`wget -x`) recreates
+/// the keys: from `buffers/`, else (with `--serve-source`) from a source tree
+/// that `fair index` found `key` in with this content, while its size, mtime and inode
+/// are still those it was indexed with.
+pub async fn file(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (element, key) = path.into_inner();
+    let wanted = wanted(&element)?;
+    let bad_key = key.is_empty()
+        || key.starts_with('/')
+        || key.contains('\0')
+        || key.split('/').any(|s| matches!(s, "" | "." | ".."));
+    if bad_key {
+        return Err(ApiError::BadRequest(format!(
+            "expected a relative key of non-empty names other than . and .., got {key:?}"
+        )));
+    }
+    let buffer = server.catalogue.content_path(ContentDir::Buffers, &wanted);
+    if buffer.is_file() {
+        return from_buffers(&server, &request, wanted).await;
+    }
+    if !server.serve_source {
+        return Err(ApiError::NotFound);
+    }
+    let database = server.database().ok_or(ApiError::NotFound)?;
+    let candidates = database.source_files(&key, &wanted).map_err(|e| {
+        tracing::error!("{e}");
+        ApiError::Unavailable("the catalogue's database cannot be read".into())
+    })?;
+    for (path, indexed) in candidates {
+        let Ok(file) = File::open(&path) else {
+            tracing::warn!(
+                "{}: indexed as {key} ({wanted}), now unreadable; not served",
+                path.display()
+            );
+            continue;
+        };
+        let now = match file.metadata() {
+            Ok(meta) => FileStat::from(&meta),
+            Err(e) => {
+                tracing::warn!("{}: {e}; not served", path.display());
+                continue;
+            }
+        };
+        // Size and mtime, and the same file (device, inode): a file replaced by
+        // another with the same size and mtime is not trusted either.
+        if !now.same_content(&indexed) {
+            tracing::warn!(
+                "{}: size, mtime or inode changed since it was indexed as {key} ({wanted}); not served until it is indexed again",
+                path.display()
+            );
+            continue;
+        }
+        let content = Content::File((file, now.size));
+        return send(&server, &request, wanted, content, &path).await;
+    }
+    Err(ApiError::NotFound)
+}
+
+/// The bytes of an element: kept in memory, or an open file and its size.
+enum Content {
+    Kept(web::Bytes),
+    File((File, u64)),
+}
+
+/// Answers with the element `wanted` (read from `path`): ETag, immutable,
+/// `Repr-Digest` when its SHA-256 is known, a single byte range if asked.
+async fn send(
+    server: &Server,
+    request: &HttpRequest,
+    wanted: Checksum,
+    content: Content,
+    path: &Path,
+) -> Answer {
     let mut answer = immutable(&wanted);
     answer
         .content_type("application/octet-stream")
         .insert_header((header::ACCEPT_RANGES, "bytes"));
-    if server.catalogue.hash() == HashAlgo::Sha256 {
-        answer.insert_header((
-            "Repr-Digest",
-            format!("sha-256=:{}:", base64(wanted.as_bytes())),
-        ));
+    let sha256 = match server.catalogue.hash() {
+        HashAlgo::Sha256 => Some(*wanted.as_bytes()),
+        _ => server
+            .database()
+            .and_then(|db| {
+                // Without it the answer is still right, only without the header.
+                db.extra_digests(&wanted)
+                    .inspect_err(|e| tracing::warn!("{e}"))
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|extra| extra.sha256),
+    };
+    if let Some(sha256) = sha256 {
+        answer.insert_header(("Repr-Digest", format!("sha-256=:{}:", base64(&sha256))));
     }
-    if not_modified(&request, &wanted) {
+    if not_modified(request, &wanted) {
         answer.status(actix_web::http::StatusCode::NOT_MODIFIED);
         return Ok(answer.finish());
     }
-    let what = format!("buffer {wanted}");
-    let (file, size) = match &verdict {
-        Verdict::Kept(bytes) => (None, bytes.len() as u64),
-        Verdict::OnDisk => {
-            let (file, size) = open(&path, &what)?;
-            (Some(file), size)
-        }
+    let size = match &content {
+        Content::Kept(bytes) => bytes.len() as u64,
+        Content::File((_, size)) => *size,
     };
     let range = request
         .headers()
@@ -198,24 +309,23 @@ pub async fn buffer(
     } else {
         span.last - span.first + 1
     };
-    match (verdict, file) {
-        (Verdict::Kept(bytes), _) => {
+    match content {
+        Content::Kept(bytes) => {
             let slice = bytes.slice(span.first as usize..(span.first + length) as usize);
             Ok(answer.body(slice))
         }
-        (Verdict::OnDisk, Some(file)) => {
+        Content::File((file, _)) => {
             use tokio::io::{AsyncReadExt, AsyncSeekExt};
             let mut file = tokio::fs::File::from_std(file);
             file.seek(std::io::SeekFrom::Start(span.first))
                 .await
                 .map_err(|e| {
                     tracing::error!("{}: {e}", path.display());
-                    ApiError::Unavailable(format!("{what} cannot be read"))
+                    ApiError::Unavailable(format!("{wanted} cannot be read"))
                 })?;
             let stream = tokio_util::io::ReaderStream::with_capacity(file.take(length), 64 << 10);
             Ok(answer.body(actix_web::body::SizedStream::new(length, stream)))
         }
-        (Verdict::OnDisk, None) => Err(ApiError::NotFound),
     }
 }
 

@@ -47,6 +47,9 @@ pub struct Options {
     /// The public URL of this server: `/buffers/` is then offered as a mirror in
     /// access answers and manifests (default: fair.toml's `base_url`).
     pub base_url: Option<String>,
+    /// Also serve the files of the indexed source trees (`/files/ELEMENT/KEY`),
+    /// each only while its size, mtime and inode are those it was indexed with.
+    pub serve_source: bool,
 }
 
 /// Threads of each worker's blocking pool.
@@ -65,6 +68,11 @@ pub struct Server {
     buffers: checked::Checked,
     /// The public URL of this server, if known.
     base_url: Option<String>,
+    /// Whether the indexed source trees are served too.
+    serve_source: bool,
+    /// The catalogue's database (extra digests, indexed source files), read-only;
+    /// `None` until `fair index` made one.
+    database: RwLock<Option<Arc<faircore::db::Reader>>>,
     /// Serialises reloads.
     reloading: Mutex<()>,
 }
@@ -91,10 +99,23 @@ impl Server {
             keyorders: checked::Checked::default(),
             buffers: checked::Checked::default(),
             base_url,
+            serve_source: options.serve_source,
+            database: RwLock::new(None),
             reloading: Mutex::new(()),
         });
         server.reload(true);
         Ok(server)
+    }
+
+    /// This server as a mirror of the catalogue's content, when its public URL
+    /// is known.
+    pub(crate) fn mirror(&self) -> Option<faircore::manifest::Mirror> {
+        self.base_url
+            .clone()
+            .map(|base| faircore::manifest::Mirror {
+                base,
+                sources: self.serve_source,
+            })
     }
 
     /// The current view.
@@ -115,8 +136,17 @@ impl Server {
             return false;
         }
         let mut view = loaded::load(&self.catalogue, current.generation + 1);
+        if let Err(problem) = self.open_database() {
+            view.problems.push(problem);
+        }
         let problems = self.access.add_all(&self.catalogue, &view.access_indexes());
         view.problems.extend(problems);
+        let collections = view.collections();
+        if let Err(e) = faircore::locate::update(self.access.redb(), &self.catalogue, &collections)
+        {
+            tracing::warn!("{e}");
+            view.problems.push(e.to_string());
+        }
         tracing::info!(
             generation = view.generation,
             datasets = view.datasets.len(),
@@ -130,6 +160,32 @@ impl Server {
             Err(poisoned) => *poisoned.into_inner() = view,
         }
         true
+    }
+
+    /// The catalogue's database, if it has one.
+    pub fn database(&self) -> Option<Arc<faircore::db::Reader>> {
+        match self.database.read() {
+            Ok(db) => db.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Opens the catalogue's database if it is not open yet (it appears with the
+    /// first `fair index`).
+    fn open_database(&self) -> Result<(), String> {
+        if self.database().is_some() {
+            return Ok(());
+        }
+        let reader = faircore::db::Reader::open(self.catalogue.root()).map_err(|e| {
+            tracing::warn!("{e}");
+            e.to_string()
+        })?;
+        let reader = reader.map(Arc::new);
+        match self.database.write() {
+            Ok(mut slot) => *slot = reader,
+            Err(poisoned) => *poisoned.into_inner() = reader,
+        }
+        Ok(())
     }
 
     /// Checks the catalogue for changes every `every`, in a thread that ends with
@@ -180,6 +236,7 @@ pub fn create_app(
         .service(get("/machine/keyorder/{checksum:.*}", routes::keyorder).wrap(Compress::default()))
         .service(get("/machine/diff/{old}/{new}", routes::diff))
         .service(get("/machine/manifest/{checksum}", routes::manifest))
+        .service(get("/machine/locate/{checksum}", routes::locate))
         .service(get("/buffers/{checksum}", content::buffer))
         .service(get("/", metadata::root))
         .service(get("/dataset/{name}", metadata::dataset))
@@ -192,6 +249,7 @@ pub fn create_app(
             "/dataset/{name}/{checksum}/distribution/{part}",
             metadata::distribution,
         ))
+        .service(get("/files/{checksum}/{key:.*}", content::file))
         .service(get("/machine/find_distribution", routes::find_distribution))
         .service(get("/machine/find_checksum", routes::find_checksum))
         .service(get("/machine/datasets", routes::datasets))

@@ -56,10 +56,22 @@ impl Loaded {
 
     /// Every access index some record points to, in dataset then record order.
     pub fn access_indexes(&self) -> Vec<Checksum> {
+        self.distinct(|r| r.access_index)
+    }
+
+    /// Every distinct collection (distribution checksum), in dataset then record
+    /// order.
+    pub fn collections(&self) -> Vec<Checksum> {
+        self.distinct(|r| Some(r.checksum))
+    }
+
+    /// The distinct checksums `field` gives of the records, in dataset then
+    /// record order.
+    fn distinct(&self, field: impl Fn(&Distribution) -> Option<Checksum>) -> Vec<Checksum> {
         let mut seen = std::collections::HashSet::new();
         self.datasets
             .values()
-            .flat_map(|d| d.records.iter().filter_map(|r| r.access_index))
+            .flat_map(|d| d.records.iter().filter_map(&field))
             .filter(|c| seen.insert(*c))
             .collect()
     }

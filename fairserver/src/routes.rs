@@ -81,21 +81,25 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
         ApiError::Unavailable("the access database cannot be read".into())
     })?;
     // With a base URL, this server's own copy is one more mirror.
-    let own = server.base_url.as_deref().filter(|_| {
-        server
-            .catalogue
-            .content_path(ContentDir::Buffers, &element)
-            .is_file()
+    let own = server.base_url.as_deref().and_then(|base| {
+        let buffer = server.catalogue.content_path(ContentDir::Buffers, &element);
+        if buffer.is_file() {
+            return Some(faircore::manifest::buffer_url(base, &element));
+        }
+        let key = server
+            .serve_source
+            .then(|| source_key(&server, &element))??;
+        Some(faircore::manifest::file_url(base, &element, &key))
     });
     let body = match (found, own) {
         (Some(body), None) => body,
-        (found, Some(base)) => {
+        (found, Some(url)) => {
             let mut urls: Vec<Value> = match found {
                 Some(body) => serde_json::from_slice(&body)
                     .map_err(|e| ApiError::Unavailable(format!("access database: {e}")))?,
                 None => Vec::new(),
             };
-            urls.push(json!({"url": faircore::manifest::buffer_url(base, &element)}));
+            urls.push(json!({ "url": url }));
             faircore::plain::to_vec(&urls).map_err(|e| ApiError::Unavailable(e.to_string()))?
         }
         (None, None) => return Err(ApiError::NotFound),
@@ -103,6 +107,21 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
+}
+
+/// A key under which a source tree holds `element` as it was indexed (found
+/// through the locate index), for `--serve-source`.
+fn source_key(server: &Server, element: &Checksum) -> Option<String> {
+    let database = server.database()?;
+    let places = faircore::locate::lookup(server.access.redb(), element)
+        .inspect_err(|e| tracing::error!("{e}"))
+        .ok()?;
+    places.into_iter().map(|p| p.key).find(|key| {
+        database
+            .source_files(key, element)
+            .inspect_err(|e| tracing::error!("{e}"))
+            .is_ok_and(|files| !files.is_empty())
+    })
 }
 
 /// `GET /machine/keyorder/{checksum}`: the keyorder file, streamed, only if its
@@ -201,14 +220,8 @@ pub async fn manifest(
         ),
         None => None,
     };
-    let manifest = Manifest::new(
-        &server.catalogue,
-        record,
-        since,
-        format,
-        server.base_url.as_deref(),
-    )
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let manifest = Manifest::new(&server.catalogue, record, since, format, server.mirror())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let body = streaming::body(format!("{format} manifest of {wanted}"), move |out| {
         manifest.write(out).map(drop).map_err(|e| match e {
             // The client went away: not a failure of ours.
@@ -223,6 +236,31 @@ pub async fn manifest(
     Ok(HttpResponse::Ok()
         .content_type(format.media_type())
         .streaming(body))
+}
+
+/// `GET /machine/locate/{checksum}`: every (dataset, distribution, key) holding
+/// an element; 404 if none does.
+pub async fn locate(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
+    let element = checksum(&tail).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "locate: expected an element checksum of 64 lowercase hex digits, got {:?}",
+            tail.as_str()
+        ))
+    })?;
+    let view = server.view();
+    let places = faircore::locate::lookup(server.access.redb(), &element).map_err(|e| {
+        tracing::error!("{e}");
+        ApiError::Unavailable("the locate index cannot be read".into())
+    })?;
+    let datasets = view
+        .datasets
+        .iter()
+        .map(|(name, d)| (name.as_str(), d.records.as_slice()));
+    let holders = faircore::locate::holders(&places, datasets);
+    if holders.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(pretty(&holders))
 }
 
 /// The first value of each parameter of the query string.

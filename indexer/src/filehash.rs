@@ -1,11 +1,13 @@
-//! Hashing one file: read once (memory-mapped when large), optionally copied in the
-//! same pass, and checked not to have changed while it was read.
+//! Hashing one file: read once (memory-mapped when large), with its extra digests
+//! and optionally copied in the same pass, and checked not to have changed while
+//! it was read.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use faircore::{Checksum, HashAlgo};
+use faircore::digest::ExtraHasher;
+use faircore::{Checksum, ExtraAlgo, ExtraDigests, HashAlgo};
 
 use crate::stat::{self, FileStat};
 
@@ -22,24 +24,29 @@ thread_local! {
 /// What reading a file gave.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The checksum of the content the file had while it had `stat`.
-    Hashed(Checksum),
+    /// The checksum and extra digests of the content the file had while it had
+    /// `stat`.
+    Hashed(Checksum, ExtraDigests),
     /// The file changed while it was read (its stat now differs from `before`).
     Changed,
 }
 
 /// Hashes the file at `path`, which had `before` when it was looked at, with
-/// `algo`, writing the bytes to `copy` as well when given.
+/// `algo` and the `extra` algorithms, writing the bytes to `copy` as well when
+/// given.
 pub fn hash_file(
     path: &Path,
     before: &FileStat,
     algo: HashAlgo,
+    extra: &[ExtraAlgo],
     mut copy: Option<&mut File>,
 ) -> io::Result<Outcome> {
     let mut file = stat::open_nonblocking(path)?;
     let mut hasher = algo.hasher();
+    let mut extra = ExtraHasher::new(extra);
     let mut feed = |bytes: &[u8]| -> io::Result<()> {
         hasher.update(bytes);
+        extra.update(bytes);
         match copy.as_mut() {
             Some(out) => out.write_all(bytes),
             None => Ok(()),
@@ -73,7 +80,7 @@ pub fn hash_file(
     if after != *before {
         return Ok(Outcome::Changed);
     }
-    Ok(Outcome::Hashed(hasher.finalize()))
+    Ok(Outcome::Hashed(hasher.finalize(), extra.finalize()))
 }
 
 #[cfg(test)]
@@ -92,12 +99,25 @@ mod tests {
             let path = dir.path().join(format!("f{size}"));
             std::fs::write(&path, &data).expect("write");
             let mut copy = tempfile::tempfile().expect("tmp");
-            let out =
-                hash_file(&path, &stat_of(&path), HashAlgo::Blake3, Some(&mut copy)).expect("hash");
-            let Outcome::Hashed(c) = out else {
+            let out = hash_file(
+                &path,
+                &stat_of(&path),
+                HashAlgo::Blake3,
+                &[ExtraAlgo::Sha256],
+                Some(&mut copy),
+            )
+            .expect("hash");
+            let Outcome::Hashed(c, extra) = out else {
                 panic!("size {size}: {out:?}")
             };
             assert_eq!(c, HashAlgo::Blake3.hash(&data), "size {size}");
+            let sha256 = HashAlgo::Sha256.hash(&data);
+            assert_eq!(
+                extra.sha256.as_ref(),
+                Some(sha256.as_bytes()),
+                "size {size}"
+            );
+            assert_eq!(extra.md5, None, "not asked for");
             let mut copied = Vec::new();
             use std::io::Seek;
             copy.rewind().expect("rewind");
@@ -113,7 +133,7 @@ mod tests {
         std::fs::write(&path, b"before").expect("write");
         let before = stat_of(&path);
         std::fs::write(&path, b"after, longer").expect("rewrite");
-        let out = hash_file(&path, &before, HashAlgo::Sha256, None).expect("hash");
+        let out = hash_file(&path, &before, HashAlgo::Sha256, &[], None).expect("hash");
         assert!(matches!(out, Outcome::Changed), "{out:?}");
     }
 }

@@ -7,7 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use faircore::{Checksum, Collection, CollectionKind, HashAlgo, Name, Writer};
+use faircore::db::ExtraDigestTable;
+use faircore::{
+    Checksum, Collection, CollectionKind, ExtraAlgo, ExtraDigests, HashAlgo, Name, Writer,
+};
 use rayon::prelude::*;
 
 use crate::cache::{self, Cache, Entry};
@@ -45,9 +48,11 @@ struct Indexed {
     /// Where the file name starts in `key`.
     name_at: usize,
     size: u64,
-    hashed: bool,
     /// The stat and checksum, as the cache records them.
     entry: Entry,
+    /// The extra digests computed when it was hashed (`None` when its cached
+    /// checksum was reused).
+    extra: Option<ExtraDigests>,
 }
 
 /// What the run made of one directory.
@@ -103,9 +108,12 @@ pub fn scan(
         .num_threads(options.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
+    let extra = &catalogue.config().extra_digests;
     let run = Run {
         root: source,
         algo: catalogue.hash(),
+        extra,
+        known_extra: db.extra_digest_table()?,
         cache: Cache::open(&db, collection)?,
         store,
         start_ns: now_ns(),
@@ -144,6 +152,13 @@ pub fn scan(
         )
     });
     recorded?;
+    let root = fs::canonicalize(source).map_err(|e| source_error(source, e.to_string()))?;
+    db.record_source(collection, &root)?;
+    let digests: Vec<(Checksum, ExtraDigests)> = files
+        .iter()
+        .filter_map(|f| Some((f.entry.checksum, f.extra.filter(|e| !e.is_empty())?)))
+        .collect();
+    db.record_extra_digests(&digests)?;
     report.elapsed_s = started.elapsed().as_secs_f64();
     Ok(Scan {
         report,
@@ -197,7 +212,7 @@ fn tally(directories: &[Directory], mut problems: Vec<Problem>) -> (Report, Vec<
             Ok(f) => {
                 report.files += 1;
                 report.bytes += f.size;
-                if f.hashed {
+                if f.extra.is_some() {
                     report.hashed += 1;
                 } else {
                     report.reused += 1;
@@ -230,6 +245,11 @@ fn now_ns() -> i64 {
 struct Run<'a> {
     root: &'a Path,
     algo: HashAlgo,
+    /// The extra digests of the catalogue.
+    extra: &'a [ExtraAlgo],
+    /// The extra digests recorded before the run: a file whose checksum lacks
+    /// one is hashed again even when its stat is unchanged.
+    known_extra: ExtraDigestTable,
     cache: Cache,
     store: Option<BufferStore>,
     start_ns: i64,
@@ -289,25 +309,36 @@ impl Run<'_> {
         let result = self.checksum(&key, stat, cached.get(&leaf.name));
         (self.progress)(stat.size);
         Some(match result {
-            Ok((hashed, entry)) => Ok(Indexed {
+            Ok((entry, extra)) => Ok(Indexed {
                 name_at: key.len() - leaf.name.len(),
                 key,
                 size: stat.size,
-                hashed,
                 entry,
+                extra,
             }),
             Err(error) => problem(error),
         })
     }
 
-    /// The file's checksum, whether it was hashed, and the cache entry to store.
+    /// Whether the cached `entry` has every extra digest the catalogue wants.
+    fn has_extra(&self, entry: &Entry) -> bool {
+        self.extra.is_empty()
+            || self
+                .known_extra
+                .get(&entry.checksum)
+                .is_some_and(|known| self.extra.iter().all(|algo| known.get(*algo).is_some()))
+    }
+
+    /// The cache entry to store for the file, and its extra digests if it was
+    /// hashed (`None`: its cached checksum was reused).
     fn checksum(
         &self,
         key: &str,
         stat: FileStat,
         cached: Option<&Entry>,
-    ) -> Result<(bool, Entry), String> {
-        if let Some(entry) = cached.filter(|e| e.reusable_for(&stat).is_some()) {
+    ) -> Result<(Entry, Option<ExtraDigests>), String> {
+        let reusable = cached.filter(|e| e.reusable_for(&stat).is_some() && self.has_extra(e));
+        if let Some(entry) = reusable {
             match &self.store {
                 Some(store) if !store.has(&entry.checksum) => {
                     if store.mode() == InternMode::Hardlink {
@@ -316,16 +347,16 @@ impl Run<'_> {
                             .map_err(|e| e.to_string())?;
                         // Linking changed the ctime, not the content.
                         return Ok((
-                            false,
                             Entry {
                                 stat: linked,
                                 ..*entry
                             },
+                            None,
                         ));
                     }
                     // A copy needs the content: read it again below.
                 }
-                _ => return Ok((false, *entry)),
+                _ => return Ok((*entry, None)),
             }
         }
         let path = &self.root.join(key);
@@ -348,9 +379,11 @@ impl Run<'_> {
                 _ => None,
             };
             let copy = tmp.as_mut().map(|t| t.as_file_mut());
-            match filehash::hash_file(path, &stat, self.algo, copy).map_err(|e| e.to_string())? {
+            match filehash::hash_file(path, &stat, self.algo, self.extra, copy)
+                .map_err(|e| e.to_string())?
+            {
                 Outcome::Changed => continue,
-                Outcome::Hashed(checksum) => {
+                Outcome::Hashed(checksum, extra) => {
                     let stat = match (&self.store, tmp) {
                         (Some(store), Some(tmp)) => {
                             store.publish(tmp, &checksum).map_err(|e| e.to_string())?;
@@ -361,7 +394,7 @@ impl Run<'_> {
                             .map_err(|e| e.to_string())?,
                         (None, _) => stat,
                     };
-                    return Ok((true, Entry::new(stat, checksum, self.start_ns)));
+                    return Ok((Entry::new(stat, checksum, self.start_ns), Some(extra)));
                 }
             }
         }

@@ -88,6 +88,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         database: None,
         poll: Duration::from_millis(500),
         base_url: None,
+        serve_source: false,
     };
     fairserver::serve(&options, |addr| {
         print_examples(&format!("http://{addr}"), &records, catalogue.hash());
@@ -199,6 +200,9 @@ fn print_examples(base: &str, records: &[Distribution], algo: HashAlgo) {
         format!("/machine/find/{}", first.checksum),
         format!("/machine/keyorder/{}", newest.keyorder),
         format!("/machine/access/{element}"),
+        format!("/machine/locate/{element}"),
+        format!("/machine/diff/{}/{}", first.checksum, newest.checksum),
+        format!("/machine/manifest/{}?format=aria2", newest.checksum),
         "/health".to_string(),
         "/metrics".to_string(),
     ] {

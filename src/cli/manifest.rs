@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use faircore::manifest::{Format, Manifest};
+use faircore::manifest::{Format, Manifest, Mirror};
 use faircore::{Catalogue, resolve};
 
 use crate::Exit;
@@ -15,16 +15,22 @@ DATASET@latest (resolved as `fair find` does).
 
 Formats:
   urls         one URL a line (the first mirror)            wget -i, curl
-  aria2        every mirror, out=KEY, checksum= for sha256   aria2c -i FILE
-  metalink     Metalink 4: mirrors, size, hash               aria2c -M FILE.meta4
+  wget         BASE/files/CHECKSUM/KEY a line               wget -x -nH --cut-dirs=N -i FILE
+  aria2        every mirror, out=KEY, checksum=sha-256/md5   aria2c -i FILE
+  metalink     Metalink 4: mirrors, size, hashes             aria2c -M FILE.meta4
   b3sum        HEX  KEY (blake3 catalogues)                  b3sum -c FILE
-  sha256sum    HEX  KEY (sha256 catalogues)                  sha256sum -c FILE
+  sha256sum    HEX  KEY (sha256, or --extra-digest sha256)   sha256sum -c FILE
   sha3-256sum  HEX  KEY (sha3-256 catalogues)
   rsync        one key a line                                rsync --files-from=FILE
   bagit        URL LENGTH data/KEY                           a BagIt fetch.txt
 
 When fair.toml has a base_url, BASE/buffers/CHECKSUM (served by `fair serve`) is
-offered as a mirror of every element in buffers/. Only URLs that give the element's
+offered as a mirror of every element in buffers/; with --serve-source (the server
+runs with it), BASE/files/CHECKSUM/KEY of every other key. The wget format lists
+only those URLs, whose path ends with the key: `wget -x -nH --cut-dirs=N` with N
+= 2 + the number of path segments of the base URL (2 for http://host:port/)
+recreates the keys' directories. In catalogues with extra digests, aria2 gives
+checksum=sha-256= and metalink a sha-256 and md5 <hash> when they are recorded. Only URLs that give the element's
 bytes as they are (not compressed, no cell type) are listed; keys without one are left out of the URL formats and counted on stderr.
 The manifest is written as the collection is read (constant memory).
 
@@ -32,10 +38,12 @@ Examples:
   fair manifest /srv/fair pdb@latest --format aria2 > pdb.aria2 && aria2c -i pdb.aria2
   fair manifest /srv/fair pdb@2025.02 --format urls --since pdb@2025.01
   cd /mirror/pdb && fair manifest /srv/fair pdb@latest --format b3sum | b3sum -c
+  fair manifest /srv/fair pdb@latest --format wget --serve-source > list &&
+    wget -x -nH --cut-dirs=2 -i list     # base_url http://host:61918/
 
 Exit codes: 0 written; 1 unknown or ambiguous distribution, a format this catalogue
-or distribution cannot give (check files of another algorithm; URLs without an
-access index).";
+or distribution cannot give (check files of another algorithm without that extra
+digest; URLs without an access index; wget without a base URL).";
 
 /// Flags of `fair manifest`.
 #[derive(Debug, clap::Args)]
@@ -48,6 +56,10 @@ pub struct Args {
     /// The manifest format (see below).
     #[arg(long, value_name = "F")]
     pub format: Format,
+    /// The server at fair.toml's base_url runs with --serve-source: offer its
+    /// BASE/files/CHECKSUM/KEY for keys without a buffer.
+    #[arg(long)]
+    pub serve_source: bool,
     /// Only the keys added or changed since this distribution.
     #[arg(long, value_name = "OLD")]
     pub since: Option<String>,
@@ -61,14 +73,11 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         Some(spec) => Some(resolve::named(&catalogue, spec)?.1),
         None => None,
     };
-    let mirror = catalogue.config().base_url.clone();
-    let manifest = Manifest::new(
-        &catalogue,
-        &record,
-        since.as_ref(),
-        args.format,
-        mirror.as_deref(),
-    )?;
+    let mirror = catalogue.config().base_url.clone().map(|base| Mirror {
+        base,
+        sources: args.serve_source,
+    });
+    let manifest = Manifest::new(&catalogue, &record, since.as_ref(), args.format, mirror)?;
     let mut out = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());
     let summary = match manifest.write(&mut out) {
         Err(faircore::Error::Io { source, .. })
@@ -86,6 +95,16 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             summary.without_url
         );
     }
+    if summary.without_digest > 0 {
+        eprint!(
+            "; {} keys left out: no {} digest recorded (index them again)",
+            summary.without_digest, args.format
+        );
+    }
     eprintln!();
+    if let (Format::Wget, Some(base)) = (args.format, &catalogue.config().base_url) {
+        let cut = faircore::manifest::wget_cut_dirs(base);
+        eprintln!("fetch them with: wget -x -nH --cut-dirs={cut} -i FILE");
+    }
     Ok(Exit::Success)
 }

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod find;
 pub mod index;
 pub mod init;
+pub mod locate;
 pub mod manifest;
 pub mod serve;
 pub mod snapshot;
@@ -27,6 +28,7 @@ Examples:
   fair verify /srv/fair
   fair diff /srv/fair pdb@2025.01 pdb@latest --json
   fair manifest /srv/fair pdb@latest --format aria2
+  fair locate /srv/fair ELEMENT_CHECKSUM --json
   fair serve /srv/fair --listen 127.0.0.1:61918
   fair demo
 
@@ -95,6 +97,8 @@ pub enum Command {
     Diff(diff::Args),
     /// A bulk download manifest of a distribution: URLs, aria2, Metalink, check files, rsync, BagIt.
     Manifest(manifest::Args),
+    /// Every (dataset, distribution, key) holding an element checksum.
+    Locate(locate::Args),
     /// Check that content-addressed files hash to their names and records agree with them.
     Verify(verify::Args),
     /// Serve a catalogue over HTTP: the Seamless machine API, health and metrics.

@@ -21,15 +21,26 @@ Routes (the Seamless fairserver's, plus extensions):
   GET /machine/diff/OLD/NEW                 changed keys between two distributions (JSON lines)
   GET /machine/manifest/CHECKSUM?format=F   a bulk download manifest (see fair manifest --help)
   GET /buffers/CHECKSUM                     an element's bytes (ranges, immutable)
+  GET /files/CHECKSUM/KEY                   the same under a key's name; with
+                                            --serve-source also from the source trees
   GET /health                               status, catalogue generation, problems
   GET /metrics                              Prometheus metrics
 
 The catalogue is reloaded within a second of a change on disk (fair snapshot
 while serving is safe). SIGINT or SIGTERM stop the server after in-flight requests.
 
+With --serve-source, a file of a tree `fair index` indexed is served as
+/files/CHECKSUM/KEY while its size, mtime and inode are those it was indexed with
+(otherwise 404, and a warning in the log); manifests then offer those URLs, so
+a mirror can be downloaded whole without interning it into buffers/.
+
 Examples:
   fair serve /srv/fair
-  fair serve /srv/fair --listen 0.0.0.0:8080 --base-url https://fair.example.org/")]
+  fair serve /srv/fair --listen 0.0.0.0:8080 --base-url https://fair.example.org/
+  fair serve /srv/fair --base-url http://host:61918/ --serve-source
+  # then, elsewhere (2 = the base URL's path segments + 2):
+  curl -s 'http://host:61918/machine/manifest/CHECKSUM?format=wget' > list
+  wget -x -nH --cut-dirs=2 -i list")]
 pub struct Args {
     /// The catalogue directory.
     pub dir: PathBuf,
@@ -43,6 +54,10 @@ pub struct Args {
     /// access answers and manifests [default: fair.toml's base_url].
     #[arg(long, value_name = "URL", value_parser = super::parse_base_url)]
     pub base_url: Option<String>,
+    /// Also serve the files of the indexed source trees, checked against the
+    /// index (size, mtime, inode), as /files/CHECKSUM/KEY.
+    #[arg(long)]
+    pub serve_source: bool,
     /// How often to check the catalogue for changes, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub poll_ms: u64,
@@ -56,6 +71,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         database: args.database.clone(),
         poll: Duration::from_millis(args.poll_ms.max(10)),
         base_url: args.base_url.clone(),
+        serve_source: args.serve_source,
     };
     fairserver::serve(&options, |addr| {
         eprintln!("serving {} on http://{addr}/", args.dir.display());

@@ -1,33 +1,52 @@
-//! `GET /buffers/{checksum}` and `--base-url`: the server's own copies, fetched by
-//! aria2c (Metalink, hashes verified) and wget, and read by byte range.
+//! `GET /buffers/{checksum}`, `GET /files/{checksum}/{key}`, `--serve-source` and
+//! `--base-url`: the server's own copies and the indexed source files, fetched by
+//! aria2c (Metalink, hashes verified) and wget (keys' directories recreated), and
+//! read by byte range.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::helpers::{describe, fair_ok, init, path_str, small_files, write_tree};
+use crate::helpers::{describe, fair_ok, init, init_with, path_str, small_files, write_tree};
 use crate::http::Served;
 
-/// A sha256 catalogue whose dataset `files` (version 1) holds `n` interned files,
-/// served with its own address as base URL.
-fn served(dir: &Path, n: usize) -> (Served, BTreeMap<String, Vec<u8>>, String) {
-    let root = init(dir, "sha256");
+/// Where the server takes the files' bytes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// A sha256 catalogue with every file interned into `buffers/`.
+    Buffers,
+    /// A blake3 catalogue with an extra SHA-256, nothing interned, served with
+    /// `--serve-source`.
+    Source,
+}
+
+/// A catalogue whose dataset `files` (version 1) holds `n` files, served with its
+/// own address as base URL; returns the server, the files, the distribution's
+/// checksum and the source directory.
+fn served(
+    dir: &Path,
+    n: usize,
+    from: Origin,
+) -> (Served, BTreeMap<String, Vec<u8>>, String, PathBuf) {
+    let root = match from {
+        Origin::Buffers => init(dir, "sha256"),
+        Origin::Source => init_with(dir, &["--extra-digest", "sha256"]),
+    };
     let source = dir.join("source");
     let files = small_files(n);
     write_tree(&source, &files);
-    fair_ok(
-        &[
-            "index",
-            path_str(&root),
-            "--source",
-            path_str(&source),
-            "--collection",
-            "files",
-            "--intern",
-            "copy",
-        ],
-        0,
-    );
+    let mut index = vec![
+        "index",
+        path_str(&root),
+        "--source",
+        path_str(&source),
+        "--collection",
+        "files",
+    ];
+    if from == Origin::Buffers {
+        index.extend(["--intern", "copy"]);
+    }
+    fair_ok(&index, 0);
     let out = fair_ok(
         &[
             "snapshot",
@@ -48,18 +67,19 @@ fn served(dir: &Path, n: usize) -> (Served, BTreeMap<String, Vec<u8>>, String) {
         .port();
     let listen = format!("127.0.0.1:{port}");
     let base = format!("http://{listen}/");
-    let served = Served::spawn(
-        &[
-            "serve",
-            path_str(&root),
-            "--listen",
-            &listen,
-            "--base-url",
-            &base,
-        ],
-        Stdio::null(),
-    );
-    (served, files.into_iter().collect(), checksum)
+    let mut serve = vec![
+        "serve",
+        path_str(&root),
+        "--listen",
+        &listen,
+        "--base-url",
+        &base,
+    ];
+    if from == Origin::Source {
+        serve.push("--serve-source");
+    }
+    let served = Served::spawn(&serve, Stdio::null());
+    (served, files.into_iter().collect(), checksum, source)
 }
 
 /// Every file under `dir`, by relative path.
@@ -84,9 +104,10 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 #[test]
-fn aria2c_fetches_a_whole_distribution_with_the_metalink_manifest_and_checks_every_hash() {
+fn aria2c_fetches_a_whole_distribution_from_the_source_tree_with_the_metalink_manifest_and_checks_every_hash()
+ {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, files, checksum) = served(tmp.path(), 1000);
+    let (served, files, checksum, _) = served(tmp.path(), 1000, Origin::Source);
     let metalink = served.get(&format!("/machine/manifest/{checksum}?format=metalink"));
     assert_eq!(metalink.status, 200, "{}", metalink.text());
     assert_eq!(
@@ -95,6 +116,12 @@ fn aria2c_fetches_a_whole_distribution_with_the_metalink_manifest_and_checks_eve
     );
     let text = metalink.text();
     assert_eq!(text.matches("<hash type=\"sha-256\">").count(), 1000);
+    assert_eq!(
+        text.matches("/files/").count(),
+        1000,
+        "served from the source"
+    );
+    assert!(!text.contains("/buffers/"), "nothing interned");
     let manifest = tmp.path().join("files.meta4");
     std::fs::write(&manifest, &text).expect("write");
     let out_dir = tmp.path().join("aria2");
@@ -132,35 +159,77 @@ fn aria2c_fetches_a_whole_distribution_with_the_metalink_manifest_and_checks_eve
 }
 
 #[test]
-fn wget_fetches_the_same_bytes_from_the_urls_manifest() {
+fn wget_recreates_the_keys_from_the_wget_manifest() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, files, checksum) = served(tmp.path(), 200);
-    let urls = served.get(&format!("/machine/manifest/{checksum}?format=urls"));
-    assert_eq!(urls.status, 200);
-    let list = tmp.path().join("urls.txt");
-    std::fs::write(&list, urls.text()).expect("write");
+    let (served, files, checksum, _) = served(tmp.path(), 1000, Origin::Source);
+    let list = served.get(&format!("/machine/manifest/{checksum}?format=wget"));
+    assert_eq!(list.status, 200, "{}", list.text());
+    assert_eq!(list.text().lines().count(), 1000);
+    let file = tmp.path().join("wget.txt");
+    std::fs::write(&file, list.text()).expect("write");
     let out_dir = tmp.path().join("wget");
+    // The command of `fair manifest --help` for a base URL without a path.
     let out = Command::new("wget")
-        .args(["--quiet", "--input-file"])
-        .arg(&list)
+        .args(["--quiet", "-x", "-nH", "--cut-dirs=2", "-i"])
+        .arg(&file)
         .arg("--directory-prefix")
         .arg(&out_dir)
         .output()
-        .expect("wget runs");
+        .expect("wget runs (apt-get install wget)");
     assert!(out.status.success(), "wget\n{}", describe(&out));
-    // The server's URLs name the elements: the same bytes, by checksum.
-    let fetched: Vec<Vec<u8>> = tree(&out_dir).into_values().collect();
-    let mut fetched_sorted = fetched.clone();
-    fetched_sorted.sort();
-    let mut want: Vec<Vec<u8>> = files.into_values().collect();
-    want.sort();
-    assert_eq!(fetched_sorted, want);
+    assert_eq!(
+        tree(&out_dir),
+        files,
+        "wget fetched every key, byte for byte"
+    );
+}
+
+#[test]
+fn a_source_file_changed_since_it_was_indexed_is_not_served() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, files, checksum, source) = served(tmp.path(), 3, Origin::Source);
+    let list = served.get(&format!("/machine/manifest/{checksum}?format=wget"));
+    let url = list.text().lines().next().expect("a URL").to_string();
+    let target = &url[url.find("/files/").expect("a /files/ URL")..];
+    let key = target.splitn(4, '/').nth(3).expect("a key").to_string();
+    let whole = served.get(target);
+    assert_eq!(whole.status, 200);
+    assert_eq!(Some(&whole.body), files.get(&key));
+    // /machine/access offers the source file too (no access index, no buffer).
+    let element = target.split('/').nth(2).expect("an element");
+    let access = served.get(&format!("/machine/access/{element}"));
+    assert_eq!(access.status, 200, "{}", access.text());
+    assert!(access.text().contains(target), "{}", access.text());
+    let digest = whole
+        .header("repr-digest")
+        .expect("Repr-Digest from the extra SHA-256");
+    assert!(digest.starts_with("sha-256=:"), "{digest}");
+    assert_eq!(
+        served
+            .request("GET", target, &[("Range", "bytes=1-2")])
+            .body,
+        files[&key][1..3]
+    );
+
+    // Same size, new mtime: refused, and said in the log.
+    let path = source.join(&key);
+    let mut changed = files[&key].clone();
+    changed[0] ^= 1;
+    std::fs::write(&path, &changed).expect("rewrite");
+    let refused = served.get(target);
+    assert_eq!(refused.status, 404, "{}", refused.text());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let log = served.log();
+    assert!(
+        log.contains("WARN") && log.contains(&key) && log.contains("changed since it was indexed"),
+        "{log}"
+    );
 }
 
 #[test]
 fn buffers_are_immutable_ranged_and_digested() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, files, _) = served(tmp.path(), 3);
+    let (served, files, _, _) = served(tmp.path(), 3, Origin::Buffers);
     let (_, content) = files.iter().next().expect("a file");
     let hex = {
         use std::io::Write;
@@ -220,10 +289,18 @@ fn buffers_are_immutable_ranged_and_digested() {
         access.text()
     );
 
+    // The same bytes under a key's name.
+    let (key, _) = files.iter().next().expect("a file");
+    let named = served.get(&format!("/files/{hex}/{key}"));
+    assert_eq!((named.status, &named.body), (200, content));
     for (target, status) in [
         (format!("/buffers/{}", "0".repeat(64)), 404),
-        ("/buffers/..%2Ffair.toml".to_string(), 404),
-        (format!("/buffers/{}", hex.to_uppercase()), 404),
+        ("/buffers/..%2Ffair.toml".to_string(), 400),
+        (format!("/buffers/{}", hex.to_uppercase()), 400),
+        (format!("/files/{}/{key}", "0".repeat(64)), 404),
+        (format!("/files/{hex}/../fair.toml"), 400),
+        (format!("/files/{hex}/a//b"), 400),
+        (format!("/files/x/{key}"), 400),
     ] {
         assert_eq!(served.get(&target).status, status, "{target}");
     }

@@ -71,8 +71,15 @@ pub fn path_str(path: &Path) -> &str {
 
 /// A new catalogue with `hash` under `dir`.
 pub fn init(dir: &Path, hash: &str) -> PathBuf {
+    init_with(dir, &["--hash", hash])
+}
+
+/// A new catalogue under `dir`, made by `fair init` with `args`.
+pub fn init_with(dir: &Path, args: &[&str]) -> PathBuf {
     let root = dir.join("catalogue");
-    fair_ok(&["init", path_str(&root), "--hash", hash], 0);
+    let mut all = vec!["init", path_str(&root)];
+    all.extend_from_slice(args);
+    fair_ok(&all, 0);
     root
 }
 

@@ -13,6 +13,7 @@ mod diff;
 mod golden;
 mod incremental;
 mod intern;
+mod locate;
 mod manifest;
 mod metadata;
 mod problems;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::helpers::{describe, fair, fair_ok, init, path_str, small_files, write_tree};
+use crate::helpers::{describe, fair, fair_ok, init_with, path_str, small_files, write_tree};
 use crate::http::Served;
 
 /// Every source file gets two mirrors, one exact and one gzipped.
@@ -21,10 +21,11 @@ actions:
   - action: deepfolder
 ";
 
-/// A catalogue hashed with `hash` holding `files` as version 1 of the dataset
-/// `files`, and the changed tree as version 2; returns (catalogue, source).
-fn catalogue(dir: &Path, hash: &str) -> (PathBuf, PathBuf) {
-    let root = init(dir, hash);
+/// A catalogue made by `fair init` with `init_args` holding `files` as version 1
+/// of the dataset `files`, and the changed tree as version 2; returns
+/// (catalogue, source).
+fn catalogue(dir: &Path, init_args: &[&str]) -> (PathBuf, PathBuf) {
+    let root = init_with(dir, init_args);
     let source = dir.join("source");
     let mut files = small_files(60);
     files.push(("with space/ünïcode ß.txt".into(), b"odd name\n".to_vec()));
@@ -104,7 +105,7 @@ fn b3sum_and_sha256sum_check_the_source_tree_with_our_manifests() {
         ("sha256", "sha256sum", "sha256sum"),
     ] {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let (root, source) = catalogue(tmp.path(), hash);
+        let (root, source) = catalogue(tmp.path(), &["--hash", hash]);
         let list = manifest(&root, &["files@2", "--format", format]);
         let verdicts = check(tool, &source, &list);
         let ok = verdicts.lines().filter(|l| l.ends_with(": OK")).count();
@@ -140,9 +141,101 @@ fn b3sum_and_sha256sum_check_the_source_tree_with_our_manifests() {
 }
 
 #[test]
+fn with_an_extra_sha256_a_blake3_catalogue_gives_sha256sum_check_files_and_aria2_checksums() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let args = ["--hash", "blake3", "--extra-digest", "sha256,md5"];
+    // Version 2 reuses the cached checksums of unchanged files: their extra
+    // digests come from the database, not from a new read.
+    let (root, source) = catalogue(tmp.path(), &args);
+    let toml = std::fs::read_to_string(root.join("fair.toml")).expect("fair.toml");
+    assert!(
+        toml.contains(r#"extra_digests = ["sha256", "md5"]"#),
+        "{toml}"
+    );
+    let list = manifest(&root, &["files@2", "--format", "sha256sum"]);
+    let verdicts = check("sha256sum", &source, &list);
+    let ok = verdicts.lines().filter(|l| l.ends_with(": OK")).count();
+    assert_eq!(ok, 61, "every file checked with its SHA-256\n{verdicts}");
+    let aria2 =
+        String::from_utf8(manifest(&root, &["files@2", "--format", "aria2"])).expect("UTF-8");
+    assert_eq!(aria2.matches("  checksum=sha-256=").count(), 61, "{aria2}");
+    let metalink =
+        String::from_utf8(manifest(&root, &["files@2", "--format", "metalink"])).expect("UTF-8");
+    for kind in ["blake3", "sha-256", "md5"] {
+        let tag = format!("<hash type=\"{kind}\">");
+        assert_eq!(metalink.matches(&tag).count(), 61, "{kind}\n{metalink}");
+    }
+    // Without the extra digest, sha256sum is refused in a blake3 catalogue.
+    let plain = tempfile::tempdir().expect("tempdir");
+    let (root, _) = catalogue(plain.path(), &["--hash", "blake3"]);
+    let args = [
+        "manifest",
+        path_str(&root),
+        "files@2",
+        "--format",
+        "sha256sum",
+    ];
+    refused(&args, "--extra-digest");
+}
+
+/// Runs `fair` with `args`, expecting exit code 1 and `reason` on stderr.
+fn refused(args: &[&str], reason: &str) {
+    let out = fair(args);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(reason), "{args:?}: {stderr}");
+}
+
+#[test]
+fn the_wget_format_names_each_key_under_the_server_s_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let args = ["--base-url", "http://example.org/fair/"];
+    let (root, _) = catalogue(tmp.path(), &args);
+    let wget = ["manifest", path_str(&root), "files@2", "--format", "wget"];
+    // Nothing interned: without --serve-source the server has none of them.
+    let out = fair_ok(&wget, 0);
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("61 keys left out"));
+    let out = fair_ok(&[&wget[..], &["--serve-source"]].concat(), 0);
+    let list = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_eq!(list.lines().count(), 61, "{list}");
+    assert!(
+        list.lines()
+            .all(|l| l.starts_with("http://example.org/fair/files/")),
+        "{list}"
+    );
+    assert!(
+        list.contains("/with%20space/%C3%BCn%C3%AFcode%20%C3%9F.txt\n"),
+        "{list}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("wget -x -nH --cut-dirs=3 -i"), "{stderr}");
+
+    let plain = tempfile::tempdir().expect("tempdir");
+    let (root, _) = catalogue(plain.path(), &["--hash", "blake3"]);
+    let args = ["manifest", path_str(&root), "files@2", "--format", "wget"];
+    refused(&args, "set a base URL");
+}
+
+#[test]
+fn bad_extra_digests_are_refused_naming_the_accepted_ones() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("catalogue");
+    let init = ["init", path_str(&root), "--extra-digest"];
+    refused(
+        &[&init[..], &["sha256,sha1"]].concat(),
+        "expected one of sha256, md5",
+    );
+    refused(&[&init[..], &["sha1"]].concat(), "\"sha1\"");
+    assert!(!root.join("fair.toml").exists(), "nothing initialised");
+    let same = [&init[..], &["sha256", "--hash", "sha256"]].concat();
+    refused(&same, "catalogue hash is sha256 already");
+}
+
+#[test]
 fn since_gives_exactly_the_added_and_changed_keys_of_fair_diff() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (root, _) = catalogue(tmp.path(), "blake3");
+    let (root, _) = catalogue(tmp.path(), &["--hash", "blake3"]);
     let diff = fair_ok(
         &["diff", path_str(&root), "files@1", "files@2", "--json"],
         0,
@@ -169,7 +262,7 @@ fn since_gives_exactly_the_added_and_changed_keys_of_fair_diff() {
 #[test]
 fn the_server_streams_the_same_manifests_as_the_command() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (root, _) = catalogue(tmp.path(), "sha256");
+    let (root, _) = catalogue(tmp.path(), &["--hash", "sha256"]);
     let find = |version: &str| {
         let out = fair_ok(
             &[

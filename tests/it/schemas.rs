@@ -33,6 +33,8 @@ fn outputs_and_files_match_their_schemas() {
             path_str(&root),
             "--base-url",
             "https://fair.example.org/",
+            "--extra-digest",
+            "md5,sha256",
         ],
         0,
     );

@@ -205,6 +205,7 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
                 "diff",
                 &format!("diff/{zeros}"),
                 "manifest",
+                "locate",
             ]
             .map(|route| format!("/machine/{route}/{payload}"));
             let queries = ["find_distribution", "find_checksum"]
@@ -216,7 +217,16 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
                 format!("/dataset/mydataset/{payload}/collection.json"),
                 format!("/dataset/mydataset/{zeros}/distribution/{payload}"),
             ];
-            paths.into_iter().chain(queries).chain(metadata)
+            let content = [
+                format!("/buffers/{payload}"),
+                format!("/files/{payload}"),
+                format!("/files/{zeros}/{payload}"),
+            ];
+            paths
+                .into_iter()
+                .chain(queries)
+                .chain(metadata)
+                .chain(content)
         })
         .collect();
     for target in &targets {
@@ -262,6 +272,9 @@ fn random_paths_and_queries_never_get_a_server_error() {
         "/machine/keyorder/",
         "/machine/diff/",
         "/machine/manifest/",
+        "/machine/locate/",
+        "/buffers/",
+        "/files/",
         "/machine/find_distribution",
         "/machine/find_checksum",
         "/machine/datasets",

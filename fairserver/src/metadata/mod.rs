@@ -22,7 +22,7 @@ use std::time::SystemTime;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use faircore::header::{Agent, HeaderMeta};
-use faircore::manifest::Format;
+use faircore::manifest::{Format, Manifest, Mirror};
 use faircore::{Catalogue, Checksum, ContentDir, Distribution, Name};
 
 use crate::error::ApiError;
@@ -39,9 +39,8 @@ pub struct Site<'v> {
     base: String,
     view: &'v Loaded,
     catalogue: &'v Catalogue,
-    /// Whether this server offers its own buffers as a mirror (so every
-    /// distribution has URL manifests).
-    mirror: bool,
+    /// This server as a mirror of the catalogue's content, if its URL is known.
+    mirror: Option<Mirror>,
 }
 
 /// A dataset of the view, with its name.
@@ -102,7 +101,7 @@ impl<'v> Site<'v> {
             base,
             view,
             catalogue: &server.catalogue,
-            mirror: server.base_url.is_some(),
+            mirror: server.mirror(),
         }
     }
 
@@ -193,17 +192,13 @@ impl<'v> Site<'v> {
     }
 
     /// The distributions of a snapshot: its collection, and the manifests that can
-    /// be made of it.
+    /// be made of it (those `/machine/manifest` does not refuse).
     fn parts(&self, record: &Distribution) -> Vec<Part> {
-        let urls = self.mirror || record.access_index.is_some();
-        let algo = self.catalogue.hash();
+        let made = |f: &Format| {
+            Manifest::new(self.catalogue, record, None, *f, self.mirror.clone()).is_ok()
+        };
         std::iter::once(Part::Collection)
-            .chain(
-                Format::ALL
-                    .into_iter()
-                    .filter(|f| f.offered(algo, urls))
-                    .map(Part::Manifest),
-            )
+            .chain(Format::ALL.into_iter().filter(made).map(Part::Manifest))
             .collect()
     }
 
