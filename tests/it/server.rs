@@ -235,7 +235,7 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
         assert_no_secret(target, &got);
     }
     let asked = targets.len();
-    assert_eq!(asked, 13 * payloads.len());
+    assert_eq!(asked, 17 * payloads.len());
     assert_eq!(served.get("/health").status, 200, "still serving");
 }
 
