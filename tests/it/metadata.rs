@@ -73,6 +73,9 @@ fn shared(file: &str) -> PathBuf {
         .map(PathBuf::from)
         .into_iter()
         .chain(manifest.ancestors().skip(1).map(|a| a.join("shared")))
+        // Where the project's shared folder lives on the development machines,
+        // for clones made elsewhere.
+        .chain(std::iter::once(PathBuf::from("/work/shared")))
         .map(|dir| dir.join("fair").join(file));
     let found = candidates.clone().find(|path| path.exists());
     found.unwrap_or_else(|| {
