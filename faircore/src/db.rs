@@ -278,10 +278,10 @@ impl Reader {
     }
 
     /// The files of the indexed source trees that were indexed as `key` with the
-    /// content `element`: each path with the stat it had when it was hashed (the
-    /// caller checks that it still has it before trusting it).
-    pub fn source_files(&self, key: &str, element: &Checksum) -> Result<Vec<(PathBuf, FileStat)>> {
-        let find = || -> Result<Vec<(PathBuf, FileStat)>, redb::Error> {
+    /// content `element`, with the stat each had when it was hashed (the caller
+    /// checks that it still has it before trusting it).
+    pub fn source_files(&self, key: &str, element: &Checksum) -> Result<Vec<SourceFile>> {
+        let find = || -> Result<Vec<SourceFile>, redb::Error> {
             let txn = self.db.begin_read()?;
             let sources = match txn.open_table(SOURCES) {
                 Ok(t) => t,
@@ -303,13 +303,29 @@ impl Reader {
                 let entry = statcache::decode(row.value().to_vec())
                     .and_then(|directory| directory.get(name).copied());
                 if let Some(entry) = entry.filter(|e| e.checksum == *element) {
-                    found.push((Path::new(root.value()).join(key), entry.stat));
+                    let root = PathBuf::from(root.value());
+                    found.push(SourceFile {
+                        path: root.join(key),
+                        root,
+                        stat: entry.stat,
+                    });
                 }
             }
             Ok(found)
         };
         find().map_err(|e| Error::database(&self.path, e))
     }
+}
+
+/// A file of an indexed source tree, as it was indexed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The source tree it was found in.
+    pub root: PathBuf,
+    /// The file: `root` joined with its key.
+    pub path: PathBuf,
+    /// Its stat when it was hashed.
+    pub stat: FileStat,
 }
 
 /// The value of `key` in `table`, `None` when the table does not exist yet.

@@ -208,8 +208,18 @@ pub async fn file(
         tracing::error!("{e}");
         ApiError::Unavailable("the catalogue's database cannot be read".into())
     })?;
-    for (path, indexed) in candidates {
-        let Ok(file) = File::open(&path) else {
+    for source in candidates {
+        let path = &source.path;
+        // A symbolic link is served only if it resolves inside its source tree.
+        let Some(real) = inside(&source.root, path) else {
+            tracing::warn!(
+                "{}: indexed as {key} ({wanted}), resolves outside the source tree {}; not served",
+                path.display(),
+                source.root.display()
+            );
+            continue;
+        };
+        let Ok(file) = File::open(&real) else {
             tracing::warn!(
                 "{}: indexed as {key} ({wanted}), now unreadable; not served",
                 path.display()
@@ -225,7 +235,7 @@ pub async fn file(
         };
         // Size and mtime, and the same file (device, inode): a file replaced by
         // another with the same size and mtime is not trusted either.
-        if !now.same_content(&indexed) {
+        if !now.same_content(&source.stat) {
             tracing::warn!(
                 "{}: size, mtime or inode changed since it was indexed as {key} ({wanted}); not served until it is indexed again",
                 path.display()
@@ -233,9 +243,17 @@ pub async fn file(
             continue;
         }
         let content = Content::File((file, now.size));
-        return send(&server, &request, wanted, content, &path).await;
+        return send(&server, &request, wanted, content, path).await;
     }
     Err(ApiError::NotFound)
+}
+
+/// `path` with every symbolic link resolved, if that is inside `root` (resolved
+/// likewise); `None` otherwise, or if either cannot be resolved.
+fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
+    let root = std::fs::canonicalize(root).ok()?;
+    let real = std::fs::canonicalize(path).ok()?;
+    real.starts_with(&root).then_some(real)
 }
 
 /// The bytes of an element: kept in memory, or an open file and its size.

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::helpers::{describe, fair_ok, init, init_with, path_str, small_files, write_tree};
+use crate::helpers::{
+    backdate, describe, fair_ok, init, init_with, path_str, small_files, write_tree,
+};
 use crate::http::Served;
 
 /// Where the server takes the files' bytes from.
@@ -28,6 +30,17 @@ fn served(
     n: usize,
     from: Origin,
 ) -> (Served, BTreeMap<String, Vec<u8>>, String, PathBuf) {
+    served_with(dir, n, from, &|_| {})
+}
+
+/// [`served`], with `prepare` called on the source directory before it is
+/// indexed.
+fn served_with(
+    dir: &Path,
+    n: usize,
+    from: Origin,
+    prepare: &dyn Fn(&Path),
+) -> (Served, BTreeMap<String, Vec<u8>>, String, PathBuf) {
     let root = match from {
         Origin::Buffers => init(dir, "sha256"),
         Origin::Source => init_with(dir, &["--extra-digest", "sha256"]),
@@ -35,6 +48,7 @@ fn served(
     let source = dir.join("source");
     let files = small_files(n);
     write_tree(&source, &files);
+    prepare(&source);
     let mut index = vec![
         "index",
         path_str(&root),
@@ -222,6 +236,49 @@ fn a_source_file_changed_since_it_was_indexed_is_not_served() {
     let log = served.log();
     assert!(
         log.contains("WARN") && log.contains(&key) && log.contains("changed since it was indexed"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_symbolic_link_is_served_only_if_it_resolves_inside_its_source_tree() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let secret = tmp.path().join("secret.txt");
+    std::fs::write(&secret, "not part of the source tree\n").expect("write");
+    backdate(&secret);
+    let link = |source: &Path| {
+        std::os::unix::fs::symlink(&secret, source.join("outside.txt")).expect("symlink");
+        std::os::unix::fs::symlink("d00/f00000.txt", source.join("inside.txt")).expect("symlink");
+    };
+    let (served, files, checksum, _) = served_with(tmp.path(), 3, Origin::Source, &link);
+    let list = served.get(&format!("/machine/manifest/{checksum}?format=wget"));
+    let target = |key: &str| {
+        let url = list
+            .text()
+            .lines()
+            .find(|url| url.ends_with(&format!("/{key}")))
+            .unwrap_or_else(|| panic!("{key} in {}", list.text()))
+            .to_string();
+        url[url.find("/files/").expect("a /files/ URL")..].to_string()
+    };
+
+    let inside = served.get(&target("inside.txt"));
+    assert_eq!(inside.status, 200, "{}", inside.text());
+    assert_eq!(inside.body, files["d00/f00000.txt"]);
+
+    let outside = served.get(&target("outside.txt"));
+    assert_eq!(outside.status, 404, "{}", outside.text());
+    assert!(
+        !outside.text().contains("not part of"),
+        "{}",
+        outside.text()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let log = served.log();
+    assert!(
+        log.contains("WARN")
+            && log.contains("outside.txt")
+            && log.contains("resolves outside the source tree"),
         "{log}"
     );
 }
