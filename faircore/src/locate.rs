@@ -12,6 +12,8 @@
 //!
 //! Tables (all named `locate/...`):
 //! - `done`: collection checksum → its number of entries, once wholly added;
+//! - `pending`: collection checksum → the collection it is being added as the
+//!   changes to, while its removed entries are taken out (see `add_changes`);
 //! - `collections`: collection checksum → its number;
 //! - `numbers`: number → collection checksum;
 //! - `sets`: set number → the sorted collection numbers (u32 little-endian);
@@ -24,6 +26,7 @@ use std::path::Path;
 
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
+use crate::diff::{Change, diff};
 use crate::stream::EntryStream;
 use crate::{Catalogue, Checksum, ContentDir, Distribution, Error, Result};
 
@@ -33,6 +36,7 @@ const SETS: TableDefinition<u32, &[u8]> = TableDefinition::new("locate/sets");
 const SET_NUMBERS: TableDefinition<&[u8], u32> = TableDefinition::new("locate/set_numbers");
 const ELEMENTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("locate/elements");
 const DONE: TableDefinition<&[u8; 32], u64> = TableDefinition::new("locate/done");
+const PENDING: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("locate/pending");
 
 /// One place an element is found: a key of a collection.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,36 +106,46 @@ pub fn holders<'a>(
     found
 }
 
-/// Entries added per write transaction: bounds the memory of a transaction
+/// Entries written per write transaction: bounds the memory of a transaction
 /// (its dirty pages) whatever the size of the collection.
 const BATCH: usize = 50_000;
 
 /// Adds to `db` every collection of `collections` it does not index yet (read
-/// from `buffers/<checksum>` of `catalogue`); returns how many were added. A
-/// collection whose file is missing or malformed is an error naming it; those
-/// before it stay added, and one cut short is completed by the next update.
+/// from `buffers/<checksum>` of `catalogue`); returns how many were added. Give
+/// the collections in dataset then release order: a collection that differs in
+/// at most half its entries from the last indexed one before it is added as the
+/// changes to that one (see [`add_changes`]), which costs the diff of the two
+/// files and a row per changed entry instead of a row per entry. A collection
+/// whose file is missing or malformed is an error naming it; those before it
+/// stay added, and one cut short is completed by the next update.
 pub fn update(
     db: &redb::Database,
     catalogue: &Catalogue,
     collections: &[Checksum],
 ) -> Result<usize> {
-    let indexed = |c: &Checksum| -> std::result::Result<bool, redb::Error> {
-        let txn = db.begin_read()?;
-        match txn.open_table(DONE) {
-            Ok(t) => Ok(t.get(c.as_bytes())?.is_some()),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    };
     let mut added = 0;
+    let mut previous: Option<Checksum> = None;
     for collection in collections {
-        if indexed(collection).map_err(fail)? {
-            continue;
+        if done(db, collection)?.is_none() {
+            let path = catalogue.content_path(ContentDir::Buffers, collection);
+            let base = match pending(db, collection)? {
+                Some(base) => Some(base),
+                None => match previous {
+                    Some(base) if close(db, catalogue, &base, &path)? => Some(base),
+                    _ => None,
+                },
+            };
+            match base {
+                Some(base) => {
+                    let base_path = catalogue.content_path(ContentDir::Buffers, &base);
+                    add_changes(db, collection, &path, &base, &base_path)?;
+                }
+                None => add(db, collection, &path)?,
+            }
+            added += 1;
+            tracing::info!(%collection, base = ?base.map(|b| b.to_string()), "added to the locate index");
         }
-        let path = catalogue.content_path(ContentDir::Buffers, collection);
-        add(db, collection, &path)?;
-        added += 1;
-        tracing::info!(%collection, "added to the locate index");
+        previous = Some(*collection);
     }
     Ok(added)
 }
@@ -140,131 +154,345 @@ fn fail(e: impl Into<redb::Error>) -> Error {
     Error::database("the locate index", e.into())
 }
 
-/// Adds the collection `checksum`, whose plain file is `path`, in transactions
-/// of [`BATCH`] entries; the last one marks it done. Adding again a collection
-/// that was cut short changes nothing of what was added already (its number is
-/// kept, and a set that holds it already does not grow).
-fn add(db: &redb::Database, checksum: &Checksum, path: &Path) -> Result<()> {
-    let number = {
-        let txn = db.begin_write().map_err(fail)?;
-        let number = {
-            let mut collections = txn.open_table(COLLECTIONS).map_err(fail)?;
-            let mut numbers = txn.open_table(NUMBERS).map_err(fail)?;
-            let known = collections
-                .get(checksum.as_bytes())
-                .map_err(fail)?
-                .map(|v| v.value());
-            match known {
-                Some(number) => number,
-                None => {
-                    let number = u32::try_from(numbers.len().map_err(fail)?).map_err(|_| {
-                        Error::invalid("the locate index", "more than 2^32 collections")
-                    })?;
-                    collections
-                        .insert(checksum.as_bytes(), number)
-                        .map_err(fail)?;
-                    numbers.insert(number, checksum.as_bytes()).map_err(fail)?;
-                    number
-                }
-            }
-        };
-        txn.commit().map_err(fail)?;
-        number
+/// What `value` makes of the value of `key` in `table` of `db`, `None` if
+/// either is missing.
+fn read<V: redb::Value + 'static, T>(
+    db: &redb::Database,
+    table: TableDefinition<&[u8; 32], V>,
+    key: &Checksum,
+    value: impl Fn(V::SelfType<'_>) -> T,
+) -> Result<Option<T>> {
+    let get = || -> std::result::Result<Option<T>, redb::Error> {
+        let txn = db.begin_read()?;
+        match txn.open_table(table) {
+            Ok(t) => Ok(t.get(key.as_bytes())?.map(|v| value(v.value()))),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     };
-    // Old set → the set with this collection added (`None`: the empty set).
-    let mut grown: HashMap<Option<u32>, u32> = HashMap::new();
-    let mut stream = EntryStream::open(path)?.peekable();
+    get().map_err(fail)
+}
+
+/// The number of entries of `collection` if it is wholly indexed.
+fn done(db: &redb::Database, collection: &Checksum) -> Result<Option<u64>> {
+    read(db, DONE, collection, |entries| entries)
+}
+
+/// The collection `collection` is being added as the changes to, once its sets
+/// were grown (see [`add_changes`]).
+fn pending(db: &redb::Database, collection: &Checksum) -> Result<Option<Checksum>> {
+    read(db, PENDING, collection, |base| Checksum::from_bytes(*base))
+}
+
+/// Whether the collection at `path` differs from the indexed collection `base`
+/// in at most half the entries of the smaller one (its entries estimated from
+/// the size of its file); the diff stops as soon as it does not.
+fn close(db: &redb::Database, catalogue: &Catalogue, base: &Checksum, path: &Path) -> Result<bool> {
+    let Some(entries) = done(db, base)? else {
+        return Ok(false);
+    };
+    let base_path = catalogue.content_path(ContentDir::Buffers, base);
+    let size = |path: &Path| {
+        std::fs::metadata(path)
+            .map(|m| m.len().max(1))
+            .map_err(|e| Error::io(path, e))
+    };
+    let estimate = u128::from(entries) * u128::from(size(path)?) / u128::from(size(&base_path)?);
+    let limit = entries.min(u64::try_from(estimate).unwrap_or(u64::MAX)) / 2;
+    let changes = diff(EntryStream::open(&base_path)?, EntryStream::open(path)?);
     let mut count = 0u64;
-    loop {
+    for change in changes {
+        change?;
+        count += 1;
+        if count > limit {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The number of the collection `checksum` in `db`, given one if it has none.
+fn register(db: &redb::Database, checksum: &Checksum) -> Result<u32> {
+    let mut txn = db.begin_write().map_err(fail)?;
+    // Made durable by the next durable commit, as the rows that use it.
+    txn.set_durability(redb::Durability::None).map_err(fail)?;
+    let number = {
+        let mut collections = txn.open_table(COLLECTIONS).map_err(fail)?;
+        let mut numbers = txn.open_table(NUMBERS).map_err(fail)?;
+        let known = collections
+            .get(checksum.as_bytes())
+            .map_err(fail)?
+            .map(|v| v.value());
+        match known {
+            Some(number) => number,
+            None => {
+                let number = u32::try_from(numbers.len().map_err(fail)?).map_err(|_| {
+                    Error::invalid("the locate index", "more than 2^32 collections")
+                })?;
+                collections
+                    .insert(checksum.as_bytes(), number)
+                    .map_err(fail)?;
+                numbers.insert(number, checksum.as_bytes()).map_err(fail)?;
+                number
+            }
+        }
+    };
+    txn.commit().map_err(fail)?;
+    Ok(number)
+}
+
+/// Adds the collection `checksum`, whose plain file is `path`, entry by entry;
+/// the last transaction marks it done. Adding again a collection that was cut
+/// short changes nothing of what was added already (its number is kept, and a
+/// set that holds it already does not grow).
+fn add(db: &redb::Database, checksum: &Checksum, path: &Path) -> Result<()> {
+    let number = register(db, checksum)?;
+    let mut count = 0u64;
+    let entries = EntryStream::open(path)?.inspect(|_| count += 1);
+    in_batches(db, number, path, entries, true)?;
+    finish(db, checksum, count)
+}
+
+/// Adds the collection `checksum` (file `path`) as its changes to the indexed
+/// collection `base` (file `base_path`), without touching the rows of the
+/// entries they share:
+/// 1. each entry of `checksum` that `base` does not have is placed as by [`add`];
+/// 2. in one transaction, every set holding `base` grows to hold `checksum` too
+///    (the rows of every entry `base` holds point to such sets, so all the
+///    shared entries are then placed at once), and `checksum` is marked pending;
+/// 3. each entry of `base` that `checksum` does not have gets its set back
+///    without `checksum`;
+/// 4. it is marked done.
+///
+/// An update cut short before 2 starts over (1 is idempotent); after 2 it goes
+/// on with 3 (also idempotent).
+fn add_changes(
+    db: &redb::Database,
+    checksum: &Checksum,
+    path: &Path,
+    base: &Checksum,
+    base_path: &Path,
+) -> Result<()> {
+    let number = register(db, checksum)?;
+    if pending(db, checksum)?.is_none() {
+        place_new_entries(db, number, path, base_path)?;
+        grow_sets(db, checksum, number, base)?;
+    }
+    let base_entries = done(db, base)?.unwrap_or_default();
+    let (mut gained, mut lost) = (0u64, 0u64);
+    let changes = diff(EntryStream::open(base_path)?, EntryStream::open(path)?);
+    let removed = changes.filter_map(|change| match change {
+        Ok(Change::Removed { key, old }) => {
+            lost += 1;
+            Some(Ok((key, old)))
+        }
+        Ok(Change::Changed { key, old, .. }) => Some(Ok((key, old))),
+        Ok(Change::Added { .. }) => {
+            gained += 1;
+            None
+        }
+        Err(e) => Some(Err(e)),
+    });
+    in_batches(db, number, base_path, removed, false)?;
+    finish(db, checksum, (base_entries + gained).saturating_sub(lost))
+}
+
+/// Step 1 of [`add_changes`]: the entries of `path` that `base_path` does not
+/// have are placed in the collection `number`.
+fn place_new_entries(
+    db: &redb::Database,
+    number: u32,
+    path: &Path,
+    base_path: &Path,
+) -> Result<()> {
+    let changes = diff(EntryStream::open(base_path)?, EntryStream::open(path)?);
+    let added = changes.filter_map(|change| match change {
+        Ok(Change::Added { key, new } | Change::Changed { key, new, .. }) => Some(Ok((key, new))),
+        Ok(Change::Removed { .. }) => None,
+        Err(e) => Some(Err(e)),
+    });
+    in_batches(db, number, path, added, true)
+}
+
+/// Step 2 of [`add_changes`]: every set holding `base` (number in the sets) also
+/// holds `number`, and `checksum` is pending, in one transaction.
+fn grow_sets(db: &redb::Database, checksum: &Checksum, number: u32, base: &Checksum) -> Result<()> {
+    let txn = db.begin_write().map_err(fail)?;
+    {
+        let base_number = txn
+            .open_table(COLLECTIONS)
+            .map_err(fail)?
+            .get(base.as_bytes())
+            .map_err(fail)?
+            .map(|v| v.value())
+            .ok_or_else(|| Error::invalid("the locate index", format!("{base} has no number")))?;
+        let mut sets = txn.open_table(SETS).map_err(fail)?;
+        let mut set_numbers = txn.open_table(SET_NUMBERS).map_err(fail)?;
+        let mut grown = Vec::new();
+        for row in sets.iter().map_err(fail)? {
+            let (set, members) = row.map_err(fail)?;
+            let members = members.value();
+            if holds(members, base_number) && !holds(members, number) {
+                grown.push((set.value(), members.to_vec()));
+            }
+        }
+        for (set, mut members) in grown {
+            set_numbers.remove(members.as_slice()).map_err(fail)?;
+            members.extend_from_slice(&number.to_le_bytes());
+            sets.insert(set, members.as_slice()).map_err(fail)?;
+            set_numbers.insert(members.as_slice(), set).map_err(fail)?;
+        }
+        txn.open_table(PENDING)
+            .map_err(fail)?
+            .insert(checksum.as_bytes(), base.as_bytes())
+            .map_err(fail)?;
+    }
+    txn.commit().map_err(fail)
+}
+
+/// Marks `checksum` wholly added with its number of entries.
+fn finish(db: &redb::Database, checksum: &Checksum, entries: u64) -> Result<()> {
+    let txn = db.begin_write().map_err(fail)?;
+    txn.open_table(DONE)
+        .map_err(fail)?
+        .insert(checksum.as_bytes(), entries)
+        .map_err(fail)?;
+    txn.open_table(PENDING)
+        .map_err(fail)?
+        .remove(checksum.as_bytes())
+        .map_err(fail)?;
+    txn.commit().map_err(fail)
+}
+
+/// Records that the collection `number` holds (`add`) or does not hold each
+/// (key, element) of `entries` (read from `path`), in transactions of [`BATCH`]
+/// entries, made durable by the caller's next commit.
+fn in_batches(
+    db: &redb::Database,
+    number: u32,
+    path: &Path,
+    entries: impl Iterator<Item = Result<(String, Checksum)>>,
+    add: bool,
+) -> Result<()> {
+    let mut changed: HashMap<u32, u32> = HashMap::new();
+    let mut entries = entries.peekable();
+    while entries.peek().is_some() {
         let mut txn = db.begin_write().map_err(fail)?;
-        let last = {
+        {
             let mut batch = Batch {
                 number,
-                grown: &mut grown,
+                changed: &mut changed,
                 sets: txn.open_table(SETS).map_err(fail)?,
                 set_numbers: txn.open_table(SET_NUMBERS).map_err(fail)?,
                 elements: txn.open_table(ELEMENTS).map_err(fail)?,
             };
-            for entry in stream.by_ref().take(BATCH) {
+            for entry in entries.by_ref().take(BATCH) {
                 let (key, element) = entry?;
                 if u16::try_from(key.len()).is_err() {
                     let subject = format!("{}: key {key:?}", path.display());
                     return Err(Error::invalid(subject, "longer than 65,535 bytes"));
                 }
-                batch.place(&element, &key).map_err(fail)?;
-                count += 1;
+                batch.rewrite(&element, &key, add).map_err(fail)?;
             }
-            stream.peek().is_none()
-        };
-        if last {
-            txn.open_table(DONE)
-                .map_err(fail)?
-                .insert(checksum.as_bytes(), count)
-                .map_err(fail)?;
-            txn.commit().map_err(fail)?;
-            return Ok(());
         }
-        // Made durable by the commit that marks the collection done.
         txn.set_durability(redb::Durability::None).map_err(fail)?;
         txn.commit().map_err(fail)?;
     }
+    Ok(())
 }
 
-/// The tables one write transaction of [`add`] changes.
-struct Batch<'t, 'g> {
+/// Whether the set `members` (u32 little-endian numbers) holds `number`.
+fn holds(members: &[u8], number: u32) -> bool {
+    members.chunks_exact(4).any(|m| m == number.to_le_bytes())
+}
+
+/// The empty set's stand-in in [`Batch::changed`] (never a set number: those
+/// count the rows of `sets`).
+const EMPTY: u32 = u32::MAX;
+
+/// The tables one write transaction of [`in_batches`] changes.
+struct Batch<'t, 'c> {
+    /// The collection being added.
     number: u32,
-    grown: &'g mut HashMap<Option<u32>, u32>,
+    /// Set → the set with the collection added or taken out, as computed so far.
+    changed: &'c mut HashMap<u32, u32>,
     sets: redb::Table<'t, u32, &'static [u8]>,
     set_numbers: redb::Table<'t, &'static [u8], u32>,
     elements: redb::Table<'t, &'static [u8; 32], &'static [u8]>,
 }
 
 impl Batch<'_, '_> {
-    /// The set `old` with this collection added, interned.
-    fn grow(&mut self, old: Option<u32>) -> std::result::Result<u32, redb::Error> {
-        if let Some(new) = self.grown.get(&old) {
+    /// The set `old` ([`EMPTY`] for the empty set) with this collection added
+    /// (`add`) or taken out, interned; `old` itself if nothing changes.
+    fn change(&mut self, old: u32, add: bool) -> std::result::Result<u32, redb::Error> {
+        if let Some(new) = self.changed.get(&old) {
             return Ok(*new);
         }
         let mut members = match old {
-            Some(set) => self
+            EMPTY => Vec::new(),
+            set => self
                 .sets
                 .get(set)?
                 .map(|v| v.value().to_vec())
                 .unwrap_or_default(),
-            None => Vec::new(),
         };
-        let number = self.number.to_le_bytes();
-        if let Some(set) = old.filter(|_| members.chunks_exact(4).any(|m| m == number)) {
-            // A collection added again after it was cut short.
-            self.grown.insert(old, set);
-            return Ok(set);
+        if holds(&members, self.number) == add {
+            // Added again after it was cut short, or already taken out.
+            self.changed.insert(old, old);
+            return Ok(old);
         }
-        members.extend_from_slice(&number);
+        let number = self.number.to_le_bytes();
+        if add {
+            members.extend_from_slice(&number);
+        } else {
+            members = members
+                .chunks_exact(4)
+                .filter(|m| *m != number)
+                .flatten()
+                .copied()
+                .collect();
+        }
         let existing = self.set_numbers.get(members.as_slice())?.map(|v| v.value());
         let new = match existing {
             Some(new) => new,
             None => {
-                let new = u32::try_from(self.sets.len()?).map_err(|_| {
-                    redb::Error::Corrupted("more than 2^32 sets of collections".into())
-                })?;
+                let new = u32::try_from(self.sets.len()?)
+                    .ok()
+                    .filter(|n| *n != EMPTY)
+                    .ok_or_else(|| {
+                        redb::Error::Corrupted("more than 2^32 - 1 sets of collections".into())
+                    })?;
                 self.sets.insert(new, members.as_slice())?;
                 self.set_numbers.insert(members.as_slice(), new)?;
                 new
             }
         };
-        self.grown.insert(old, new);
+        self.changed.insert(old, new);
         Ok(new)
     }
 
-    /// Records that this collection holds `element` under `key`.
-    fn place(&mut self, element: &Checksum, key: &str) -> std::result::Result<(), redb::Error> {
+    /// Rewrites the row of `element`: its set for `key` with this collection
+    /// added or taken out.
+    fn rewrite(
+        &mut self,
+        element: &Checksum,
+        key: &str,
+        add: bool,
+    ) -> std::result::Result<(), redb::Error> {
         let old = self
             .elements
             .get(element.as_bytes())?
             .map(|v| v.value().to_vec())
             .unwrap_or_default();
         let previous = entries(&old).find(|(_, k)| *k == key.as_bytes());
-        let set = self.grow(previous.map(|(set, _)| set))?;
+        let set = match previous {
+            Some((set, _)) => self.change(set, add)?,
+            None if add => self.change(EMPTY, true)?,
+            None => return Ok(()),
+        };
+        if previous.is_some_and(|(old_set, _)| old_set == set) {
+            return Ok(());
+        }
         let mut row = Vec::with_capacity(old.len() + 6 + key.len());
         for (other, k) in entries(&old).filter(|(_, k)| *k != key.as_bytes()) {
             push(&mut row, other, k);
@@ -370,6 +598,154 @@ mod tests {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(path, &encoded.bytes).expect("write");
         encoded.checksum
+    }
+
+    /// A small deterministic generator (xorshift64*).
+    struct Random(u64);
+
+    impl Random {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+        }
+    }
+
+    /// Versions of a dataset, each a few changes from the one before: contents
+    /// changed, keys removed and added, an element moved to another key, one
+    /// copied to a second key, a key given back an earlier content.
+    fn versions(count: usize, keys: usize, seed: u64) -> Vec<BTreeMap<String, String>> {
+        let mut random = Random(seed);
+        let mut current: BTreeMap<String, String> = (0..keys)
+            .map(|i| (format!("k{i:04}"), format!("c{i}")))
+            .collect();
+        let mut all = vec![current.clone()];
+        for v in 1..count {
+            let names: Vec<String> = current.keys().cloned().collect();
+            let pick = |random: &mut Random| names[random.below(names.len())].clone();
+            for _ in 0..3 {
+                let key = pick(&mut random);
+                current.insert(key, format!("c{v}-{}", random.below(1000)));
+            }
+            current.remove(&pick(&mut random));
+            current.insert(format!("new{v}"), format!("n{v}"));
+            let moved = pick(&mut random);
+            if let Some(content) = current.remove(&moved) {
+                current.insert(format!("{moved}-moved{v}"), content);
+            }
+            let copied = pick(&mut random);
+            if let Some(content) = current.get(&copied).cloned() {
+                current.insert(format!("copy{v}"), content);
+            }
+            let back = pick(&mut random);
+            if let Some(old) = all[random.below(all.len())].get(&back).cloned() {
+                current.insert(back, old);
+            }
+            all.push(current.clone());
+        }
+        all
+    }
+
+    /// Every place of every content of `stored` (collection, entries), as a map
+    /// from the element to its sorted places.
+    fn expected(stored: &[(Checksum, BTreeMap<String, String>)]) -> BTreeMap<Checksum, Vec<Place>> {
+        let mut places: BTreeMap<Checksum, Vec<Place>> = BTreeMap::new();
+        for (collection, entries) in stored {
+            for (key, content) in entries {
+                places
+                    .entry(HashAlgo::Blake3.hash(content.as_bytes()))
+                    .or_default()
+                    .push(Place {
+                        collection: *collection,
+                        key: key.clone(),
+                    });
+            }
+        }
+        places.values_mut().for_each(|p| p.sort());
+        places
+    }
+
+    fn store_all(
+        catalogue: &Catalogue,
+        versions: &[BTreeMap<String, String>],
+    ) -> Vec<(Checksum, BTreeMap<String, String>)> {
+        versions
+            .iter()
+            .map(|v| {
+                let entries: Vec<(&str, &[u8])> =
+                    v.iter().map(|(k, c)| (k.as_str(), c.as_bytes())).collect();
+                (stored(catalogue, &entries), v.clone())
+            })
+            .collect()
+    }
+
+    fn assert_complete(db: &redb::Database, expected: &BTreeMap<Checksum, Vec<Place>>) {
+        for (element, places) in expected {
+            assert_eq!(&lookup(db, element).expect("lookup"), places, "{element}");
+        }
+    }
+
+    #[test]
+    fn versions_added_as_their_changes_are_found_as_if_added_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalogue =
+            Catalogue::init(dir.path(), Config::new(HashAlgo::Blake3, None)).expect("init");
+        // Two datasets, the second unrelated to the first (added whole).
+        let mut stored = store_all(&catalogue, &versions(12, 60, 7));
+        stored.extend(store_all(&catalogue, &versions(4, 30, 99)));
+        let collections: Vec<Checksum> = stored.iter().map(|(c, _)| *c).collect();
+        let expected = expected(&stored);
+
+        // All at once, and one at a time.
+        let at_once = redb::Database::create(dir.path().join("a.redb")).expect("db");
+        assert_eq!(
+            update(&at_once, &catalogue, &collections).expect("update"),
+            16
+        );
+        assert_complete(&at_once, &expected);
+        let one_by_one = redb::Database::create(dir.path().join("b.redb")).expect("db");
+        for n in 1..=collections.len() {
+            update(&one_by_one, &catalogue, &collections[..n]).expect("update");
+        }
+        assert_complete(&one_by_one, &expected);
+        for (collection, entries) in &stored {
+            assert_eq!(
+                done(&at_once, collection).expect("done"),
+                Some(entries.len() as u64),
+                "entries counted"
+            );
+        }
+        let (elements, sets, _) = counts(&at_once).expect("counts");
+        assert_eq!(elements as usize, expected.len(), "a row per element");
+        assert!(sets < 200, "{sets} sets");
+    }
+
+    #[test]
+    fn a_version_cut_short_while_added_as_its_changes_is_completed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalogue =
+            Catalogue::init(dir.path(), Config::new(HashAlgo::Blake3, None)).expect("init");
+        let stored = store_all(&catalogue, &versions(3, 50, 3));
+        let collections: Vec<Checksum> = stored.iter().map(|(c, _)| *c).collect();
+        let path = |c: &Checksum| catalogue.content_path(ContentDir::Buffers, c);
+        let (v1, v2, v3) = (collections[0], collections[1], collections[2]);
+        let expected = expected(&stored);
+
+        let db = redb::Database::create(dir.path().join("locate.redb")).expect("db");
+        update(&db, &catalogue, &[v1]).expect("update");
+        assert!(close(&db, &catalogue, &v1, &path(&v2)).expect("close"));
+        // v2 cut short after step 1, v3 after step 2 (its sets grown, pending).
+        let n2 = register(&db, &v2).expect("register");
+        place_new_entries(&db, n2, &path(&v2), &path(&v1)).expect("step 1");
+        update(&db, &catalogue, &[v1, v2]).expect("update");
+        let n3 = register(&db, &v3).expect("register");
+        place_new_entries(&db, n3, &path(&v3), &path(&v2)).expect("step 1");
+        grow_sets(&db, &v3, n3, &v2).expect("step 2");
+        assert_eq!(pending(&db, &v3).expect("pending"), Some(v2));
+        assert_eq!(update(&db, &catalogue, &collections).expect("update"), 1);
+        assert_eq!(pending(&db, &v3).expect("pending"), None);
+        assert_complete(&db, &expected);
     }
 
     #[test]

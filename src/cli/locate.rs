@@ -53,12 +53,14 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             datasets.push((name, records));
         }
     }
-    let mut collections: Vec<Checksum> = datasets
+    // In dataset then release order, so that each is added as its changes to
+    // the one before.
+    let mut seen = std::collections::HashSet::new();
+    let collections: Vec<Checksum> = datasets
         .iter()
         .flat_map(|(_, records)| records.iter().map(|r| r.checksum))
+        .filter(|c| seen.insert(*c))
         .collect();
-    collections.sort_unstable();
-    collections.dedup();
     let db = locate::open(&catalogue).context("the locate index")?;
     let added = locate::update(&db, &catalogue, &collections)?;
     tracing::info!(added, "locate index up to date");
