@@ -37,6 +37,9 @@ pub enum ApiError {
     /// The server could not read what the catalogue promises (logged): 503.
     #[error("{0}\n")]
     Unavailable(String),
+    /// What the answer needs is being built: 503 with `Retry-After`.
+    #[error("{0}\n")]
+    NotReady(String),
 }
 
 impl ResponseError for ApiError {
@@ -49,7 +52,7 @@ impl ResponseError for ApiError {
             ApiError::Unresolved(_) => StatusCode::MULTIPLE_CHOICES,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -61,6 +64,10 @@ impl ResponseError for ApiError {
                 .body(r#"{"not found": 404}"#),
             ApiError::MethodNotAllowed => response
                 .insert_header(("Allow", "GET,HEAD,OPTIONS"))
+                .content_type("text/plain; charset=utf-8")
+                .body(self.to_string()),
+            ApiError::NotReady(_) => response
+                .insert_header(("Retry-After", "1"))
                 .content_type("text/plain; charset=utf-8")
                 .body(self.to_string()),
             _ => response

@@ -17,6 +17,7 @@ mod streaming;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,13 @@ pub struct Server {
     database: RwLock<Option<Arc<faircore::db::Reader>>>,
     /// Serialises reloads.
     reloading: Mutex<()>,
+    /// The generation of the latest view the locate index was brought up to
+    /// date with (in the background: it may lag behind the view).
+    located: AtomicU64,
+    /// Why the last locate update failed, if it did.
+    locate_problem: Mutex<Option<String>>,
+    /// Serialises locate updates.
+    locating: Mutex<()>,
 }
 
 impl Server {
@@ -102,6 +110,9 @@ impl Server {
             serve_source: options.serve_source,
             database: RwLock::new(None),
             reloading: Mutex::new(()),
+            located: AtomicU64::new(0),
+            locate_problem: Mutex::new(None),
+            locating: Mutex::new(()),
         });
         server.reload(true);
         Ok(server)
@@ -128,8 +139,9 @@ impl Server {
 
     /// Loads a new view if the catalogue's files changed (or if `force`): the
     /// access indexes it points to are added to the database first, then the view
-    /// replaces the old one at once. Returns whether it did.
-    pub fn reload(&self, force: bool) -> bool {
+    /// replaces the old one at once, and the locate index is brought up to date
+    /// with it in the background. Returns whether it did.
+    pub fn reload(self: &Arc<Self>, force: bool) -> bool {
         let _one = self.reloading.lock();
         let current = self.view();
         if !force && loaded::fingerprint(self.catalogue.root()) == current.fingerprint {
@@ -141,12 +153,6 @@ impl Server {
         }
         let problems = self.access.add_all(&self.catalogue, &view.access_indexes());
         view.problems.extend(problems);
-        let collections = view.collections();
-        if let Err(e) = faircore::locate::update(self.access.redb(), &self.catalogue, &collections)
-        {
-            tracing::warn!("{e}");
-            view.problems.push(e.to_string());
-        }
         tracing::info!(
             generation = view.generation,
             datasets = view.datasets.len(),
@@ -159,7 +165,59 @@ impl Server {
             Ok(mut slot) => *slot = view,
             Err(poisoned) => *poisoned.into_inner() = view,
         }
+        self.locate_in_background();
         true
+    }
+
+    /// Brings the locate index up to date with the current view, in a thread
+    /// (updates run one at a time, each with the view current when it starts).
+    fn locate_in_background(self: &Arc<Self>) {
+        let server = Arc::downgrade(self);
+        std::thread::spawn(move || {
+            let Some(server) = server.upgrade() else {
+                return;
+            };
+            let _one = server.locating.lock();
+            let view = server.view();
+            if server.located.load(Ordering::Acquire) >= view.generation {
+                return;
+            }
+            let started = Instant::now();
+            let collections = view.collections();
+            let outcome =
+                faircore::locate::update(server.access.redb(), &server.catalogue, &collections);
+            let problem = match outcome {
+                Ok(added) => {
+                    tracing::info!(
+                        generation = view.generation,
+                        added,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "locate index up to date"
+                    );
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    Some(e.to_string())
+                }
+            };
+            match server.locate_problem.lock() {
+                Ok(mut slot) => *slot = problem,
+                Err(poisoned) => *poisoned.into_inner() = problem,
+            }
+            server.located.store(view.generation, Ordering::Release);
+        });
+    }
+
+    /// Whether the locate index is up to date with `view`; why its last update
+    /// failed, if it did (it then holds the collections before the failing one).
+    pub(crate) fn locate_state(&self, view: &Loaded) -> (bool, Option<String>) {
+        let ready = self.located.load(Ordering::Acquire) >= view.generation;
+        let problem = match self.locate_problem.lock() {
+            Ok(slot) => slot.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        (ready, problem)
     }
 
     /// The catalogue's database, if it has one.

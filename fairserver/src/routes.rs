@@ -248,6 +248,11 @@ pub async fn locate(server: web::Data<Server>, tail: web::Path<String>) -> Answe
         ))
     })?;
     let view = server.view();
+    if !server.locate_state(&view).0 {
+        return Err(ApiError::NotReady(
+            "the locate index is being brought up to date with the catalogue; retry shortly".into(),
+        ));
+    }
     let places = faircore::locate::lookup(server.access.redb(), &element).map_err(|e| {
         tracing::error!("{e}");
         ApiError::Unavailable("the locate index cannot be read".into())
@@ -333,7 +338,10 @@ pub async fn datasets(server: web::Data<Server>) -> Answer {
 /// `GET /health`: status, generation, counts and problems.
 pub async fn health(server: web::Data<Server>) -> Answer {
     let view = server.view();
-    let status = if view.problems.is_empty() {
+    let (located, locate_problem) = server.locate_state(&view);
+    let mut problems = view.problems.clone();
+    problems.extend(locate_problem);
+    let status = if problems.is_empty() {
         "ok"
     } else {
         "degraded"
@@ -344,7 +352,8 @@ pub async fn health(server: web::Data<Server>) -> Answer {
         "datasets": view.datasets.len(),
         "distributions": view.records(),
         "access_indexes": view.access_indexes().len(),
-        "problems": view.problems,
+        "locate_index": if located { "ready" } else { "building" },
+        "problems": problems,
         "warnings": view.warnings,
     })))
 }
