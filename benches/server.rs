@@ -114,6 +114,33 @@ struct Streamed {
 }
 
 impl Server {
+    /// Sends `GET target` on a new connection, closed after the answer.
+    fn request(&self, target: &str) -> std::net::TcpStream {
+        let mut stream = std::net::TcpStream::connect(&self.addr).expect("connect");
+        write!(
+            stream,
+            "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .expect("request");
+        stream
+    }
+
+    /// Waits until `/health` says the locate index is up to date.
+    fn wait_for_locate_index(&self) {
+        use std::io::Read;
+        loop {
+            let mut answer = String::new();
+            self.request("/health")
+                .read_to_string(&mut answer)
+                .expect("read");
+            if answer.contains("\"locate_index\": \"ready\"") {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// GETs `target`, reading the answer as it comes, while sampling the RSS.
     fn stream(&self, target: &str) -> Streamed {
         use std::io::Read;
@@ -130,13 +157,7 @@ impl Server {
                 max
             });
             let started = std::time::Instant::now();
-            let mut stream = std::net::TcpStream::connect(&self.addr).expect("connect");
-            write!(
-                stream,
-                "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                self.addr
-            )
-            .expect("request");
+            let mut stream = self.request(target);
             let mut buffer = vec![0; 64 << 10];
             let (mut bytes, mut first_byte) = (0u64, None);
             loop {
@@ -265,6 +286,13 @@ fn main() {
     let server = Server::start(&root);
     println!(
         "server listening after {:.1} s (access database built), RSS {:.1} MB",
+        started.elapsed().as_secs_f64(),
+        server.memory("VmRSS")
+    );
+    // Measured once the locate index, built in the background, is ready.
+    server.wait_for_locate_index();
+    println!(
+        "locate index ready after {:.1} s, RSS {:.1} MB",
         started.elapsed().as_secs_f64(),
         server.memory("VmRSS")
     );
