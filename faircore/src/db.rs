@@ -245,6 +245,8 @@ impl ExtraDigestTable {
 pub struct Reader {
     db: redb::ReadOnlyDatabase,
     path: PathBuf,
+    /// The (device, inode) of the file when it was opened.
+    identity: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Reader {
@@ -258,11 +260,13 @@ impl Reader {
     /// catalogue has none (nothing was ever indexed there by fair).
     pub fn open(root: &Path) -> Result<Option<Self>> {
         let path = root.join(crate::catalogue::PRIVATE_DIR).join("cache.redb");
+        // Taken before opening: a file replaced in between is opened again later.
+        let identity = identity(&path);
         match redb::Builder::new()
             .set_concurrency_mode(MODE)
             .open_read_only(&path)
         {
-            Ok(db) => Ok(Some(Reader { db, path })),
+            Ok(db) => Ok(Some(Reader { db, path, identity })),
             Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
                 if e.kind() == std::io::ErrorKind::NotFound =>
             {
@@ -270,6 +274,15 @@ impl Reader {
             }
             Err(e) => Err(Error::database(&path, e)),
         }
+    }
+
+    /// Whether the database file is still the one this reader opened (the writer
+    /// rebuilds a database of another schema version or a damaged one: a new
+    /// file).
+    pub fn is_current(&self) -> bool {
+        // The reader keeps its file open, so its inode cannot be reused by a
+        // new file while it lives.
+        self.identity.is_some() && identity(&self.path) == self.identity
     }
 
     /// The extra digests recorded for the element `checksum`.
@@ -315,6 +328,12 @@ impl Reader {
         };
         find().map_err(|e| Error::database(&self.path, e))
     }
+}
+
+/// The (device, inode) of the file at `path`.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// A file of an indexed source tree, as it was indexed.
@@ -383,6 +402,26 @@ mod tests {
             .expect("get")
             .map(|v| v.value());
         assert_eq!(value, Some(42));
+    }
+
+    #[test]
+    fn a_reader_knows_when_the_writer_rebuilt_the_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let private = dir.path().join(crate::catalogue::PRIVATE_DIR);
+        std::fs::create_dir_all(&private).expect("mkdir");
+        let lock = WriteLock::acquire(&private.join("lock")).expect("lock");
+        let path = private.join("cache.redb");
+        drop(Database::open(&path, &lock).expect("opens"));
+        let reader = Reader::open(dir.path()).expect("opens").expect("exists");
+        assert!(reader.is_current());
+        drop(Database::open(&path, &lock).expect("opens again"));
+        assert!(reader.is_current(), "the same file, written to");
+        // A damaged database is set aside and rebuilt: a new file.
+        std::fs::remove_file(&path).expect("remove");
+        std::fs::write(&path, b"damaged").expect("write");
+        drop(Database::open(&path, &lock).expect("rebuilt"));
+        assert!(!reader.is_current());
+        assert!(Reader::open(dir.path()).expect("opens").expect("exists").is_current());
     }
 
     #[test]

@@ -229,9 +229,9 @@ impl Server {
     }
 
     /// Opens the catalogue's database if it is not open yet (it appears with the
-    /// first `fair index`).
+    /// first `fair index`), or again if the writer rebuilt it.
     fn open_database(&self) -> Result<(), String> {
-        if self.database().is_some() {
+        if self.database().is_some_and(|db| db.is_current()) {
             return Ok(());
         }
         let reader = faircore::db::Reader::open(self.catalogue.root()).map_err(|e| {
@@ -254,7 +254,11 @@ impl Server {
             loop {
                 std::thread::sleep(every);
                 let Some(server) = weak.upgrade() else { break };
-                server.reload(false);
+                if !server.reload(false) {
+                    // The catalogue is unchanged, but its database may have
+                    // been rebuilt (a failure is logged).
+                    let _ = server.open_database();
+                }
             }
         });
     }
