@@ -421,7 +421,12 @@ mod tests {
         std::fs::write(&path, b"damaged").expect("write");
         drop(Database::open(&path, &lock).expect("rebuilt"));
         assert!(!reader.is_current());
-        assert!(Reader::open(dir.path()).expect("opens").expect("exists").is_current());
+        assert!(
+            Reader::open(dir.path())
+                .expect("opens")
+                .expect("exists")
+                .is_current()
+        );
     }
 
     #[test]

@@ -424,6 +424,35 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
         "{links}"
     );
 
+    // `latest` stands for the current snapshot: a 307 to its URL, query kept,
+    // for the snapshot, its distributions and its collection file.
+    let dataset = demo.get("/dataset/testset?format=ttl", "").text();
+    let current = dataset
+        .split("hasCurrentVersion")
+        .nth(1)
+        .and_then(|rest| rest.split('<').nth(1))
+        .and_then(|rest| rest.split('>').next())
+        .expect("dcat:hasCurrentVersion <URL>")
+        .to_string();
+    let current = &current[current.find("/dataset/").expect("a dataset URL")..];
+    for tail in [
+        "?format=jsonld",
+        "/collection.json",
+        "/distribution/collection",
+    ] {
+        let (path, query) = tail.split_at(tail.find('?').unwrap_or(tail.len()));
+        let moved = demo.served.get(&format!("/dataset/testset/latest{tail}"));
+        assert_eq!(moved.status, 307, "{tail}");
+        assert_eq!(
+            moved.header("location"),
+            Some(format!("{current}{path}{query}").as_str()),
+            "{tail}"
+        );
+        let target = demo.served.get(&format!("{current}{path}{query}"));
+        assert_eq!(target.status, 200, "{tail}");
+    }
+    assert_eq!(demo.served.get("/dataset/nothing/latest").status, 404);
+
     // What is not there is a 404, never a 500.
     let missing = "0".repeat(64);
     for path in [

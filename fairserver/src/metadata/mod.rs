@@ -351,6 +351,33 @@ fn entry<'v>(view: &'v Loaded, name: &str) -> Result<Entry<'v>, ApiError> {
     Ok(Entry { name, dataset })
 }
 
+/// What stands for the current snapshot in place of its checksum.
+const LATEST: &str = "latest";
+
+/// A temporary redirect from `/dataset/NAME/latest[/...]` to the same resource
+/// of the current snapshot (query kept): a stable URL for the newest release.
+fn to_current(request: &HttpRequest, entry: &Entry<'_>) -> Answer {
+    let current = entry.current().ok_or(ApiError::NotFound)?;
+    let checksum = entry.dataset.records[current].checksum.to_string();
+    let mut segments: Vec<&str> = request.path().split('/').collect();
+    // "", "dataset", NAME, "latest", ...
+    match segments.get_mut(3) {
+        Some(segment) if *segment == LATEST => *segment = &checksum,
+        _ => return Err(ApiError::NotFound),
+    }
+    let mut location = segments.join("/");
+    if !request.query_string().is_empty() {
+        location.push('?');
+        location.push_str(request.query_string());
+    }
+    let location = header::HeaderValue::try_from(location)
+        .map_err(|_| ApiError::BadRequest("the request's path cannot be redirected".into()))?;
+    Ok(HttpResponse::TemporaryRedirect()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .finish())
+}
+
 /// The record of `entry` with checksum `hex`.
 fn record_index(entry: &Entry<'_>, hex: &str) -> Result<usize, ApiError> {
     let wanted: Checksum = crate::routes::checksum(hex).ok_or(ApiError::NotFound)?;
@@ -408,7 +435,8 @@ pub async fn dataset(
     respond(&site, &request, &Subject::Dataset(entry))
 }
 
-/// `GET /dataset/{name}/{checksum}`: one snapshot.
+/// `GET /dataset/{name}/{checksum}`: one snapshot (`latest`: a redirect to the
+/// current one).
 pub async fn snapshot(
     server: web::Data<Server>,
     request: HttpRequest,
@@ -417,12 +445,15 @@ pub async fn snapshot(
     let view = server.view();
     let site = Site::new(&server, &request, &view);
     let entry = entry(&view, &path.0)?;
+    if path.1 == LATEST {
+        return to_current(&request, &entry);
+    }
     let index = record_index(&entry, &path.1)?;
     respond(&site, &request, &Subject::Snapshot(entry, index))
 }
 
 /// `GET /dataset/{name}/{checksum}/distribution/{part}`: a distribution of a
-/// snapshot.
+/// snapshot (`latest`: a redirect to the current one's).
 pub async fn distribution(
     server: web::Data<Server>,
     request: HttpRequest,
@@ -431,6 +462,9 @@ pub async fn distribution(
     let view = server.view();
     let site = Site::new(&server, &request, &view);
     let entry = entry(&view, &path.0)?;
+    if path.1 == LATEST {
+        return to_current(&request, &entry);
+    }
     let index = record_index(&entry, &path.1)?;
     let part = site
         .parts(&entry.dataset.records[index])
@@ -441,7 +475,8 @@ pub async fn distribution(
 }
 
 /// `GET /dataset/{name}/{checksum}/collection.json`: the collection index of a
-/// snapshot, as `/buffers/` serves it, linked back to its landing page.
+/// snapshot, as `/buffers/` serves it, linked back to its landing page
+/// (`latest`: a redirect to the current one's).
 pub async fn collection(
     server: web::Data<Server>,
     request: HttpRequest,
@@ -451,6 +486,9 @@ pub async fn collection(
         let view = server.view();
         let site = Site::new(&server, &request, &view);
         let entry = entry(&view, &path.0)?;
+        if path.1 == LATEST {
+            return to_current(&request, &entry);
+        }
         let index = record_index(&entry, &path.1)?;
         site.snapshot_url(entry.name, &entry.dataset.records[index])
     };
