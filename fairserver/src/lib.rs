@@ -301,7 +301,9 @@ pub fn create_app(
         .service(get("/machine/locate/{checksum}", routes::locate))
         .service(get("/buffers/{checksum}", content::buffer))
         .service(get("/", metadata::root))
+        .service(get("/dataset/", metadata::datasets_container))
         .service(get("/dataset/{name}", metadata::dataset))
+        .service(get("/dataset/{name}/", metadata::versions_container))
         .service(get("/dataset/{name}/{checksum}", metadata::snapshot))
         .service(get(
             "/dataset/{name}/{checksum}/collection.json",

@@ -453,6 +453,25 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
     }
     assert_eq!(demo.served.get("/dataset/nothing/latest").status, 404);
 
+    // The LDP containers the documents describe are dereferenceable: a 303 to
+    // the document that describes them.
+    for (container, document) in [
+        ("/dataset/", "/"),
+        ("/dataset/testset/", "/dataset/testset"),
+    ] {
+        let seen = demo.get(container, "text/turtle");
+        assert_eq!(seen.status, 303, "{container}");
+        assert_eq!(seen.header("location"), Some(document), "{container}");
+        let described = demo.get(document, "text/turtle").text();
+        let iri = format!("<{}>", demo.url(container));
+        let about = described
+            .split(" .\n")
+            .find(|statement| statement.trim_start().starts_with(&iri))
+            .unwrap_or_else(|| panic!("{iri} described in {document}: {described}"));
+        assert!(about.contains("DirectContainer"), "{about}");
+    }
+    assert_eq!(demo.served.get("/dataset/nothing/").status, 404);
+
     // What is not there is a 404, never a 500.
     let missing = "0".repeat(64);
     for path in [

@@ -19,7 +19,7 @@ mod signposting;
 
 use std::time::SystemTime;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use faircore::header::{Agent, HeaderMeta};
 use faircore::manifest::{Format, Manifest, Mirror};
@@ -365,17 +365,40 @@ fn to_current(request: &HttpRequest, entry: &Entry<'_>) -> Answer {
         Some(segment) if *segment == LATEST => *segment = &checksum,
         _ => return Err(ApiError::NotFound),
     }
-    let mut location = segments.join("/");
+    redirect(request, segments.join("/"), StatusCode::TEMPORARY_REDIRECT)
+}
+
+/// A redirect with `status` to `path` with the request's query.
+fn redirect(request: &HttpRequest, mut path: String, status: StatusCode) -> Answer {
     if !request.query_string().is_empty() {
-        location.push('?');
-        location.push_str(request.query_string());
+        path.push('?');
+        path.push_str(request.query_string());
     }
-    let location = header::HeaderValue::try_from(location)
+    let location = header::HeaderValue::try_from(path)
         .map_err(|_| ApiError::BadRequest("the request's path cannot be redirected".into()))?;
-    Ok(HttpResponse::TemporaryRedirect()
+    Ok(HttpResponse::build(status)
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .finish())
+}
+
+/// `GET /dataset/`: the LDP container of the datasets, described in the
+/// catalogue's document: a `303 See Other` to `/`.
+pub async fn datasets_container(request: HttpRequest) -> Answer {
+    redirect(&request, "/".into(), StatusCode::SEE_OTHER)
+}
+
+/// `GET /dataset/{name}/`: the LDP container of a dataset's versions, described
+/// in the dataset's document: a `303 See Other` to `/dataset/{name}`.
+pub async fn versions_container(
+    server: web::Data<Server>,
+    request: HttpRequest,
+    name: web::Path<String>,
+) -> Answer {
+    let view = server.view();
+    entry(&view, &name)?;
+    let path = request.path().trim_end_matches('/').to_string();
+    redirect(&request, path, StatusCode::SEE_OTHER)
 }
 
 /// The record of `entry` with checksum `hex`.
