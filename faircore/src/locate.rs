@@ -197,9 +197,15 @@ fn close(db: &redb::Database, catalogue: &Catalogue, base: &Checksum, path: &Pat
             .map(|m| m.len().max(1))
             .map_err(|e| Error::io(path, e))
     };
-    let estimate = u128::from(entries) * u128::from(size(path)?) / u128::from(size(&base_path)?);
+    // A base whose file is gone (it stays indexed) is no base: the new
+    // collection is added whole.
+    let (Ok(base_size), Ok(base_entries)) = (size(&base_path), EntryStream::open(&base_path))
+    else {
+        return Ok(false);
+    };
+    let estimate = u128::from(entries) * u128::from(size(path)?) / u128::from(base_size);
     let limit = entries.min(u64::try_from(estimate).unwrap_or(u64::MAX)) / 2;
-    let changes = diff(EntryStream::open(&base_path)?, EntryStream::open(path)?);
+    let changes = diff(base_entries, EntryStream::open(path)?);
     let mut count = 0u64;
     for change in changes {
         change?;
@@ -746,6 +752,21 @@ mod tests {
         assert_eq!(update(&db, &catalogue, &collections).expect("update"), 1);
         assert_eq!(pending(&db, &v3).expect("pending"), None);
         assert_complete(&db, &expected);
+    }
+
+    #[test]
+    fn a_version_whose_predecessor_s_file_is_gone_is_added_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalogue =
+            Catalogue::init(dir.path(), Config::new(HashAlgo::Blake3, None)).expect("init");
+        let stored = store_all(&catalogue, &versions(2, 40, 5));
+        let collections: Vec<Checksum> = stored.iter().map(|(c, _)| *c).collect();
+        let db = redb::Database::create(dir.path().join("locate.redb")).expect("db");
+        update(&db, &catalogue, &collections[..1]).expect("update");
+        std::fs::remove_file(catalogue.content_path(ContentDir::Buffers, &collections[0]))
+            .expect("remove");
+        assert_eq!(update(&db, &catalogue, &collections).expect("update"), 1);
+        assert_complete(&db, &expected(&stored));
     }
 
     #[test]
