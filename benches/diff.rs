@@ -30,8 +30,8 @@ fn release(catalogue: &Catalogue, entries: BTreeMap<String, faircore::Checksum>,
         .expect("collection");
     // Element sizes as `fair index` would have recorded them (not used by diff).
     writer
-        .database()
-        .expect("database")
+        .store()
+        .expect("store")
         .record_content_sizes(&[(encoded.checksum, 0)])
         .expect("content size");
     let request = Request {

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use faircore::store::locate;
 use faircore::stream::EntryStream;
 use faircore::{Catalogue, Checksum, Collection, CollectionKind, Config, ContentDir, HashAlgo};
 
@@ -68,7 +69,9 @@ fn main() {
             })
             .collect();
         let encoded = Collection::new(CollectionKind::Deepfolder, entries).encode(algo);
-        let path = catalogue.content_path(ContentDir::Buffers, &encoded.checksum);
+        let path = catalogue
+            .layout()
+            .content(ContentDir::Buffers, &encoded.checksum);
         std::fs::write(path, &encoded.bytes).expect("collection");
         collections.push(encoded.checksum);
     }
@@ -84,45 +87,46 @@ fn main() {
     let started = Instant::now();
     let mut read = 0usize;
     for c in &collections {
-        let path = catalogue.content_path(ContentDir::Buffers, c);
+        let path = catalogue.layout().content(ContentDir::Buffers, c);
         read += EntryStream::open(&path).expect("open").count();
     }
     let reading = started.elapsed();
     assert_eq!(read, keys * versions);
 
-    let db = faircore::locate::open(&catalogue).expect("locate index");
+    let writer = catalogue.writer().expect("lock");
+    let mut store = writer.store().expect("store");
+    let update = |collections: &[Checksum]| {
+        let (added, problems) = locate::update(store.redb(), &catalogue, collections);
+        assert!(problems.is_empty(), "{problems:?}");
+        added
+    };
     // The first version is added whole, each next one as its changes to the
     // one before.
     let started = Instant::now();
-    let added = faircore::locate::update(&db, &catalogue, &collections[..1]).expect("update");
+    let added = update(&collections[..1]);
     let first = started.elapsed();
-    let added = added + faircore::locate::update(&db, &catalogue, &collections).expect("update");
+    let added = added + update(&collections);
     let building = started.elapsed();
     assert_eq!(added, versions);
     let next = (building - first) / (versions as u32 - 1).max(1);
     let again = Instant::now();
-    faircore::locate::update(&db, &catalogue, &collections).expect("update");
+    update(&collections);
     let up_to_date = again.elapsed();
-    let (rows, sets, indexed) = faircore::locate::counts(&db).expect("counts");
+    let (rows, sets, indexed) = locate::counts(store.redb()).expect("counts");
     assert_eq!(
         (rows as usize, indexed as usize),
         (elements.len(), versions)
     );
-    let file = dir.path().join(".fair").join("locate.redb");
-    let written = std::fs::metadata(&file).expect("index file").len();
+    let file = catalogue.layout().store();
+    let written = std::fs::metadata(&file).expect("store file").len();
     // Each added version rewrote the rows of its elements: the file keeps the
     // freed pages until it is compacted.
-    let mut db = db;
-    db.compact().expect("compact");
-    drop(db);
-    let size = std::fs::metadata(&file).expect("index file").len();
-    let db = faircore::locate::open(&catalogue).expect("locate index");
+    store.compact().expect("compact");
+    let size = std::fs::metadata(&file).expect("store file").len();
 
-    // Reference for lookups: a point lookup in the catalogue's redb database.
-    let writer = catalogue.writer().expect("lock");
-    let database = writer.database().expect("database");
+    // Reference for lookups: a point lookup in another table of the store.
     let records: Vec<(Checksum, u64)> = collections.iter().map(|c| (*c, 1)).collect();
-    database.record_content_sizes(&records).expect("sizes");
+    store.record_content_sizes(&records).expect("sizes");
     let mut reference = Vec::with_capacity(lookups);
     let mut located = Vec::with_capacity(lookups);
     let mut places = 0usize;
@@ -130,11 +134,11 @@ fn main() {
         let element = &elements[random.below(elements.len())];
         let collection = &collections[random.below(collections.len())];
         let started = Instant::now();
-        let size = database.content_size(collection).expect("get");
+        let size = store.content_size(collection).expect("get");
         reference.push(started.elapsed());
         assert_eq!(size, Some(1));
         let started = Instant::now();
-        let found = faircore::locate::lookup(&db, element).expect("lookup");
+        let found = locate::lookup(store.redb(), element).expect("lookup");
         located.push(started.elapsed());
         assert!(!found.is_empty());
         places += found.len();

@@ -57,7 +57,7 @@ fn distribution(catalogue: &Catalogue, dataset: &str, n: usize) -> Distribution 
     };
     let outcome = snapshot::snapshot(&writer, &request).expect("snapshot");
     let index = outcome.record.access_index.expect("an access index");
-    let size = std::fs::metadata(catalogue.content_path(ContentDir::AccessIndex, &index))
+    let size = std::fs::metadata(catalogue.layout().content(ContentDir::AccessIndex, &index))
         .expect("access index")
         .len();
     println!("{dataset}: {n} keys, access index {size} bytes");

@@ -35,6 +35,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Diff(args) => cli::diff::run(&args),
         cli::Command::Manifest(args) => cli::manifest::run(&args),
         cli::Command::Locate(args) => cli::locate::run(&args),
+        cli::Command::Reindex(args) => cli::reindex::run(&args),
         cli::Command::Serve(args) => cli::serve::run(&args),
         cli::Command::Demo(args) => cli::demo::run(&args),
     }

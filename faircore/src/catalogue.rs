@@ -1,43 +1,28 @@
 //! `Catalogue`: the catalogue directory. Opening reads `fair.toml` (or recognises a
 //! Seamless FAIR dir, which is sha3-256); writing goes through a `Writer`, which
-//! holds the lock and publishes every file atomically.
+//! holds the lock, publishes every file atomically and keeps the derived store
+//! current. Where each file is: [`Layout`].
 
 use std::collections::HashMap;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 
 use crate::collection::Encoded;
 use crate::config::Config;
-use crate::db::Database;
 use crate::distribution::{self, Distribution};
+use crate::layout::{ContentDir, Layout, SEAMLESS_DIRS};
 use crate::lock::WriteLock;
 use crate::staging::Staging;
+use crate::store::Store;
 use crate::{Checksum, Collection, CollectionKind, Error, HashAlgo, Name, Result};
-
-/// The configuration file at the catalogue root.
-pub const CONFIG_FILE: &str = "fair.toml";
-
-/// Our private directory: lock, database, staging area.
-pub const PRIVATE_DIR: &str = ".fair";
-
-/// The subdirectories of a Seamless FAIR dir; any of them marks one.
-pub const SEAMLESS_DIRS: [&str; 7] = [
-    "deepfolders",
-    "deepcells",
-    "download_indices",
-    "distributions",
-    "dataset_header",
-    "keyorder",
-    "access_index",
-];
 
 /// An opened catalogue directory.
 #[derive(Clone, Debug)]
 pub struct Catalogue {
-    root: PathBuf,
+    layout: Layout,
     config: Config,
 }
 
@@ -46,23 +31,21 @@ impl Catalogue {
     /// directory that is one already, and a Seamless dir with another algorithm
     /// than sha3-256.
     pub fn init(root: &Path, config: Config) -> Result<Self> {
-        let config_path = root.join(CONFIG_FILE);
+        let layout = Layout::new(root);
+        let config_path = layout.config();
         if config_path.exists() {
             return Err(Error::AlreadyInitialised { path: config_path });
         }
-        if is_seamless(root) && config.hash != HashAlgo::Sha3_256 {
+        if layout.is_seamless() && config.hash != HashAlgo::Sha3_256 {
             return Err(Error::SeamlessNeedsSha3 {
                 path: root.to_owned(),
             });
         }
-        for dir in SEAMLESS_DIRS.iter().chain(&[PRIVATE_DIR]) {
-            let path = root.join(dir);
+        let dirs = SEAMLESS_DIRS.iter().map(|dir| layout.dir(dir));
+        for path in dirs.chain([layout.private()]) {
             fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         }
-        let catalogue = Catalogue {
-            root: root.to_owned(),
-            config,
-        };
+        let catalogue = Catalogue { layout, config };
         let writer = catalogue.writer()?;
         writer
             .staging
@@ -72,7 +55,8 @@ impl Catalogue {
 
     /// Opens the catalogue at `root`.
     pub fn open(root: &Path) -> Result<Self> {
-        let config_path = root.join(CONFIG_FILE);
+        let layout = Layout::new(root);
+        let config_path = layout.config();
         let config = match fs::read_to_string(&config_path) {
             Ok(text) => Config::parse(&text).map_err(|message| Error::Config {
                 path: config_path,
@@ -83,7 +67,7 @@ impl Catalogue {
                     let e = io::Error::new(io::ErrorKind::NotFound, "no such directory");
                     return Err(Error::io(root, e));
                 }
-                if !is_seamless(root) {
+                if !layout.is_seamless() {
                     return Err(Error::NotACatalogue {
                         path: root.to_owned(),
                     });
@@ -92,15 +76,17 @@ impl Catalogue {
             }
             Err(e) => return Err(Error::io(config_path, e)),
         };
-        Ok(Catalogue {
-            root: root.to_owned(),
-            config,
-        })
+        Ok(Catalogue { layout, config })
     }
 
     /// The catalogue directory.
     pub fn root(&self) -> &Path {
-        &self.root
+        self.layout.root()
+    }
+
+    /// Where its files are.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
 
     /// Its configuration (defaults for a Seamless dir without `fair.toml`).
@@ -113,22 +99,10 @@ impl Catalogue {
         self.config.hash
     }
 
-    /// Where the collection `name` of `kind` is stored.
-    pub fn collection_path(&self, kind: CollectionKind, name: &Name) -> PathBuf {
-        self.root.join(kind.dir()).join(format!("{name}.json"))
-    }
-
-    /// Where the records of `dataset` are: `distributions/<dataset>.json`.
-    pub fn distributions_path(&self, dataset: &Name) -> PathBuf {
-        self.root
-            .join("distributions")
-            .join(format!("{dataset}.json"))
-    }
-
     /// The records of `dataset`, in the order they were added; `None` if the
     /// dataset has no distributions file.
     pub fn read_distributions(&self, dataset: &Name) -> Result<Option<Vec<Distribution>>> {
-        let path = self.distributions_path(dataset);
+        let path = self.layout.distributions(dataset);
         match fs::read(&path) {
             Ok(bytes) => distribution::parse(&bytes)
                 .map(Some)
@@ -140,7 +114,7 @@ impl Catalogue {
 
     /// The names of the datasets with a distributions file, sorted.
     pub fn datasets(&self) -> Result<Vec<Name>> {
-        let dir = self.root.join("distributions");
+        let dir = self.layout.distributions_dir();
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -159,12 +133,6 @@ impl Catalogue {
         Ok(names)
     }
 
-    /// Where the content-addressed file `checksum` of `dir` is: `keyorder`,
-    /// `access_index` or `buffers`.
-    pub fn content_path(&self, dir: ContentDir, checksum: &Checksum) -> PathBuf {
-        self.root.join(dir.name()).join(checksum.to_hex())
-    }
-
     /// The sum of the sizes of the element buffers of `elements` in `buffers/`,
     /// each occurrence counted (a content size); or an element that is not there.
     pub fn buffers_size<'c>(
@@ -178,7 +146,7 @@ impl Catalogue {
         counts
             .into_par_iter()
             .map(|(element, count)| {
-                let path = self.content_path(ContentDir::Buffers, element);
+                let path = self.layout.content(ContentDir::Buffers, element);
                 match fs::metadata(path) {
                     Ok(meta) if meta.is_file() => Ok(meta.len() * count),
                     _ => Err(*element),
@@ -189,7 +157,7 @@ impl Catalogue {
 
     /// Reads the collection `name` of `kind`, if it exists.
     pub fn read_collection(&self, kind: CollectionKind, name: &Name) -> Result<Option<Collection>> {
-        let path = self.collection_path(kind, name);
+        let path = self.layout.collection(kind, name);
         match fs::read(&path) {
             Ok(bytes) => Collection::from_json(kind, &bytes)
                 .map(Some)
@@ -201,51 +169,16 @@ impl Catalogue {
 
     /// Takes the writer lock; fails at once if another writer holds it.
     pub fn writer(&self) -> Result<Writer<'_>> {
-        let private = self.root.join(PRIVATE_DIR);
+        let private = self.layout.private();
         fs::create_dir_all(&private).map_err(|e| Error::io(&private, e))?;
-        let lock = WriteLock::acquire(&private.join("lock"))?;
-        let staging = Staging::new(private.join("tmp"), &lock)?;
+        let lock = WriteLock::acquire(&self.layout.lock())?;
+        let staging = Staging::new(self.layout.staging(), &lock)?;
         Ok(Writer {
             catalogue: self,
             lock,
             staging,
         })
     }
-}
-
-/// The directories of content-addressed files: each file is named by the checksum
-/// of its bytes and never changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContentDir {
-    /// `keyorder/`: plain lists of keys.
-    Keyorder,
-    /// `access_index/`: plain maps element checksum → URL infos.
-    AccessIndex,
-    /// `buffers/`: element buffers and the plain bytes of snapshotted collections.
-    Buffers,
-}
-
-impl ContentDir {
-    /// Every one of them.
-    pub const ALL: [ContentDir; 3] = [
-        ContentDir::Keyorder,
-        ContentDir::AccessIndex,
-        ContentDir::Buffers,
-    ];
-
-    /// The directory name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ContentDir::Keyorder => "keyorder",
-            ContentDir::AccessIndex => "access_index",
-            ContentDir::Buffers => "buffers",
-        }
-    }
-}
-
-/// Whether `root` holds any Seamless FAIR subdirectory.
-fn is_seamless(root: &Path) -> bool {
-    SEAMLESS_DIRS.iter().any(|dir| root.join(dir).is_dir())
 }
 
 /// The one writer of a catalogue: holds the lock until dropped.
@@ -267,10 +200,9 @@ impl Writer<'_> {
         &self.lock
     }
 
-    /// Opens the embedded database (`.fair/cache.redb`).
-    pub fn database(&self) -> Result<Database> {
-        let path = self.catalogue.root.join(PRIVATE_DIR).join("cache.redb");
-        Database::open(&path, &self.lock)
+    /// Opens the derived store for writing (`.fair/store.redb`).
+    pub fn store(&self) -> Result<Store> {
+        Store::open(&self.catalogue.layout, &self.lock)
     }
 
     /// Writes the collection `name` atomically, unless the file already holds
@@ -281,7 +213,7 @@ impl Writer<'_> {
         collection: &Collection,
     ) -> Result<(Encoded, bool)> {
         let encoded = collection.encode(self.catalogue.hash());
-        let path = self.catalogue.collection_path(collection.kind(), name);
+        let path = self.catalogue.layout.collection(collection.kind(), name);
         let written = self.publish(&path, &encoded.bytes)?;
         Ok((encoded, written))
     }
@@ -308,7 +240,7 @@ impl Writer<'_> {
         checksum: &Checksum,
         bytes: &[u8],
     ) -> Result<bool> {
-        let path = self.catalogue.content_path(dir, checksum);
+        let path = self.catalogue.layout.content(dir, checksum);
         if path.exists() {
             return Ok(false);
         }
@@ -365,7 +297,7 @@ mod tests {
     #[test]
     fn a_bad_config_names_the_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        fs::write(dir.path().join(CONFIG_FILE), "format = 1\nhash = 3\n").expect("write");
+        fs::write(dir.path().join("fair.toml"), "format = 1\nhash = 3\n").expect("write");
         let err = Catalogue::open(dir.path()).expect_err("bad");
         assert!(err.to_string().contains("fair.toml"), "{err}");
     }
@@ -388,7 +320,7 @@ mod tests {
                 .expect("read"),
             Some(collection)
         );
-        let tmp = dir.path().join(PRIVATE_DIR).join("tmp");
+        let tmp = cat.layout().staging();
         assert_eq!(fs::read_dir(tmp).expect("tmp").count(), 0);
     }
 }

@@ -4,8 +4,9 @@
 //! - [`Checksum`] and [`HashAlgo`]: the digests that name everything;
 //! - [`plain`]: the exact bytes every hashed JSON value is written as;
 //! - [`Collection`]: key → element checksum, the unit that gets snapshotted;
-//! - [`Catalogue`]: the catalogue directory, its lock, its atomic writes and its
-//!   embedded [`Database`];
+//! - [`Catalogue`]: the catalogue directory ([`Layout`]: where each file is), its
+//!   lock and its atomic writes; [`store`]: the derived store the writer keeps
+//!   current; [`View`]: the read side, with the resolution of queries;
 //! - [`Distribution`]: a snapshot record, added by [`snapshot`] with its
 //!   [`keyorder`] and [`access`] index, found again by a [`Query`].
 //!
@@ -26,7 +27,6 @@ pub mod catalogue;
 pub mod checksum;
 pub mod collection;
 pub mod config;
-pub mod db;
 pub mod diff;
 pub mod digest;
 pub mod distribution;
@@ -34,7 +34,7 @@ pub mod error;
 pub mod hash;
 pub mod header;
 pub mod keyorder;
-pub mod locate;
+pub mod layout;
 pub mod lock;
 pub mod lookup;
 pub mod manifest;
@@ -45,22 +45,26 @@ pub mod resolve;
 pub mod snapshot;
 pub mod staging;
 pub mod statcache;
+pub mod store;
 pub mod stream;
 pub mod verify;
+pub mod view;
 
 pub use access::UrlInfo;
-pub use catalogue::{Catalogue, ContentDir, Writer};
+pub use catalogue::{Catalogue, Writer};
 pub use checksum::{Checksum, ParseChecksumError};
 pub use collection::{Collection, CollectionKind, Encoded};
 pub use config::{CatalogueMeta, Config};
-pub use db::Database;
 pub use digest::{ExtraAlgo, ExtraDigests};
 pub use distribution::Distribution;
 pub use error::{Error, Result};
 pub use hash::{HashAlgo, Hasher};
+pub use layout::{ContentDir, Layout};
 pub use name::{InvalidName, Name};
 pub use release::Release;
 pub use resolve::{Query, Unresolved};
+pub use store::{Store, StoreReader};
+pub use view::View;
 
 /// The one of `all` whose `name` is `text`, or a message naming `what` was asked
 /// and every accepted name.

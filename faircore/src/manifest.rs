@@ -22,9 +22,9 @@ use std::borrow::Cow;
 pub use format::Format;
 pub use urls::{buffer_url, file_url, wget_cut_dirs};
 
-use crate::db::Reader;
 use crate::diff::{self, Change};
 use crate::lookup::AccessLookup;
+use crate::store::StoreReader;
 use crate::stream::EntryStream;
 use crate::{
     Catalogue, Checksum, ContentDir, Distribution, Error, ExtraAlgo, ExtraDigests, HashAlgo, Result,
@@ -54,7 +54,7 @@ pub struct Manifest {
     format: Format,
     algo: HashAlgo,
     listed: Listed,
-    catalogue: std::path::PathBuf,
+    layout: crate::Layout,
     /// Whether the catalogue records extra digests.
     extra: bool,
     collection: std::path::PathBuf,
@@ -116,7 +116,9 @@ impl Manifest {
         let access_index = match (format.needs_urls(), record.access_index) {
             _ if format == Format::Wget => None,
             (false, _) => None,
-            (true, Some(index)) => Some(catalogue.content_path(ContentDir::AccessIndex, &index)),
+            (true, Some(index)) => {
+                Some(catalogue.layout().content(ContentDir::AccessIndex, &index))
+            }
             (true, None) if mirror.is_some() => None,
             (true, None) => {
                 return Err(Error::invalid(
@@ -128,17 +130,17 @@ impl Manifest {
             }
         };
         let collection =
-            |r: &Distribution| catalogue.content_path(ContentDir::Buffers, &r.checksum);
+            |r: &Distribution| catalogue.layout().content(ContentDir::Buffers, &r.checksum);
         Ok(Manifest {
             format,
             algo,
             listed,
-            catalogue: catalogue.root().to_owned(),
+            layout: catalogue.layout().clone(),
             extra: !extras.is_empty(),
             collection: collection(record),
             since: since.map(collection),
             access_index,
-            buffers: catalogue.root().join(ContentDir::Buffers.name()),
+            buffers: catalogue.layout().content_dir(ContentDir::Buffers),
             mirror,
         })
     }
@@ -150,7 +152,7 @@ impl Manifest {
             None => None,
         };
         let digests = match self.extra {
-            true => Reader::open(&self.catalogue)?,
+            true => StoreReader::open(&self.layout)?,
             false => None,
         };
         let new = EntryStream::open(&self.collection)?;

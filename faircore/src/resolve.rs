@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::Distribution;
+use crate::{Distribution, Name, View};
 
 /// The value of `none` in a query: the field must be absent.
 pub const NONE: &str = "none";
@@ -29,9 +29,14 @@ pub struct Query {
 }
 
 /// Why a query has no single answer; `Display` gives the text the server sends
-/// with status 300.
+/// (and `fair find` prints): 400 without a dataset, 404 for an unknown one, 300
+/// for no match or several.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Unresolved {
+    /// No dataset was given.
+    NoDataset,
+    /// The catalogue has no dataset of this name.
+    UnknownDataset(String),
     /// No record matches.
     NoMatch,
     /// Several records match: their identifying fields.
@@ -56,6 +61,11 @@ pub struct Summary {
 impl std::fmt::Display for Unresolved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Unresolved::NoDataset => f.write_str("parameter 'dataset' undefined\n"),
+            Unresolved::UnknownDataset(name) => writeln!(
+                f,
+                "unknown dataset {name:?}: the catalogue has no distributions/{name}.json"
+            ),
             Unresolved::NoMatch => f.write_str("No distribution with the given parameters\n"),
             Unresolved::Multiple(candidates) => {
                 // A list of plain structs always serialises.
@@ -131,20 +141,15 @@ impl Query {
     }
 }
 
-/// The distribution `spec` names: its checksum (64 hex digits), or
+/// The distribution `spec` names in `view`: its checksum (64 hex digits), or
 /// `DATASET@VERSION`, `DATASET@DATE` (YYYY-MM-DD) or `DATASET@latest`, resolved as
 /// the server's find_distribution (so `@latest` of a dataset with several latest
 /// distributions is ambiguous, and the error lists them). Returns the dataset too.
-pub fn named(
-    catalogue: &crate::Catalogue,
-    spec: &str,
-) -> crate::Result<(crate::Name, Distribution)> {
+pub fn named<'v>(view: &'v View, spec: &str) -> crate::Result<(&'v Name, &'v Distribution)> {
     let refuse = |message: String| crate::Error::invalid(format!("distribution {spec:?}"), message);
+    let unresolved = |e: Unresolved| refuse(e.to_string().trim_end().to_string());
     if let Some((dataset, release)) = spec.split_once('@') {
-        let name: crate::Name = dataset.parse().map_err(|e| refuse(format!("{e}")))?;
-        let records = catalogue
-            .read_distributions(&name)?
-            .ok_or_else(|| refuse(format!("no dataset {dataset:?}")))?;
+        let (name, found) = view.dataset(dataset).map_err(unresolved)?;
         let is_date = release.len() == 10
             && release.bytes().enumerate().all(|(i, b)| {
                 if i == 4 || i == 7 {
@@ -158,22 +163,12 @@ pub fn named(
             date: is_date.then(|| release.to_string()),
             ..Query::default()
         };
-        let record = query
-            .resolve(&records)
-            .map_err(|e| refuse(e.to_string().trim_end().to_string()))?;
-        return Ok((name, record.clone()));
+        let record = query.resolve(&found.records).map_err(unresolved)?;
+        return Ok((name, record));
     }
     let checksum: crate::Checksum = spec.parse().map_err(|_| {
         refuse("expected a distribution checksum (64 hex digits) or DATASET@VERSION, DATASET@DATE or DATASET@latest".into())
     })?;
-    for name in catalogue.datasets()? {
-        if let Some(records) = catalogue.read_distributions(&name)?
-            && let Some(record) = records.iter().find(|r| r.checksum == checksum)
-        {
-            return Ok((name, record.clone()));
-        }
-    }
-    Err(refuse(
-        "no dataset has a distribution with this checksum".into(),
-    ))
+    view.find(&checksum)
+        .ok_or_else(|| refuse("no dataset has a distribution with this checksum".into()))
 }

@@ -2,20 +2,23 @@
 //! Seamless's `fairdir-add-distribution`), under the writer lock.
 //!
 //! Content-addressed files (the collection's plain bytes in `buffers/`, the
-//! keyorder, the access index) are written first, each atomically;
-//! `distributions/<dataset>.json` is replaced last, atomically. A run killed at any
-//! moment leaves the old list of records or the new one, and every file a record
-//! points to exists. Nothing is ever deleted.
+//! keyorder, the access index) are written first, each atomically; then the
+//! derived store's access lookups and reverse index are brought up to date with
+//! the records to be; `distributions/<dataset>.json` is replaced last,
+//! atomically. A run killed at any moment leaves the old list of records or the
+//! new one, and every file and lookup a record needs exists. Nothing is ever
+//! deleted.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::access::{self, AccessIndex};
-use crate::catalogue::ContentDir;
 use crate::collection::Entries;
 use crate::distribution::{self, Distribution};
+use crate::layout::ContentDir;
 use crate::release::Release;
+use crate::store::sync;
 use crate::{Catalogue, Checksum, CollectionKind, Error, Name, Result, Writer, keyorder, plain};
 
 /// What to snapshot, and how.
@@ -54,7 +57,7 @@ pub fn locate(catalogue: &Catalogue, name: &Name) -> Result<(CollectionKind, Pat
     let found: Vec<(CollectionKind, PathBuf)> =
         [CollectionKind::Deepfolder, CollectionKind::Deepcell]
             .into_iter()
-            .map(|kind| (kind, catalogue.collection_path(kind, name)))
+            .map(|kind| (kind, catalogue.layout().collection(kind, name)))
             .filter(|(_, path)| path.is_file())
             .collect();
     match found.as_slice() {
@@ -86,7 +89,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
         path: path.clone(),
         source,
     })?;
-    let records_path = catalogue.distributions_path(&request.dataset);
+    let records_path = catalogue.layout().distributions(&request.dataset);
     let mut records = catalogue
         .read_distributions(&request.dataset)?
         .unwrap_or_default();
@@ -134,12 +137,12 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
     }
     let base = base.map(|b| records[b].clone());
     let download_path = catalogue
-        .root()
-        .join("download_indices")
-        .join(format!("{}.json", request.collection));
+        .layout()
+        .download_index(request.collection.as_str());
     // A content size recorded by `fair index` is proof that these bytes are the
     // plain encoding it wrote; other files (Seamless's, hand-made) are checked.
-    let recorded = writer.database()?.content_size(&checksum)?;
+    let store = writer.store()?;
+    let recorded = store.content_size(&checksum)?;
     // The collection's copy is written while the keyorder and access index are
     // computed: a content-addressed file is harmless until a record points to it.
     let (stored, (order, access)) = rayon::join(
@@ -199,6 +202,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
         }
     }
     records.push(record.clone());
+    catch_up(writer, &store, &request.dataset, &records)?;
     writer.publish(&records_path, &distribution::to_vec(&records))?;
     Ok(Outcome {
         record,
@@ -209,12 +213,49 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
 }
 
 /// The plain bytes of the keyorder that follows `base`'s for `collection`.
+/// Brings the store's lookups up to date with the catalogue as it will be once
+/// `records` are those of `dataset` (added last): the whole catalogue, so that
+/// one written by another tool is caught up too. What the new record needs must be there;
+/// a problem with another dataset's files is only a warning (its reader reports
+/// it).
+fn catch_up(
+    writer: &Writer<'_>,
+    store: &crate::Store,
+    dataset: &Name,
+    records: &[Distribution],
+) -> Result<()> {
+    let catalogue = writer.catalogue();
+    let view = crate::View::load(catalogue);
+    let others = view.datasets.iter().filter(|(name, _)| *name != dataset);
+    let needs = sync::Needs::of(others.map(|(_, d)| d.records.as_slice()).chain([records]));
+    let caught = sync::catch_up(store, catalogue, &needs)?;
+    let mine = sync::Needs::of([records]);
+    let missing = mine.missing(store.redb())?;
+    if !missing.is_empty() {
+        return Err(Error::invalid(
+            format!("distribution of dataset {dataset}"),
+            format!(
+                "its lookups could not be stored, so it is not published: {}",
+                caught.problems.join("; ")
+            ),
+        ));
+    }
+    for problem in &caught.problems {
+        tracing::warn!("{problem}");
+    }
+    Ok(())
+}
+
 fn next_keyorder(
     catalogue: &Catalogue,
     base: Option<&Distribution>,
     collection: &Entries<'_>,
 ) -> Result<Vec<u8>> {
-    let path = base.map(|b| catalogue.content_path(ContentDir::Keyorder, &b.keyorder));
+    let path = base.map(|b| {
+        catalogue
+            .layout()
+            .content(ContentDir::Keyorder, &b.keyorder)
+    });
     let old_bytes = match &path {
         Some(path) => read(path)?,
         None => b"[]".to_vec(),
@@ -266,7 +307,7 @@ fn access_index(
     };
     let old_bytes;
     if let Some(old) = &merged_from {
-        let old_path = catalogue.content_path(ContentDir::AccessIndex, old);
+        let old_path = catalogue.layout().content(ContentDir::AccessIndex, old);
         old_bytes = read(&old_path)?;
         index = AccessIndex::parse(&old_bytes)
             .map_err(json(&old_path))?

@@ -61,11 +61,6 @@ pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
 /// Bytes of one encoded entry besides its name.
 const FIXED: usize = 5 * 8 + 32 + 1;
 
-/// The table of the collection `collection`.
-pub fn table(collection: &str) -> String {
-    format!("stat_cache/{collection}")
-}
-
 /// A cached stat and checksum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::access::AccessIndex;
-use crate::catalogue::ContentDir;
+use crate::layout::ContentDir;
 use crate::{Catalogue, Checksum, Collection, Distribution, HashAlgo, Result};
 
 /// One thing wrong, with the file or record it is about.
@@ -54,22 +54,47 @@ pub fn verify(
         hash_dir(catalogue, dir, &mut report, progress);
     }
     let mut collections = Collections::new(catalogue);
-    for dataset in catalogue.datasets()? {
-        let path = catalogue.distributions_path(&dataset);
+    let view = crate::View::load(catalogue);
+    for (dataset, found) in &view.datasets {
         let file = format!("distributions/{dataset}.json");
-        match catalogue.read_distributions(&dataset) {
-            Ok(records) => {
-                let records = records.unwrap_or_default();
-                check_records(&file, &records, &mut collections, &mut report);
-            }
-            Err(e) => report.problems.push(Problem {
-                subject: path.display().to_string(),
-                problem: e.to_string(),
-            }),
-        }
+        check_records(&file, &found.records, &mut collections, &mut report);
     }
+    report
+        .problems
+        .extend(view.problems.iter().map(|problem| Problem {
+            subject: catalogue.root().display().to_string(),
+            problem: problem.clone(),
+        }));
+    check_store(catalogue, &view, &mut report)?;
     report.problems.sort();
     Ok(report)
+}
+
+/// Checks that the derived store, if the catalogue has one, holds the lookups of
+/// every record (a catalogue changed by another tool lacks them until a reader
+/// or `fair reindex` catches up).
+fn check_store(catalogue: &Catalogue, view: &crate::View, report: &mut Verification) -> Result<()> {
+    let Some(store) = crate::StoreReader::open(catalogue.layout())? else {
+        return Ok(());
+    };
+    let missing = view.needs().missing(store.redb())?;
+    let lacks = missing
+        .access_indexes
+        .iter()
+        .map(|c| format!("the lookups of access index {c}"))
+        .chain(
+            missing
+                .collections
+                .iter()
+                .map(|c| format!("the reverse index of {c}")),
+        );
+    for what in lacks {
+        report.problems.push(Problem {
+            subject: catalogue.layout().store().display().to_string(),
+            problem: format!("lacks {what}: run `fair reindex`"),
+        });
+    }
+    Ok(())
 }
 
 /// Hashes every file of `dir` in parallel against its name.
@@ -79,7 +104,7 @@ fn hash_dir(
     report: &mut Verification,
     progress: &(dyn Fn(u64) + Sync),
 ) {
-    let path = catalogue.root().join(dir.name());
+    let path = catalogue.layout().content_dir(dir);
     let entries = match fs::read_dir(&path) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return,
@@ -171,7 +196,10 @@ impl<'a> Collections<'a> {
     }
 
     fn bytes(&mut self, checksum: &Checksum) -> Option<Vec<u8>> {
-        let path = self.catalogue.content_path(ContentDir::Buffers, checksum);
+        let path = self
+            .catalogue
+            .layout()
+            .content(ContentDir::Buffers, checksum);
         if let Ok(bytes) = fs::read(path) {
             return Some(bytes);
         }
@@ -236,7 +264,7 @@ fn check_files(
 ) -> bool {
     let catalogue = collections.catalogue;
     if let Some(index) = &record.access_index {
-        let path = catalogue.content_path(ContentDir::AccessIndex, index);
+        let path = catalogue.layout().content(ContentDir::AccessIndex, index);
         let parsed = fs::read(&path)
             .map_err(|e| e.to_string())
             .and_then(|b| AccessIndex::parse(&b).map(drop).map_err(|e| e.to_string()));
@@ -267,7 +295,9 @@ fn check_files(
             found.push(format!("{field} is {stored}, the collection has {actual}"));
         }
     }
-    let path = catalogue.content_path(ContentDir::Keyorder, &record.keyorder);
+    let path = catalogue
+        .layout()
+        .content(ContentDir::Keyorder, &record.keyorder);
     let order = fs::read(&path)
         .map_err(|e| e.to_string())
         .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).map_err(|e| e.to_string()));

@@ -96,7 +96,7 @@ pub(crate) async fn verified(
     dir: ContentDir,
     wanted: Checksum,
 ) -> Result<(PathBuf, Verdict), ApiError> {
-    let path = server.catalogue.content_path(dir, &wanted);
+    let path = server.catalogue.layout().content(dir, &wanted);
     if let Some(verdict) = checked(server, dir).get(&wanted) {
         return Ok((path, verdict));
     }
@@ -196,14 +196,17 @@ pub async fn file(
             "expected a relative key of non-empty names other than . and .., got {key:?}"
         )));
     }
-    let buffer = server.catalogue.content_path(ContentDir::Buffers, &wanted);
+    let buffer = server
+        .catalogue
+        .layout()
+        .content(ContentDir::Buffers, &wanted);
     if buffer.is_file() {
         return from_buffers(&server, &request, wanted).await;
     }
     if !server.serve_source {
         return Err(ApiError::NotFound);
     }
-    let database = server.database().ok_or(ApiError::NotFound)?;
+    let database = server.store().ok_or(ApiError::NotFound)?;
     let candidates = database.source_files(&key, &wanted).map_err(|e| {
         tracing::error!("{e}");
         ApiError::Unavailable("the catalogue's database cannot be read".into())
@@ -278,7 +281,7 @@ async fn send(
     let sha256 = match server.catalogue.hash() {
         HashAlgo::Sha256 => Some(*wanted.as_bytes()),
         _ => server
-            .database()
+            .store()
             .and_then(|db| {
                 // Without it the answer is still right, only without the header.
                 db.extra_digests(&wanted)

@@ -12,17 +12,12 @@ pub enum ApiError {
     /// 404 `{"not found": 404}`, as upstream.
     #[error("not found")]
     NotFound,
-    /// A resolution request for a dataset the catalogue does not have: 404 with the
-    /// reason (upstream: 500).
-    #[error("unknown dataset {0:?}: the catalogue has no distributions/{0}.json\n")]
-    UnknownDataset(String),
-    /// `find_distribution` / `find_checksum` without `dataset`: 400, upstream text.
-    #[error("parameter 'dataset' undefined\n")]
-    NoDataset,
     /// A malformed parameter: 400 with what was expected.
     #[error("{0}\n")]
     BadRequest(String),
-    /// No match, or several: 300 with the upstream text.
+    /// A resolution that has no single answer, with the text `fair find` prints:
+    /// no `dataset` 400 (upstream text); an unknown dataset 404 (upstream: 500);
+    /// no match or several 300 (upstream text).
     #[error("{0}")]
     Unresolved(#[from] Unresolved),
     /// An `Accept` header no representation meets: 406 with the ones there are.
@@ -37,22 +32,21 @@ pub enum ApiError {
     /// The server could not read what the catalogue promises (logged): 503.
     #[error("{0}\n")]
     Unavailable(String),
-    /// What the answer needs is being built: 503 with `Retry-After`.
-    #[error("{0}\n")]
-    NotReady(String),
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::NotFound | ApiError::UnknownDataset(_) | ApiError::NoRoute => {
-                StatusCode::NOT_FOUND
+            ApiError::NotFound
+            | ApiError::NoRoute
+            | ApiError::Unresolved(Unresolved::UnknownDataset(_)) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) | ApiError::Unresolved(Unresolved::NoDataset) => {
+                StatusCode::BAD_REQUEST
             }
-            ApiError::NoDataset | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unresolved(_) => StatusCode::MULTIPLE_CHOICES,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Unavailable(_) | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -64,10 +58,6 @@ impl ResponseError for ApiError {
                 .body(r#"{"not found": 404}"#),
             ApiError::MethodNotAllowed => response
                 .insert_header(("Allow", "GET,HEAD,OPTIONS"))
-                .content_type("text/plain; charset=utf-8")
-                .body(self.to_string()),
-            ApiError::NotReady(_) => response
-                .insert_header(("Retry-After", "1"))
                 .content_type("text/plain; charset=utf-8")
                 .body(self.to_string()),
             _ => response

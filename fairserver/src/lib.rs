@@ -1,15 +1,14 @@
 //! `fairserver`: the HTTP server of `fair`. The machine API of Seamless's
 //! `fairserver.py` (same routes, status codes and bodies, minus its documented
-//! defects) over an immutable in-memory view of the catalogue that is replaced
-//! whole when the directory changes, with `/machine/access` answered from an
-//! embedded database.
+//! defects) over an immutable in-memory view of the catalogue
+//! ([`faircore::View`]) that is replaced whole when the directory changes, with
+//! `/machine/access` and `/machine/locate` answered from the catalogue's derived
+//! store ([`faircore::StoreReader`]).
 
-mod access;
 mod checked;
 mod content;
 mod cors;
 mod error;
-mod loaded;
 mod metadata;
 mod metrics;
 mod routes;
@@ -17,7 +16,6 @@ mod streaming;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -26,12 +24,11 @@ use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
-use faircore::Catalogue;
+use faircore::store::sync::{self, Ensured};
+use faircore::{Catalogue, StoreReader, View};
 use futures_util::future::{Either, ok};
 
-pub use access::AccessDb;
 pub use error::ApiError;
-pub use loaded::Loaded;
 use metrics::Metrics;
 
 /// What `fair serve` needs.
@@ -41,8 +38,6 @@ pub struct Options {
     pub dir: PathBuf,
     /// Where to listen.
     pub listen: String,
-    /// The access database (default `.fair/server.redb` in the catalogue).
-    pub database: Option<PathBuf>,
     /// How often the directory is checked for changes.
     pub poll: Duration,
     /// The public URL of this server: `/buffers/` is then offered as a mirror in
@@ -60,8 +55,7 @@ const BLOCKING_THREADS: usize = 4;
 #[derive(Debug)]
 pub struct Server {
     catalogue: Catalogue,
-    view: RwLock<Arc<Loaded>>,
-    access: AccessDb,
+    view: RwLock<Arc<View>>,
     metrics: Metrics,
     /// Keyorders whose bytes were checked against their name (small ones kept).
     keyorders: checked::Checked,
@@ -71,18 +65,12 @@ pub struct Server {
     base_url: Option<String>,
     /// Whether the indexed source trees are served too.
     serve_source: bool,
-    /// The catalogue's database (extra digests, indexed source files), read-only;
-    /// `None` until `fair index` made one.
-    database: RwLock<Option<Arc<faircore::db::Reader>>>,
+    /// The catalogue's derived store (access lookups, reverse index, extra
+    /// digests, indexed source files), read-only; `None` while the catalogue
+    /// has none.
+    store: RwLock<Option<Arc<StoreReader>>>,
     /// Serialises reloads.
     reloading: Mutex<()>,
-    /// The generation of the latest view the locate index was brought up to
-    /// date with (in the background: it may lag behind the view).
-    located: AtomicU64,
-    /// Why the last locate update failed, if it did.
-    locate_problem: Mutex<Option<String>>,
-    /// Serialises locate updates.
-    locating: Mutex<()>,
 }
 
 impl Server {
@@ -90,29 +78,20 @@ impl Server {
     /// names the file that could not be opened.
     pub fn open(options: &Options) -> Result<Arc<Server>, String> {
         let catalogue = Catalogue::open(&options.dir).map_err(|e| e.to_string())?;
-        let db_path = options
-            .database
-            .clone()
-            .unwrap_or_else(|| catalogue.root().join(".fair").join("server.redb"));
         let base_url = options
             .base_url
             .clone()
             .or_else(|| catalogue.config().base_url.clone());
-        let access = AccessDb::open(&db_path)?;
         let server = Arc::new(Server {
             catalogue,
-            view: RwLock::new(Arc::new(Loaded::default())),
-            access,
+            view: RwLock::new(Arc::new(View::default())),
             metrics: Metrics::default(),
             keyorders: checked::Checked::default(),
             buffers: checked::Checked::default(),
             base_url,
             serve_source: options.serve_source,
-            database: RwLock::new(None),
+            store: RwLock::new(None),
             reloading: Mutex::new(()),
-            located: AtomicU64::new(0),
-            locate_problem: Mutex::new(None),
-            locating: Mutex::new(()),
         });
         server.reload(true);
         Ok(server)
@@ -130,29 +109,55 @@ impl Server {
     }
 
     /// The current view.
-    pub fn view(&self) -> Arc<Loaded> {
+    pub fn view(&self) -> Arc<View> {
         match self.view.read() {
             Ok(view) => view.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Loads a new view if the catalogue's files changed (or if `force`): the
-    /// access indexes it points to are added to the database first, then the view
-    /// replaces the old one at once, and the locate index is brought up to date
-    /// with it in the background. Returns whether it did.
+    /// Loads a new view if the catalogue's files changed (or if `force`), and
+    /// publishes it once the derived store holds every lookup it needs: the
+    /// writer (`fair snapshot`) stores them before it publishes a record; a
+    /// catalogue changed by another tool is caught up here, under the writer
+    /// lock. While another writer holds the lock and the store lacks something,
+    /// the current view stays (the next poll tries again); the first view is
+    /// published all the same, with a problem in `/health`. Returns whether a
+    /// view was published.
     pub fn reload(self: &Arc<Self>, force: bool) -> bool {
         let _one = self.reloading.lock();
         let current = self.view();
-        if !force && loaded::fingerprint(self.catalogue.root()) == current.fingerprint {
+        let layout = self.catalogue.layout();
+        if !force && faircore::view::fingerprint(layout) == current.fingerprint {
             return false;
         }
-        let mut view = loaded::load(&self.catalogue, current.generation + 1);
-        if let Err(problem) = self.open_database() {
+        let mut view = faircore::view::load(&self.catalogue, current.generation + 1);
+        match sync::ensure(&self.catalogue, &view) {
+            Ok(Ensured::Current) => {}
+            Ok(Ensured::CaughtUp(caught)) => {
+                tracing::info!(
+                    access_indexes = caught.access_indexes,
+                    collections = caught.collections,
+                    "derived store caught up with the catalogue"
+                );
+                view.problems.extend(caught.problems);
+            }
+            Ok(Ensured::Behind(why)) if current.generation > 0 => {
+                tracing::info!("{why}; generation {} stays", current.generation);
+                return false;
+            }
+            Ok(Ensured::Behind(why)) => view.problems.push(why),
+            Err(e) => view.problems.push(e.to_string()),
+        }
+        if let Err(problem) = self.open_store() {
             view.problems.push(problem);
         }
-        let problems = self.access.add_all(&self.catalogue, &view.access_indexes());
-        view.problems.extend(problems);
+        for problem in &view.problems {
+            tracing::warn!("{problem}");
+        }
+        for warning in &view.warnings {
+            tracing::warn!("{warning}");
+        }
         tracing::info!(
             generation = view.generation,
             datasets = view.datasets.len(),
@@ -165,81 +170,32 @@ impl Server {
             Ok(mut slot) => *slot = view,
             Err(poisoned) => *poisoned.into_inner() = view,
         }
-        self.locate_in_background();
         true
     }
 
-    /// Brings the locate index up to date with the current view, in a thread
-    /// (updates run one at a time, each with the view current when it starts).
-    fn locate_in_background(self: &Arc<Self>) {
-        let server = Arc::downgrade(self);
-        std::thread::spawn(move || {
-            let Some(server) = server.upgrade() else {
-                return;
-            };
-            let _one = server.locating.lock();
-            let view = server.view();
-            if server.located.load(Ordering::Acquire) >= view.generation {
-                return;
-            }
-            let started = Instant::now();
-            let collections = view.collections();
-            let outcome =
-                faircore::locate::update(server.access.redb(), &server.catalogue, &collections);
-            let problem = match outcome {
-                Ok(added) => {
-                    tracing::info!(
-                        generation = view.generation,
-                        added,
-                        seconds = started.elapsed().as_secs_f64(),
-                        "locate index up to date"
-                    );
-                    None
-                }
-                Err(e) => {
-                    tracing::warn!("{e}");
-                    Some(e.to_string())
-                }
-            };
-            match server.locate_problem.lock() {
-                Ok(mut slot) => *slot = problem,
-                Err(poisoned) => *poisoned.into_inner() = problem,
-            }
-            server.located.store(view.generation, Ordering::Release);
-        });
-    }
-
-    /// Whether the locate index is up to date with `view`; why its last update
-    /// failed, if it did (it then holds the collections before the failing one).
-    pub(crate) fn locate_state(&self, view: &Loaded) -> (bool, Option<String>) {
-        let ready = self.located.load(Ordering::Acquire) >= view.generation;
-        let problem = match self.locate_problem.lock() {
-            Ok(slot) => slot.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        (ready, problem)
-    }
-
-    /// The catalogue's database, if it has one.
-    pub fn database(&self) -> Option<Arc<faircore::db::Reader>> {
-        match self.database.read() {
-            Ok(db) => db.clone(),
+    /// The catalogue's derived store, if it has one.
+    pub fn store(&self) -> Option<Arc<StoreReader>> {
+        match self.store.read() {
+            Ok(store) => store.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Opens the catalogue's database if it is not open yet (it appears with the
-    /// first `fair index`), or again if the writer rebuilt it.
-    fn open_database(&self) -> Result<(), String> {
-        if self.database().is_some_and(|db| db.is_current()) {
-            return Ok(());
-        }
-        let reader = faircore::db::Reader::open(self.catalogue.root()).map_err(|e| {
+    /// Opens the catalogue's store if it is not open yet (it appears with the
+    /// first write), or again if the writer rebuilt it; else takes its latest
+    /// commit for the access lookups.
+    fn open_store(&self) -> Result<(), String> {
+        let report = |e: faircore::Error| {
             tracing::warn!("{e}");
             e.to_string()
-        })?;
-        let reader = reader.map(Arc::new);
-        match self.database.write() {
+        };
+        if let Some(store) = self.store().filter(|s| s.is_current()) {
+            return store.refresh().map_err(report);
+        }
+        let reader = StoreReader::open(self.catalogue.layout())
+            .map_err(report)?
+            .map(Arc::new);
+        match self.store.write() {
             Ok(mut slot) => *slot = reader,
             Err(poisoned) => *poisoned.into_inner() = reader,
         }
@@ -255,9 +211,9 @@ impl Server {
                 std::thread::sleep(every);
                 let Some(server) = weak.upgrade() else { break };
                 if !server.reload(false) {
-                    // The catalogue is unchanged, but its database may have
-                    // been rebuilt (a failure is logged).
-                    let _ = server.open_database();
+                    // The catalogue is unchanged, but its store may have been
+                    // rebuilt or written (a failure is logged).
+                    let _ = server.open_store();
                 }
             }
         });

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::loaded::Loaded;
+use faircore::View;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [
@@ -40,7 +40,7 @@ impl Metrics {
     }
 
     /// The Prometheus text of the counters and of `view`.
-    pub fn render(&self, view: &Loaded) -> String {
+    pub fn render(&self, view: &View) -> String {
         let mut out = String::new();
         out.push_str("# HELP fair_http_requests_total Requests answered, by route and status.\n");
         out.push_str("# TYPE fair_http_requests_total counter\n");

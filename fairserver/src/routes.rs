@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 
 use faircore::manifest::{Format, Manifest};
+use faircore::store::locate;
 use faircore::stream::EntryStream;
 
 use crate::checked::{KEEP_MAX, Verdict};
@@ -76,13 +77,19 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
     // A few pages of the database, normally in its cache or the page cache: read
     // on the worker, which costs less than a hop to the blocking pool (and keeps
     // that pool's threads, and their memory, from piling up under load).
-    let found = server.access.get(&element).map_err(|e| {
-        tracing::error!("access database: {e}");
-        ApiError::Unavailable("the access database cannot be read".into())
-    })?;
+    let found = match server.store() {
+        Some(store) => store.access(&element).map_err(|e| {
+            tracing::error!("{e}");
+            ApiError::Unavailable("the access lookups cannot be read".into())
+        })?,
+        None => None,
+    };
     // With a base URL, this server's own copy is one more mirror.
     let own = server.base_url.as_deref().and_then(|base| {
-        let buffer = server.catalogue.content_path(ContentDir::Buffers, &element);
+        let buffer = server
+            .catalogue
+            .layout()
+            .content(ContentDir::Buffers, &element);
         if buffer.is_file() {
             return Some(faircore::manifest::buffer_url(base, &element));
         }
@@ -112,12 +119,12 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
 /// A key under which a source tree holds `element` as it was indexed (found
 /// through the locate index), for `--serve-source`.
 fn source_key(server: &Server, element: &Checksum) -> Option<String> {
-    let database = server.database()?;
-    let places = faircore::locate::lookup(server.access.redb(), element)
+    let store = server.store()?;
+    let places = locate::lookup(store.redb(), element)
         .inspect_err(|e| tracing::error!("{e}"))
         .ok()?;
     places.into_iter().map(|p| p.key).find(|key| {
-        database
+        store
             .source_files(key, element)
             .inspect_err(|e| tracing::error!("{e}"))
             .is_ok_and(|files| !files.is_empty())
@@ -170,7 +177,10 @@ pub async fn diff(server: web::Data<Server>, path: web::Path<(String, String)>) 
     let open = |text: &str| {
         let wanted = checksum(text).ok_or(ApiError::NotFound)?;
         view.find(&wanted).ok_or(ApiError::NotFound)?;
-        let file = server.catalogue.content_path(ContentDir::Buffers, &wanted);
+        let file = server
+            .catalogue
+            .layout()
+            .content(ContentDir::Buffers, &wanted);
         EntryStream::open(&file).map_err(|e| {
             tracing::error!("{e}");
             ApiError::Unavailable(format!("the collection of {wanted} cannot be read"))
@@ -248,20 +258,18 @@ pub async fn locate(server: web::Data<Server>, tail: web::Path<String>) -> Answe
         ))
     })?;
     let view = server.view();
-    if !server.locate_state(&view).0 {
-        return Err(ApiError::NotReady(
-            "the locate index is being brought up to date with the catalogue; retry shortly".into(),
-        ));
-    }
-    let places = faircore::locate::lookup(server.access.redb(), &element).map_err(|e| {
-        tracing::error!("{e}");
-        ApiError::Unavailable("the locate index cannot be read".into())
-    })?;
+    let places = match server.store() {
+        Some(store) => locate::lookup(store.redb(), &element).map_err(|e| {
+            tracing::error!("{e}");
+            ApiError::Unavailable("the reverse index cannot be read".into())
+        })?,
+        None => Vec::new(),
+    };
     let datasets = view
         .datasets
         .iter()
         .map(|(name, d)| (name.as_str(), d.records.as_slice()));
-    let holders = faircore::locate::holders(&places, datasets);
+    let holders = locate::holders(&places, datasets);
     if holders.is_empty() {
         return Err(ApiError::NotFound);
     }
@@ -297,15 +305,7 @@ fn query(request: &HttpRequest) -> (Option<String>, Query) {
 /// Resolves the query of `request` (find_distribution and find_checksum).
 fn resolve(server: &Server, request: &HttpRequest) -> Result<Distribution, ApiError> {
     let (dataset, query) = query(request);
-    let dataset = dataset.ok_or(ApiError::NoDataset)?;
-    let view = server.view();
-    let records = dataset
-        .parse::<Name>()
-        .ok()
-        .and_then(|name| view.datasets.get(&name))
-        .map(|d| d.records.as_slice())
-        .ok_or(ApiError::UnknownDataset(dataset))?;
-    Ok(query.resolve(records)?.clone())
+    Ok(server.view().resolve(dataset.as_deref(), &query)?.clone())
 }
 
 /// `GET /machine/find_distribution?dataset=&...`: the record.
@@ -338,9 +338,7 @@ pub async fn datasets(server: web::Data<Server>) -> Answer {
 /// `GET /health`: status, generation, counts and problems.
 pub async fn health(server: web::Data<Server>) -> Answer {
     let view = server.view();
-    let (located, locate_problem) = server.locate_state(&view);
-    let mut problems = view.problems.clone();
-    problems.extend(locate_problem);
+    let problems = &view.problems;
     let status = if problems.is_empty() {
         "ok"
     } else {
@@ -351,8 +349,7 @@ pub async fn health(server: web::Data<Server>) -> Answer {
         "generation": view.generation,
         "datasets": view.datasets.len(),
         "distributions": view.records(),
-        "access_indexes": view.access_indexes().len(),
-        "locate_index": if located { "ready" } else { "building" },
+        "access_indexes": view.needs().access_indexes.len(),
         "problems": problems,
         "warnings": view.warnings,
     })))

@@ -4,10 +4,11 @@
 
 use std::collections::HashSet;
 
-use faircore::Database;
+use faircore::Store;
+use faircore::statcache::decode;
 pub use faircore::statcache::{Directory, Entry, RACY_WINDOW_NS, encode};
-use faircore::statcache::{decode, table};
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use faircore::store::tables;
+use redb::{ReadableDatabase, ReadableTable};
 
 /// Read access to one collection's cache, shared by the walking threads.
 pub struct Cache {
@@ -22,10 +23,10 @@ impl std::fmt::Debug for Cache {
 
 impl Cache {
     /// Opens the cache of `collection` for reading.
-    pub fn open(db: &Database, collection: &str) -> faircore::Result<Self> {
-        let name = table(collection);
+    pub fn open(db: &Store, collection: &str) -> faircore::Result<Self> {
+        let name = tables::stat_cache(collection);
         let txn = db.redb().begin_read().map_err(|e| db.error(e))?;
-        let table = match txn.open_table(TableDefinition::<&str, &[u8]>::new(&name)) {
+        let table = match txn.open_table(tables::stat_cache_table(&name)) {
             Ok(t) => Some(t),
             Err(redb::TableError::TableDoesNotExist(_)) => None,
             Err(e) => return Err(db.error(e)),
@@ -72,7 +73,7 @@ impl Cache {
 /// entries; empty means none) are stored, and rows of directories that are not in
 /// `visited` are dropped. Nothing to do costs no transaction.
 pub fn update(
-    db: &Database,
+    db: &Store,
     collection: &str,
     cache: &Cache,
     visited: &HashSet<&str>,
@@ -87,11 +88,11 @@ pub fn update(
     if stale.is_empty() && changed.is_empty() {
         return Ok(());
     }
-    let name = table(collection);
+    let name = tables::stat_cache(collection);
     let write = || -> Result<(), redb::Error> {
         let txn = db.redb().begin_write()?;
         {
-            let mut table = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
+            let mut table = txn.open_table(tables::stat_cache_table(&name))?;
             for dir in &stale {
                 table.remove(dir.as_str())?;
             }

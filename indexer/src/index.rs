@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use faircore::db::ExtraDigestTable;
+use faircore::store::ExtraDigestTable;
 use faircore::{
     Checksum, Collection, CollectionKind, ExtraAlgo, ExtraDigests, HashAlgo, Name, Writer,
 };
@@ -95,14 +95,15 @@ pub fn scan(
     let store = match options.intern {
         InternMode::None => None,
         mode => {
-            let dir = options
-                .bufferdir
-                .clone()
-                .unwrap_or_else(|| catalogue.root().join("buffers"));
+            let dir = options.bufferdir.clone().unwrap_or_else(|| {
+                catalogue
+                    .layout()
+                    .content_dir(faircore::ContentDir::Buffers)
+            });
             Some(BufferStore::open(&dir, mode, source, writer)?)
         }
     };
-    let db = writer.database()?;
+    let db = writer.store()?;
     let collection = options.collection.as_str();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
@@ -185,7 +186,7 @@ pub fn index(
         let (encoded, written) = writer.write_collection(&options.collection, &collection)?;
         if let Some(size) = collection.content_size(|c| sizes.get(c).copied()) {
             writer
-                .database()?
+                .store()?
                 .record_content_sizes(&[(encoded.checksum, size)])?;
         }
         tracing::info!(

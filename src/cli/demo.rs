@@ -85,7 +85,6 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let options = fairserver::Options {
         dir: root.clone(),
         listen: args.listen.clone(),
-        database: None,
         poll: Duration::from_millis(500),
         base_url: None,
         serve_source: false,

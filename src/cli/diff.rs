@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use faircore::diff::{self, Change};
 use faircore::stream::EntryStream;
-use faircore::{Catalogue, ContentDir, resolve};
+use faircore::{Catalogue, ContentDir, View, resolve};
 
 use crate::Exit;
 
@@ -47,9 +47,12 @@ pub struct Args {
 /// Runs `fair diff`.
 pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let catalogue = Catalogue::open(&args.dir)?;
+    let view = View::load(&catalogue);
     let open = |spec: &str| -> anyhow::Result<_> {
-        let (_, record) = resolve::named(&catalogue, spec)?;
-        let path = catalogue.content_path(ContentDir::Buffers, &record.checksum);
+        let (_, record) = resolve::named(&view, spec)?;
+        let path = catalogue
+            .layout()
+            .content(ContentDir::Buffers, &record.checksum);
         EntryStream::open(&path).with_context(|| format!("the collection of {spec}"))
     };
     let (old, new) = (open(&args.old)?, open(&args.new)?);

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use faircore::{Catalogue, Name, Query};
+use faircore::{Catalogue, Query, View};
 
 use crate::Exit;
 
@@ -25,7 +25,7 @@ pub struct Args {
     /// The catalogue directory.
     pub dir: PathBuf,
     /// The dataset.
-    pub dataset: Name,
+    pub dataset: String,
     /// deepfolder or deepcell.
     #[arg(long = "type", value_name = "T")]
     pub kind: Option<String>,
@@ -48,21 +48,10 @@ pub struct Args {
 
 /// Runs `fair find`.
 pub fn run(args: &Args) -> anyhow::Result<Exit> {
-    let catalogue = Catalogue::open(&args.dir)?;
-    let Some(records) = catalogue.read_distributions(&args.dataset)? else {
-        let known = catalogue.datasets()?;
-        let known: Vec<&str> = known.iter().map(Name::as_str).collect();
-        anyhow::bail!(
-            "unknown dataset {:?}: {} does not exist (datasets: {})",
-            args.dataset.as_str(),
-            catalogue.distributions_path(&args.dataset).display(),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        );
-    };
+    let view = View::load(&Catalogue::open(&args.dir)?);
+    for problem in &view.problems {
+        tracing::warn!("{problem}");
+    }
     let query = Query {
         kind: args.kind.clone(),
         version: args.version.clone(),
@@ -70,7 +59,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         format: args.format.clone(),
         compression: args.compression.clone(),
     };
-    match query.resolve(&records) {
+    match view.resolve(Some(&args.dataset), &query) {
         Ok(record) if args.checksum => println!("{}", record.checksum),
         Ok(record) => println!("{}", serde_json::to_string_pretty(record)?),
         Err(unresolved) => {

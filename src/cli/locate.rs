@@ -2,16 +2,18 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use faircore::{Catalogue, Checksum, locate};
+use faircore::store::locate;
+use faircore::store::sync::{self, Ensured};
+use faircore::{Catalogue, Checksum, StoreReader, View};
 
 use crate::Exit;
 
 const EXAMPLES: &str = "\
-The reverse lookup index (.fair/locate.redb, derived state) is brought up to date
-with the catalogue's distributions first: a distribution added since the last
-run has its collection read once. An element unchanged across versions costs one
-row, whatever the number of versions.
+The reverse index is part of the derived store (.fair/store.redb), which `fair
+snapshot` keeps up to date. A catalogue changed by another tool (Seamless's
+fairdir-add-distribution) is caught up first, if the writer lock is free: each
+distribution it lacks has its collection read once. An element unchanged across
+versions costs one row, whatever the number of versions.
 
 Output: one line per holder, `DATASET DISTRIBUTION RELEASE KEY` (RELEASE is the
 version, else the date), or with --json one object:
@@ -23,7 +25,8 @@ Examples:
   fair locate /srv/fair \"$(b3sum --no-names some/file.cif)\" --json
 
 Exit codes: 0 found; 1 not held by any distribution, a malformed checksum, or an
-unreadable catalogue or index (another `fair locate` updating it: retry).";
+unreadable catalogue or store, or a store that lacks distributions while another
+writer holds the lock (retry when it is done).";
 
 /// Flags of `fair locate`.
 #[derive(Debug, clap::Args)]
@@ -47,28 +50,26 @@ fn parse_checksum(text: &str) -> Result<Checksum, String> {
 /// Runs `fair locate`.
 pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let catalogue = Catalogue::open(&args.dir)?;
-    let mut datasets = Vec::new();
-    for name in catalogue.datasets()? {
-        if let Some(records) = catalogue.read_distributions(&name)? {
-            datasets.push((name, records));
+    let view = View::load(&catalogue);
+    match sync::ensure(&catalogue, &view)? {
+        Ensured::Current => {}
+        Ensured::CaughtUp(caught) => {
+            tracing::info!(added = caught.collections, "reverse index caught up");
+            for problem in &caught.problems {
+                tracing::warn!("{problem}");
+            }
         }
+        Ensured::Behind(why) => anyhow::bail!("{why}"),
     }
-    // In dataset then release order, so that each is added as its changes to
-    // the one before.
-    let mut seen = std::collections::HashSet::new();
-    let collections: Vec<Checksum> = datasets
+    let places = match StoreReader::open(catalogue.layout())? {
+        Some(store) => locate::lookup(store.redb(), &args.element)?,
+        None => Vec::new(),
+    };
+    let datasets = view
+        .datasets
         .iter()
-        .flat_map(|(_, records)| records.iter().map(|r| r.checksum))
-        .filter(|c| seen.insert(*c))
-        .collect();
-    let db = locate::open(&catalogue).context("the locate index")?;
-    let added = locate::update(&db, &catalogue, &collections)?;
-    tracing::info!(added, "locate index up to date");
-    let places = locate::lookup(&db, &args.element)?;
-    let holders = locate::holders(
-        &places,
-        datasets.iter().map(|(n, r)| (n.as_str(), r.as_slice())),
-    );
+        .map(|(name, d)| (name.as_str(), d.records.as_slice()));
+    let holders = locate::holders(&places, datasets);
     if args.json {
         let out = serde_json::json!({"element": args.element, "holders": holders});
         println!("{out}");

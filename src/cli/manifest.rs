@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use faircore::manifest::{Format, Manifest, Mirror};
-use faircore::{Catalogue, resolve};
+use faircore::{Catalogue, View, resolve};
 
 use crate::Exit;
 
@@ -68,16 +68,17 @@ pub struct Args {
 /// Runs `fair manifest`.
 pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let catalogue = Catalogue::open(&args.dir)?;
-    let (_, record) = resolve::named(&catalogue, &args.dist)?;
+    let view = View::load(&catalogue);
+    let (_, record) = resolve::named(&view, &args.dist)?;
     let since = match &args.since {
-        Some(spec) => Some(resolve::named(&catalogue, spec)?.1),
+        Some(spec) => Some(resolve::named(&view, spec)?.1),
         None => None,
     };
     let mirror = catalogue.config().base_url.clone().map(|base| Mirror {
         base,
         sources: args.serve_source,
     });
-    let manifest = Manifest::new(&catalogue, &record, since.as_ref(), args.format, mirror)?;
+    let manifest = Manifest::new(&catalogue, record, since, args.format, mirror)?;
     let mut out = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());
     let summary = match manifest.write(&mut out) {
         Err(faircore::Error::Io { source, .. })

@@ -8,6 +8,7 @@ pub mod index;
 pub mod init;
 pub mod locate;
 pub mod manifest;
+pub mod reindex;
 pub mod serve;
 pub mod snapshot;
 pub mod verify;
@@ -99,6 +100,8 @@ pub enum Command {
     Manifest(manifest::Args),
     /// Every (dataset, distribution, key) holding an element checksum.
     Locate(locate::Args),
+    /// Bring the derived store (access lookups, reverse index) up to date with the catalogue's files.
+    Reindex(reindex::Args),
     /// Check that content-addressed files hash to their names and records agree with them.
     Verify(verify::Args),
     /// Serve a catalogue over HTTP: the Seamless machine API, health and metrics.

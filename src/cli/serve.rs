@@ -47,9 +47,6 @@ pub struct Args {
     /// Address and port to listen on (port 0: any free port, printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:61918")]
     pub listen: String,
-    /// The access database [default: DIR/.fair/server.redb]; derived, rebuilt if unusable.
-    #[arg(long, value_name = "FILE")]
-    pub database: Option<PathBuf>,
     /// The public URL of this server: its /buffers/ is then offered as a mirror in
     /// access answers and manifests [default: fair.toml's base_url].
     #[arg(long, value_name = "URL", value_parser = super::parse_base_url)]
@@ -68,7 +65,6 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let options = fairserver::Options {
         dir: args.dir.clone(),
         listen: args.listen.clone(),
-        database: args.database.clone(),
         poll: Duration::from_millis(args.poll_ms.max(10)),
         base_url: args.base_url.clone(),
         serve_source: args.serve_source,

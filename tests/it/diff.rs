@@ -131,7 +131,7 @@ fn unknown_or_ambiguous_distributions_are_refused_by_name() {
     let root = base.join("catalogue");
     for (spec, says) in [
         ("testset@9", "No distribution with the given parameters"),
-        ("nosuch@1", "no dataset \"nosuch\""),
+        ("nosuch@1", "unknown dataset \"nosuch\""),
         ("cells@latest", "Multiple distributions"),
         ("abc", "expected a distribution checksum"),
         (

@@ -127,20 +127,9 @@ fn every_holder_of_an_element_is_found_across_versions_and_while_serving() {
 
     // The server answers the same, and follows a snapshot made while it serves.
     let served = Served::start(&root);
-    // The index is brought up to date in the background: 503 until then.
-    let started = Instant::now();
-    let answer = loop {
-        let answer = served.get(&format!("/machine/locate/{kept}"));
-        let health: serde_json::Value =
-            serde_json::from_slice(&served.get("/health").body).expect("JSON");
-        if answer.status != 503 {
-            assert_eq!(health["locate_index"], "ready", "{health}");
-            break answer;
-        }
-        assert_eq!(answer.header("retry-after"), Some("1"));
-        assert!(started.elapsed() < Duration::from_secs(5), "{health}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    // `fair snapshot` stored the reverse index with each record: the server
+    // answers from its first request.
+    let answer = served.get(&format!("/machine/locate/{kept}"));
     assert_eq!(answer.status, 200, "{}", answer.text());
     let body: serde_json::Value = serde_json::from_slice(&answer.body).expect("JSON");
     assert_eq!(holders(&body), located(&root, &kept));
@@ -163,10 +152,8 @@ fn every_holder_of_an_element_is_found_across_versions_and_while_serving() {
     let started = Instant::now();
     loop {
         let answer = served.get(&format!("/machine/locate/{kept}"));
-        let body: serde_json::Value = match answer.status {
-            503 => serde_json::json!([]),
-            _ => serde_json::from_slice(&answer.body).expect("JSON"),
-        };
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).expect("JSON");
         if holders(&body).contains(&triple("3", "c/third.txt")) {
             assert_eq!(holders(&body).len(), 7, "{body}");
             break;

@@ -26,8 +26,8 @@ use faircore::manifest::{Format, Manifest, Mirror};
 use faircore::{Catalogue, Checksum, ContentDir, Distribution, Name};
 
 use crate::error::ApiError;
-use crate::loaded::{Dataset, Loaded};
 use crate::{Server, content};
+use faircore::view::{Dataset, View};
 use negotiate::Representation;
 
 type Answer = Result<HttpResponse, ApiError>;
@@ -37,7 +37,7 @@ pub struct Site<'v> {
     /// The server's public URL without a final slash: fair.toml's `base_url` or
     /// `--base-url`, else the scheme and host the request came to.
     base: String,
-    view: &'v Loaded,
+    view: &'v View,
     catalogue: &'v Catalogue,
     /// This server as a mirror of the catalogue's content, if its URL is known.
     mirror: Option<Mirror>,
@@ -82,7 +82,7 @@ pub enum Subject<'v> {
 }
 
 impl<'v> Site<'v> {
-    fn new(server: &'v Server, request: &HttpRequest, view: &'v Loaded) -> Site<'v> {
+    fn new(server: &'v Server, request: &HttpRequest, view: &'v View) -> Site<'v> {
         let base = match &server.base_url {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => {
@@ -187,7 +187,8 @@ impl<'v> Site<'v> {
     fn collection_size(&self, record: &Distribution) -> Option<u64> {
         let path = self
             .catalogue
-            .content_path(ContentDir::Buffers, &record.checksum);
+            .layout()
+            .content(ContentDir::Buffers, &record.checksum);
         std::fs::metadata(path).ok().map(|m| m.len())
     }
 
@@ -222,7 +223,8 @@ impl<'v> Site<'v> {
         }
         let path = self
             .catalogue
-            .content_path(ContentDir::Buffers, &record.checksum);
+            .layout()
+            .content(ContentDir::Buffers, &record.checksum);
         let modified = std::fs::metadata(path).ok()?.modified().ok()?;
         let seconds = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
         date_time(i64::try_from(seconds.as_secs()).ok()?)
@@ -342,7 +344,7 @@ impl Entry<'_> {
 }
 
 /// The resource at `/dataset/{name}`, `404` if there is none.
-fn entry<'v>(view: &'v Loaded, name: &str) -> Result<Entry<'v>, ApiError> {
+fn entry<'v>(view: &'v View, name: &str) -> Result<Entry<'v>, ApiError> {
     let name: Name = name.parse().map_err(|_| ApiError::NotFound)?;
     let (name, dataset) = view
         .datasets

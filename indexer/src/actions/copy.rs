@@ -7,8 +7,9 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
-use faircore::{Checksum, Database, Writer};
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use faircore::store::tables::{self, CopyRow as Row};
+use faircore::{Checksum, Store, Writer};
+use redb::{ReadableDatabase, ReadableTable};
 
 use super::pattern::{Pattern, Template};
 use crate::stat::FileStat;
@@ -62,13 +63,6 @@ fn check_relative(key: &str) -> Result<(), String> {
     }
 }
 
-/// key → (checksum, ino, size, mtime ns, ctime ns) of each copy as written.
-type Row = ([u8; 32], u64, u64, i64, i64);
-
-fn table(collection: &str) -> String {
-    format!("copies/{collection}")
-}
-
 fn row(checksum: &Checksum, meta: &fs::Metadata) -> Row {
     let s = FileStat::from(meta);
     (*checksum.as_bytes(), s.ino, s.size, s.mtime_ns, s.ctime_ns)
@@ -80,15 +74,15 @@ fn row(checksum: &Checksum, meta: &fs::Metadata) -> Row {
 /// copying. Returns how many files were written.
 pub fn publish(
     writer: &Writer<'_>,
-    db: &Database,
+    db: &Store,
     collection: &str,
     dir: &Path,
     files: &[Planned],
     hardlink: bool,
 ) -> Result<usize, String> {
     let io = |path: &Path, e: io::Error| format!("{}: {e}", path.display());
-    let name = table(collection);
-    let definition = TableDefinition::<&str, Row>::new(&name);
+    let name = tables::copies(collection);
+    let definition = tables::copies_table(&name);
     let recorded: HashMap<String, Row> = {
         let txn = db.redb().begin_read().map_err(|e| e.to_string())?;
         match txn.open_table(definition) {

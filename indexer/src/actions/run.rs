@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use faircore::{Checksum, Collection, CollectionKind, Database, HashAlgo, Name, Writer};
+use faircore::store::tables::OPERATIONS;
+use faircore::{Checksum, Collection, CollectionKind, HashAlgo, Name, Store, Writer};
 use rayon::prelude::*;
-use redb::{ReadableDatabase, TableDefinition};
+use redb::ReadableDatabase;
 
 use super::copy::{self, Planned};
 use super::download;
@@ -16,10 +17,6 @@ use super::plan::{Kind, Plan, Step};
 use crate::intern::BufferStore;
 use crate::report::Operations;
 use crate::{Error, InternMode, Options, Problem, Report, Scan};
-
-/// (source checksum, operation) → result checksum.
-const OPERATIONS: TableDefinition<(&[u8; 32], &str), &[u8; 32]> =
-    TableDefinition::new("operations");
 
 /// An output to publish once every action has succeeded.
 enum Output {
@@ -55,16 +52,17 @@ pub fn run(
         return Ok(report);
     }
     let catalogue = writer.catalogue();
-    let bufferdir = options
-        .bufferdir
-        .clone()
-        .unwrap_or_else(|| catalogue.root().join("buffers"));
+    let bufferdir = options.bufferdir.clone().unwrap_or_else(|| {
+        catalogue
+            .layout()
+            .content_dir(faircore::ContentDir::Buffers)
+    });
     let run = Run {
         writer,
-        db: writer.database()?,
+        db: writer.store()?,
         store: BufferStore::open(&bufferdir, InternMode::None, &options.source, writer)?,
         source: &options.source,
-        collections_dir: catalogue.root().join("collections"),
+        collections_dir: catalogue.layout().copies(),
         algo: catalogue.hash(),
         cap: max_decompressed,
         pool: rayon::ThreadPoolBuilder::new()
@@ -192,7 +190,7 @@ pub fn run(
 /// The state of one action run.
 struct Run<'a> {
     writer: &'a Writer<'a>,
-    db: Database,
+    db: Store,
     store: BufferStore,
     source: &'a Path,
     collections_dir: PathBuf,
@@ -369,9 +367,8 @@ impl Run<'_> {
                 let path = self
                     .writer
                     .catalogue()
-                    .root()
-                    .join("download_indices")
-                    .join(format!("{name}.json"));
+                    .layout()
+                    .download_index(name.as_str());
                 let written = self.writer.publish(&path, &bytes)?;
                 tracing::info!(collection = %name, written, "download index up to date");
             }

@@ -1,6 +1,7 @@
 //! Reverse lookup: element checksum → every (collection, key) holding it, kept in
-//! a redb database that is brought up to date with the catalogue's distributions
-//! before it is read (derived state: a lost index is rebuilt from the collections).
+//! tables of the store that the writer brings up to date with the catalogue's
+//! distributions before it publishes them (derived state: a lost index is rebuilt
+//! from the collections).
 //!
 //! An element that stays under the same key from version to version must not cost
 //! a row per version. So each element has one row listing its keys, and each key
@@ -10,33 +11,22 @@
 //! index grows with the distinct (element, key) pairs and the distinct sets, not
 //! with the versions.
 //!
-//! Tables (all named `locate/...`):
-//! - `done`: collection checksum → its number of entries, once wholly added;
-//! - `pending`: collection checksum → the collection it is being added as the
-//!   changes to, while its removed entries are taken out (see `add_changes`);
-//! - `collections`: collection checksum → its number;
-//! - `numbers`: number → collection checksum;
-//! - `sets`: set number → the sorted collection numbers (u32 little-endian);
-//! - `set_numbers`: the same bytes → set number (interning);
-//! - `elements`: element checksum → its keys: (set number u32, key length u16,
-//!   key bytes) repeated.
+//! Its tables are `super::tables::LOCATE_*`.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
+use super::tables::{
+    LOCATE_COLLECTIONS as COLLECTIONS, LOCATE_DONE as DONE, LOCATE_ELEMENTS as ELEMENTS,
+    LOCATE_NUMBERS as NUMBERS, LOCATE_PENDING as PENDING, LOCATE_SET_NUMBERS as SET_NUMBERS,
+    LOCATE_SETS as SETS,
+};
 use crate::diff::{Change, diff};
+use crate::layout::ContentDir;
 use crate::stream::EntryStream;
-use crate::{Catalogue, Checksum, ContentDir, Distribution, Error, Result};
-
-const COLLECTIONS: TableDefinition<&[u8; 32], u32> = TableDefinition::new("locate/collections");
-const NUMBERS: TableDefinition<u32, &[u8; 32]> = TableDefinition::new("locate/numbers");
-const SETS: TableDefinition<u32, &[u8]> = TableDefinition::new("locate/sets");
-const SET_NUMBERS: TableDefinition<&[u8], u32> = TableDefinition::new("locate/set_numbers");
-const ELEMENTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("locate/elements");
-const DONE: TableDefinition<&[u8; 32], u64> = TableDefinition::new("locate/done");
-const PENDING: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("locate/pending");
+use crate::{Catalogue, Checksum, Distribution, Error, Result};
 
 /// One place an element is found: a key of a collection.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,15 +35,6 @@ pub struct Place {
     pub collection: Checksum,
     /// The key.
     pub key: String,
-}
-
-/// Opens (or creates) the command line's locate index, `.fair/locate.redb` of
-/// `catalogue` (the server keeps its own in its database).
-pub fn open(catalogue: &Catalogue) -> Result<redb::Database> {
-    let dir = catalogue.root().join(crate::catalogue::PRIVATE_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let path = dir.join("locate.redb");
-    redb::Database::create(&path).map_err(|e| Error::database(&path, e))
 }
 
 /// One holder of an element: a key of a distribution of a dataset.
@@ -111,43 +92,63 @@ pub fn holders<'a>(
 const BATCH: usize = 50_000;
 
 /// Adds to `db` every collection of `collections` it does not index yet (read
-/// from `buffers/<checksum>` of `catalogue`); returns how many were added. Give
-/// the collections in dataset then release order: a collection that differs in
-/// at most half its entries from the last indexed one before it is added as the
-/// changes to that one (see [`add_changes`]), which costs the diff of the two
-/// files and a row per changed entry instead of a row per entry. A collection
-/// whose file is missing or malformed is an error naming it; those before it
-/// stay added, and one cut short is completed by the next update.
+/// from `buffers/<checksum>` of `catalogue`); returns how many were added, and a
+/// problem for each that could not be (its file missing or malformed, or the
+/// store failing), naming it. Give the collections in dataset then release order:
+/// a collection that differs in at most half its entries from the last indexed
+/// one before it is added as the changes to that one (see [`add_changes`]), which
+/// costs the diff of the two files and a row per changed entry instead of a row
+/// per entry. One cut short is completed by the next update.
 pub fn update(
     db: &redb::Database,
     catalogue: &Catalogue,
     collections: &[Checksum],
-) -> Result<usize> {
-    let mut added = 0;
+) -> (usize, Vec<String>) {
+    let (mut added, mut problems) = (0, Vec::new());
     let mut previous: Option<Checksum> = None;
     for collection in collections {
-        if done(db, collection)?.is_none() {
-            let path = catalogue.content_path(ContentDir::Buffers, collection);
-            let base = match pending(db, collection)? {
-                Some(base) => Some(base),
-                None => match previous {
-                    Some(base) if close(db, catalogue, &base, &path)? => Some(base),
-                    _ => None,
-                },
-            };
-            match base {
-                Some(base) => {
-                    let base_path = catalogue.content_path(ContentDir::Buffers, &base);
-                    add_changes(db, collection, &path, &base, &base_path)?;
-                }
-                None => add(db, collection, &path)?,
+        match add_one(db, catalogue, collection, previous) {
+            Ok(true) => added += 1,
+            Ok(false) => {}
+            Err(e) => {
+                problems.push(format!("reverse index of {collection}: {e}"));
+                previous = None;
+                continue;
             }
-            added += 1;
-            tracing::info!(%collection, base = ?base.map(|b| b.to_string()), "added to the locate index");
         }
         previous = Some(*collection);
     }
-    Ok(added)
+    (added, problems)
+}
+
+/// Adds `collection` unless it is indexed already, as its changes to `previous`
+/// when they are close; returns whether it added it.
+fn add_one(
+    db: &redb::Database,
+    catalogue: &Catalogue,
+    collection: &Checksum,
+    previous: Option<Checksum>,
+) -> Result<bool> {
+    if done(db, collection)?.is_some() {
+        return Ok(false);
+    }
+    let path = catalogue.layout().content(ContentDir::Buffers, collection);
+    let base = match pending(db, collection)? {
+        Some(base) => Some(base),
+        None => match previous {
+            Some(base) if close(db, catalogue, &base, &path)? => Some(base),
+            _ => None,
+        },
+    };
+    match base {
+        Some(base) => {
+            let base_path = catalogue.layout().content(ContentDir::Buffers, &base);
+            add_changes(db, collection, &path, &base, &base_path)?;
+        }
+        None => add(db, collection, &path)?,
+    }
+    tracing::info!(%collection, base = ?base.map(|b| b.to_string()), "added to the locate index");
+    Ok(true)
 }
 
 fn fail(e: impl Into<redb::Error>) -> Error {
@@ -157,7 +158,7 @@ fn fail(e: impl Into<redb::Error>) -> Error {
 /// What `value` makes of the value of `key` in `table` of `db`, `None` if
 /// either is missing.
 fn read<V: redb::Value + 'static, T>(
-    db: &redb::Database,
+    db: &impl ReadableDatabase,
     table: TableDefinition<&[u8; 32], V>,
     key: &Checksum,
     value: impl Fn(V::SelfType<'_>) -> T,
@@ -174,7 +175,7 @@ fn read<V: redb::Value + 'static, T>(
 }
 
 /// The number of entries of `collection` if it is wholly indexed.
-fn done(db: &redb::Database, collection: &Checksum) -> Result<Option<u64>> {
+pub fn done(db: &impl ReadableDatabase, collection: &Checksum) -> Result<Option<u64>> {
     read(db, DONE, collection, |entries| entries)
 }
 
@@ -191,7 +192,7 @@ fn close(db: &redb::Database, catalogue: &Catalogue, base: &Checksum, path: &Pat
     let Some(entries) = done(db, base)? else {
         return Ok(false);
     };
-    let base_path = catalogue.content_path(ContentDir::Buffers, base);
+    let base_path = catalogue.layout().content(ContentDir::Buffers, base);
     let size = |path: &Path| {
         std::fs::metadata(path)
             .map(|m| m.len().max(1))
@@ -219,9 +220,7 @@ fn close(db: &redb::Database, catalogue: &Catalogue, base: &Checksum, path: &Pat
 
 /// The number of the collection `checksum` in `db`, given one if it has none.
 fn register(db: &redb::Database, checksum: &Checksum) -> Result<u32> {
-    let mut txn = db.begin_write().map_err(fail)?;
-    // Made durable by the next durable commit, as the rows that use it.
-    txn.set_durability(redb::Durability::None).map_err(fail)?;
+    let txn = db.begin_write().map_err(fail)?;
     let number = {
         let mut collections = txn.open_table(COLLECTIONS).map_err(fail)?;
         let mut numbers = txn.open_table(NUMBERS).map_err(fail)?;
@@ -372,7 +371,7 @@ fn finish(db: &redb::Database, checksum: &Checksum, entries: u64) -> Result<()> 
 
 /// Records that the collection `number` holds (`add`) or does not hold each
 /// (key, element) of `entries` (read from `path`), in transactions of [`BATCH`]
-/// entries, made durable by the caller's next commit.
+/// entries, each durable (the store is shared with reading processes).
 fn in_batches(
     db: &redb::Database,
     number: u32,
@@ -383,7 +382,7 @@ fn in_batches(
     let mut changed: HashMap<u32, u32> = HashMap::new();
     let mut entries = entries.peekable();
     while entries.peek().is_some() {
-        let mut txn = db.begin_write().map_err(fail)?;
+        let txn = db.begin_write().map_err(fail)?;
         {
             let mut batch = Batch {
                 number,
@@ -401,7 +400,6 @@ fn in_batches(
                 batch.rewrite(&element, &key, add).map_err(fail)?;
             }
         }
-        txn.set_durability(redb::Durability::None).map_err(fail)?;
         txn.commit().map_err(fail)?;
     }
     Ok(())
@@ -591,6 +589,13 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    /// [`update`], which must find no problem: how many it added.
+    fn updated(db: &redb::Database, catalogue: &Catalogue, collections: &[Checksum]) -> usize {
+        let (added, problems) = update(db, catalogue, collections);
+        assert!(problems.is_empty(), "{problems:?}");
+        added
+    }
     use crate::{Collection, CollectionKind, Config, HashAlgo};
 
     /// Writes the collection of `entries` to `buffers/`; its checksum.
@@ -600,7 +605,9 @@ mod tests {
             .map(|(k, v)| (k.to_string(), HashAlgo::Blake3.hash(v)))
             .collect();
         let encoded = Collection::new(CollectionKind::Deepfolder, map).encode(HashAlgo::Blake3);
-        let path = catalogue.content_path(ContentDir::Buffers, &encoded.checksum);
+        let path = catalogue
+            .layout()
+            .content(ContentDir::Buffers, &encoded.checksum);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(path, &encoded.bytes).expect("write");
         encoded.checksum
@@ -705,14 +712,11 @@ mod tests {
 
         // All at once, and one at a time.
         let at_once = redb::Database::create(dir.path().join("a.redb")).expect("db");
-        assert_eq!(
-            update(&at_once, &catalogue, &collections).expect("update"),
-            16
-        );
+        assert_eq!(updated(&at_once, &catalogue, &collections), 16);
         assert_complete(&at_once, &expected);
         let one_by_one = redb::Database::create(dir.path().join("b.redb")).expect("db");
         for n in 1..=collections.len() {
-            update(&one_by_one, &catalogue, &collections[..n]).expect("update");
+            updated(&one_by_one, &catalogue, &collections[..n]);
         }
         assert_complete(&one_by_one, &expected);
         for (collection, entries) in &stored {
@@ -734,22 +738,22 @@ mod tests {
             Catalogue::init(dir.path(), Config::new(HashAlgo::Blake3, None)).expect("init");
         let stored = store_all(&catalogue, &versions(3, 50, 3));
         let collections: Vec<Checksum> = stored.iter().map(|(c, _)| *c).collect();
-        let path = |c: &Checksum| catalogue.content_path(ContentDir::Buffers, c);
+        let path = |c: &Checksum| catalogue.layout().content(ContentDir::Buffers, c);
         let (v1, v2, v3) = (collections[0], collections[1], collections[2]);
         let expected = expected(&stored);
 
         let db = redb::Database::create(dir.path().join("locate.redb")).expect("db");
-        update(&db, &catalogue, &[v1]).expect("update");
+        updated(&db, &catalogue, &[v1]);
         assert!(close(&db, &catalogue, &v1, &path(&v2)).expect("close"));
         // v2 cut short after step 1, v3 after step 2 (its sets grown, pending).
         let n2 = register(&db, &v2).expect("register");
         place_new_entries(&db, n2, &path(&v2), &path(&v1)).expect("step 1");
-        update(&db, &catalogue, &[v1, v2]).expect("update");
+        updated(&db, &catalogue, &[v1, v2]);
         let n3 = register(&db, &v3).expect("register");
         place_new_entries(&db, n3, &path(&v3), &path(&v2)).expect("step 1");
         grow_sets(&db, &v3, n3, &v2).expect("step 2");
         assert_eq!(pending(&db, &v3).expect("pending"), Some(v2));
-        assert_eq!(update(&db, &catalogue, &collections).expect("update"), 1);
+        assert_eq!(updated(&db, &catalogue, &collections), 1);
         assert_eq!(pending(&db, &v3).expect("pending"), None);
         assert_complete(&db, &expected);
     }
@@ -762,10 +766,14 @@ mod tests {
         let stored = store_all(&catalogue, &versions(2, 40, 5));
         let collections: Vec<Checksum> = stored.iter().map(|(c, _)| *c).collect();
         let db = redb::Database::create(dir.path().join("locate.redb")).expect("db");
-        update(&db, &catalogue, &collections[..1]).expect("update");
-        std::fs::remove_file(catalogue.content_path(ContentDir::Buffers, &collections[0]))
-            .expect("remove");
-        assert_eq!(update(&db, &catalogue, &collections).expect("update"), 1);
+        updated(&db, &catalogue, &collections[..1]);
+        std::fs::remove_file(
+            catalogue
+                .layout()
+                .content(ContentDir::Buffers, &collections[0]),
+        )
+        .expect("remove");
+        assert_eq!(updated(&db, &catalogue, &collections), 1);
         assert_complete(&db, &expected(&stored));
     }
 
@@ -781,12 +789,8 @@ mod tests {
             &[("a", b"A"), ("b", b"B"), ("c", b"same"), ("e", b"x")],
         );
         let db = redb::Database::create(dir.path().join("locate.redb")).expect("db");
-        assert_eq!(update(&db, &catalogue, &[v1, v2]).expect("update"), 2);
-        assert_eq!(
-            update(&db, &catalogue, &[v1, v2, v3]).expect("update"),
-            1,
-            "v1, v2 kept"
-        );
+        assert_eq!(updated(&db, &catalogue, &[v1, v2]), 2);
+        assert_eq!(updated(&db, &catalogue, &[v1, v2, v3]), 1, "v1, v2 kept");
         let places = |content: &[u8]| -> Vec<(Checksum, String)> {
             lookup(&db, &HashAlgo::Blake3.hash(content))
                 .expect("lookup")
@@ -821,7 +825,7 @@ mod tests {
             .remove(v2.as_bytes())
             .expect("remove");
         txn.commit().expect("commit");
-        assert_eq!(update(&db, &catalogue, &[v1, v2, v3]).expect("update"), 1);
+        assert_eq!(updated(&db, &catalogue, &[v1, v2, v3]), 1);
         assert_eq!(places(b"A"), all);
         assert_eq!(places(b"same"), same);
         assert_eq!(counts(&db).expect("counts"), (elements, sets, collections));

@@ -1,16 +1,23 @@
-//! The catalogue as the server sees it: an immutable view (datasets, headers,
-//! distribution records, checksum → record), loaded from disk in one go and
-//! replaced as a whole when the directory changes. A request answers from one view
-//! only, so it never sees a half-updated catalogue.
+//! `View`: the read side of the catalogue, immutable: datasets, headers,
+//! distribution records, checksum → record, and the resolution of queries and
+//! names to one record. Loaded from disk in one go; the server replaces it as a
+//! whole when the directory changes, so a request answers from one view only and
+//! never sees a half-updated catalogue. Every read command of the CLI (`find`,
+//! `diff`, `manifest`, `locate`, `verify`) and every HTTP handler reads through
+//! it, so they resolve alike and fail with the same texts ([`Unresolved`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use faircore::header::HeaderMeta;
-use faircore::{Catalogue, Checksum, Distribution, Name};
 use serde_json::{Map, Value};
+
+use crate::header::HeaderMeta;
+use crate::layout::{HEADER_EXTENSIONS, Layout};
+use crate::resolve::{Query, Unresolved};
+use crate::store::sync::Needs;
+use crate::{Catalogue, Checksum, Distribution, Name};
 
 /// One dataset: its header (if it has a readable one) and its records.
 #[derive(Debug)]
@@ -29,8 +36,8 @@ pub type Fingerprint = Vec<(PathBuf, u64, i64, i64, u64)>;
 
 /// An immutable view of the catalogue.
 #[derive(Debug, Default)]
-pub struct Loaded {
-    /// Counts the views loaded since the server started.
+pub struct View {
+    /// Counts the views loaded by this process (the server's reloads).
     pub generation: u64,
     /// Datasets by name.
     pub datasets: BTreeMap<Name, Dataset>,
@@ -46,34 +53,41 @@ pub struct Loaded {
     pub fingerprint: Fingerprint,
 }
 
-impl Loaded {
+impl View {
+    /// Loads a view of `catalogue` (generation 1).
+    pub fn load(catalogue: &Catalogue) -> View {
+        load(catalogue, 1)
+    }
+
+    /// The dataset called `name` (as given by a user: any text).
+    pub fn dataset(&self, name: &str) -> Result<(&Name, &Dataset), Unresolved> {
+        name.parse::<Name>()
+            .ok()
+            .and_then(|name| self.datasets.get_key_value(&name))
+            .ok_or_else(|| Unresolved::UnknownDataset(name.to_string()))
+    }
+
+    /// The one record of `dataset` (`None`: not given) that `query` designates,
+    /// as the server's `find_distribution` finds it.
+    pub fn resolve(
+        &self,
+        dataset: Option<&str>,
+        query: &Query,
+    ) -> Result<&Distribution, Unresolved> {
+        let (_, found) = self.dataset(dataset.ok_or(Unresolved::NoDataset)?)?;
+        query.resolve(&found.records)
+    }
+
+    /// What the records of this view need of the derived store.
+    pub fn needs(&self) -> Needs {
+        Needs::of(self.datasets.values().map(|d| d.records.as_slice()))
+    }
+
     /// The record with distribution checksum `checksum`, and its dataset.
     pub fn find(&self, checksum: &Checksum) -> Option<(&Name, &Distribution)> {
         let (name, i) = self.by_checksum.get(checksum)?;
         let dataset = self.datasets.get(name)?;
         Some((name, &dataset.records[*i]))
-    }
-
-    /// Every access index some record points to, in dataset then record order.
-    pub fn access_indexes(&self) -> Vec<Checksum> {
-        self.distinct(|r| r.access_index)
-    }
-
-    /// Every distinct collection (distribution checksum), in dataset then record
-    /// order.
-    pub fn collections(&self) -> Vec<Checksum> {
-        self.distinct(|r| Some(r.checksum))
-    }
-
-    /// The distinct checksums `field` gives of the records, in dataset then
-    /// record order.
-    fn distinct(&self, field: impl Fn(&Distribution) -> Option<Checksum>) -> Vec<Checksum> {
-        let mut seen = std::collections::HashSet::new();
-        self.datasets
-            .values()
-            .flat_map(|d| d.records.iter().filter_map(&field))
-            .filter(|c| seen.insert(*c))
-            .collect()
     }
 
     /// The number of distribution records.
@@ -83,10 +97,10 @@ impl Loaded {
 }
 
 /// The fingerprint of the catalogue's metadata files now.
-pub fn fingerprint(root: &Path) -> Fingerprint {
+pub fn fingerprint(layout: &Layout) -> Fingerprint {
     let mut files = Vec::new();
-    for dir in ["distributions", "dataset_header"] {
-        let Ok(entries) = fs::read_dir(root.join(dir)) else {
+    for dir in [layout.distributions_dir(), layout.headers_dir()] {
+        let Ok(entries) = fs::read_dir(dir) else {
             continue;
         };
         for entry in entries.flatten() {
@@ -105,14 +119,14 @@ pub fn fingerprint(root: &Path) -> Fingerprint {
     files
 }
 
-/// Loads a view of `catalogue`; a file that cannot be read becomes a problem and
-/// leaves every other dataset as it is.
-pub fn load(catalogue: &Catalogue, generation: u64) -> Loaded {
-    let fingerprint = fingerprint(catalogue.root());
-    let mut loaded = Loaded {
+/// Loads a view of `catalogue` numbered `generation`; a file that cannot be read
+/// becomes a problem and leaves every other dataset as it is.
+pub fn load(catalogue: &Catalogue, generation: u64) -> View {
+    let fingerprint = fingerprint(catalogue.layout());
+    let mut loaded = View {
         generation,
         fingerprint,
-        ..Loaded::default()
+        ..View::default()
     };
     let names = match catalogue.datasets() {
         Ok(names) => names,
@@ -127,15 +141,13 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> Loaded {
             Ok(Some(records)) => records,
             Ok(None) => continue,
             Err(e) => {
-                tracing::warn!(dataset = %name, "{e}");
                 loaded.problems.push(e.to_string());
                 continue;
             }
         };
-        let header = match read_header(catalogue.root(), &name) {
+        let header = match read_header(catalogue.layout(), &name) {
             Ok(header) => header,
             Err(problem) => {
-                tracing::warn!(dataset = %name, "{problem}");
                 loaded.problems.push(problem);
                 None
             }
@@ -170,7 +182,6 @@ fn header_meta(
 ) -> HeaderMeta {
     let (meta, problems) = header.map(HeaderMeta::read).unwrap_or_default();
     let mut warn = |what: String| {
-        tracing::warn!(dataset = %name, "{what}");
         warnings.push(format!("dataset {name}: {what}"));
     };
     for problem in problems {
@@ -188,10 +199,8 @@ fn header_meta(
 }
 
 /// Reads `dataset_header/<name>.json`, `.yaml` or `.yml`: `None` if there is none.
-fn read_header(root: &Path, name: &Name) -> Result<Option<Map<String, Value>>, String> {
-    let dir = root.join("dataset_header");
-    for ext in ["json", "yaml", "yml"] {
-        let path = dir.join(format!("{name}.{ext}"));
+fn read_header(layout: &Layout, name: &Name) -> Result<Option<Map<String, Value>>, String> {
+    for (ext, path) in HEADER_EXTENSIONS.into_iter().zip(layout.headers(name)) {
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

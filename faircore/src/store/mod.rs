@@ -1,36 +1,45 @@
-//! The embedded database in `.fair/` (redb): derived state only. Deleting it costs
-//! a re-hash, never a wrong answer; a database that cannot be opened, or that was
-//! written by another schema version, is set aside and rebuilt.
+//! The derived store, `.fair/store.redb` (redb): every table derived from the
+//! catalogue's files, in one database with one schema version ([`tables`] lists
+//! them): the incremental cache, the operation cache, content sizes, extra
+//! digests, source directories, the access lookups ([`access`]) and the reverse
+//! index ([`locate`]). Deleting it costs a re-hash, never a wrong answer; a store
+//! that cannot be opened, or that was written by another schema version, is set
+//! aside (`store.redb.unusable`) and rebuilt, with a warning.
 //!
-//! One process writes (the holder of the catalogue lock, through [`Database`]);
-//! others, the server among them, read it at the same time through [`Reader`]
-//! and follow its commits (redb's single-writer mode).
+//! One process writes: the holder of the catalogue lock, through [`Store`]; it
+//! brings the access and locate tables up to date before it publishes the records
+//! that need them ([`sync`]). Others, the server among them, read at the same time
+//! through [`StoreReader`] and follow its commits (redb's single-writer mode).
+
+pub mod access;
+pub mod locate;
+pub mod sync;
+pub mod tables;
 
 use std::path::{Path, PathBuf};
 
 use redb::{ConcurrencyMode, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::digest::ExtraDigests;
+use crate::layout::Layout;
 use crate::lock::WriteLock;
 use crate::statcache::{self, FileStat};
 use crate::{Checksum, Error, Result};
+use tables::{CONTENT_SIZES, EXTRA_DIGESTS, META, SOURCES};
 
-/// Bump when a table's layout changes: older databases are then rebuilt.
-const SCHEMA_VERSION: u64 = 1;
+/// Bump when a table's layout changes: older stores are then rebuilt. Version 1
+/// (`.fair/cache.redb`) had the same tables less the access and locate ones, so
+/// it is taken over as it is.
+const SCHEMA_VERSION: u64 = 2;
 
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// The schema versions a store can be upgraded from by adding tables.
+const UPGRADABLE: [u64; 1] = [1];
 
-/// Collection checksum → the sum of its element sizes.
-const CONTENT_SIZES: TableDefinition<&[u8; 32], u64> = TableDefinition::new("content_sizes");
-
-/// Element checksum → its extra digests ([`ExtraDigests::encode`]).
-const EXTRA_DIGESTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("extra_digests");
-
-/// Collection name → the source directory `fair index` last indexed it from.
-const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources");
-
-/// How every process opens the database: one writer, any number of readers.
+/// How every process opens the store: one writer, any number of readers.
 const MODE: ConcurrencyMode = ConcurrencyMode::SingleWriter;
+
+/// Page cache of a handle (redb's default, 1 GiB, would count in a server's RSS).
+const CACHE_BYTES: usize = 16 << 20;
 
 /// Why a database could not be opened: unusable ones are rebuilt; any other
 /// failure (permissions, another process, a full disk) is reported.
@@ -47,33 +56,52 @@ impl Failure {
     }
 }
 
-/// The catalogue's database.
+/// The catalogue's derived store, opened by its writer.
 #[derive(Debug)]
-pub struct Database {
+pub struct Store {
     db: redb::Database,
     path: PathBuf,
 }
 
-impl Database {
-    /// Opens (or creates, or rebuilds) the database at `path`, as the writer.
-    pub fn open(path: &Path, _lock: &WriteLock) -> Result<Self> {
-        match Self::try_open(path) {
+impl Store {
+    /// Opens (or creates, or rebuilds) the store of the catalogue at `layout`, as
+    /// the writer: the lock proves it is the only one. The first time, it takes
+    /// over `.fair/cache.redb` of earlier versions (so nothing is re-hashed) and
+    /// removes their `locate.redb` and `server.redb` (rebuilt as tables here).
+    pub fn open(layout: &Layout, _lock: &WriteLock) -> Result<Self> {
+        let path = layout.store();
+        let [cache, locate, server] = layout.legacy_stores();
+        if !path.exists() && cache.exists() {
+            std::fs::rename(&cache, &path).map_err(|e| Error::io(&cache, e))?;
+            tracing::info!("{}: taken over as {}", cache.display(), path.display());
+        }
+        for legacy in [locate, server] {
+            match std::fs::remove_file(&legacy) {
+                Ok(()) => tracing::info!("{}: removed (now part of the store)", legacy.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&legacy, e)),
+            }
+        }
+        match Self::try_open(&path) {
             Ok(db) => Ok(db),
             Err(Failure::Unusable(reason)) => {
+                let aside = path.with_extension("redb.unusable");
                 tracing::warn!(
-                    "{}: {reason}; rebuilding it (derived state: unchanged files will be re-hashed once)",
-                    path.display()
+                    "{}: {reason}; set aside as {} and rebuilt (derived state: unchanged files will be re-hashed once)",
+                    path.display(),
+                    aside.display()
                 );
-                std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
-                Self::try_open(path).map_err(|f| Error::database(path, f.reason()))
+                std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+                Self::try_open(&path).map_err(|f| Error::database(&path, f.reason()))
             }
-            Err(Failure::Other(reason)) => Err(Error::database(path, reason)),
+            Err(Failure::Other(reason)) => Err(Error::database(&path, reason)),
         }
     }
 
     fn try_open(path: &Path) -> Result<Self, Failure> {
         let db = redb::Builder::new()
             .set_concurrency_mode(MODE)
+            .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| match e {
                 redb::DatabaseError::Storage(redb::StorageError::Io(io))
@@ -101,7 +129,13 @@ impl Database {
         };
         match version {
             Some(SCHEMA_VERSION) => {}
-            None => {
+            Some(v) if !UPGRADABLE.contains(&v) => {
+                return Err(Failure::Unusable(format!(
+                    "schema version {v}, expected {SCHEMA_VERSION}"
+                )));
+            }
+            // New, or of a version that only lacks tables.
+            _ => {
                 let txn = db.begin_write().map_err(|e| other(&e))?;
                 txn.open_table(META)
                     .map_err(|e| other(&e))?
@@ -109,26 +143,30 @@ impl Database {
                     .map_err(|e| other(&e))?;
                 txn.commit().map_err(|e| other(&e))?;
             }
-            Some(v) => {
-                return Err(Failure::Unusable(format!(
-                    "schema version {v}, expected {SCHEMA_VERSION}"
-                )));
-            }
         }
-        Ok(Database {
+        Ok(Store {
             db,
             path: path.to_owned(),
         })
     }
 
-    /// The redb handle, for the tables other crates own.
+    /// The redb handle, for the tables of [`tables`] other crates use.
     pub fn redb(&self) -> &redb::Database {
         &self.db
     }
 
-    /// Wraps a redb error with this database's path.
+    /// Wraps a redb error with this store's path.
     pub fn error(&self, err: impl std::fmt::Display) -> Error {
         Error::database(&self.path, err)
+    }
+
+    /// Gives the file back the pages freed by rewritten rows (the reverse index
+    /// rewrites an element's row each time its keys change); returns whether
+    /// anything was freed.
+    pub fn compact(&mut self) -> Result<bool> {
+        self.db
+            .compact()
+            .map_err(|e| Error::database(&self.path, e))
     }
 
     /// Records the content size (sum of element sizes) of collections, by their
@@ -240,49 +278,89 @@ impl ExtraDigestTable {
     }
 }
 
-/// A read-only view of a catalogue's database, for processes that do not hold
-/// the lock (the server, manifests): it sees each commit of the writer.
-pub struct Reader {
+/// A read-only handle on a catalogue's store, for processes that do not hold
+/// the lock (the server, the read commands): it sees each commit of the writer.
+pub struct StoreReader {
     db: redb::ReadOnlyDatabase,
     path: PathBuf,
     /// The (device, inode) of the file when it was opened.
     identity: Option<(u64, u64)>,
+    /// The access lookups as of the last [`StoreReader::refresh`].
+    access: access::Snapshot,
 }
 
-impl std::fmt::Debug for Reader {
+impl std::fmt::Debug for StoreReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reader").field("path", &self.path).finish()
+        f.debug_struct("StoreReader")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
-impl Reader {
-    /// Opens the database of the catalogue at `root` for reading; `None` if the
-    /// catalogue has none (nothing was ever indexed there by fair).
-    pub fn open(root: &Path) -> Result<Option<Self>> {
-        let path = root.join(crate::catalogue::PRIVATE_DIR).join("cache.redb");
+impl StoreReader {
+    /// Opens the store of the catalogue at `layout` for reading; `None` if the
+    /// catalogue has none usable now: no fair writer ever wrote there, or one was
+    /// killed while it wrote (the next writer repairs the store, which a reader
+    /// may not do).
+    pub fn open(layout: &Layout) -> Result<Option<Self>> {
+        let path = layout.store();
         // Taken before opening: a file replaced in between is opened again later.
         let identity = identity(&path);
         match redb::Builder::new()
             .set_concurrency_mode(MODE)
+            .set_cache_size(CACHE_BYTES)
             .open_read_only(&path)
         {
-            Ok(db) => Ok(Some(Reader { db, path, identity })),
+            Ok(db) => {
+                let access = access::Snapshot::of(&db).map_err(|e| Error::database(&path, e))?;
+                Ok(Some(StoreReader {
+                    db,
+                    path,
+                    identity,
+                    access,
+                }))
+            }
             Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
                 if e.kind() == std::io::ErrorKind::NotFound =>
             {
+                Ok(None)
+            }
+            Err(redb::DatabaseError::RepairAborted) => {
+                tracing::info!("{}: needs the repair its next writer makes", path.display());
                 Ok(None)
             }
             Err(e) => Err(Error::database(&path, e)),
         }
     }
 
-    /// Whether the database file is still the one this reader opened (the writer
-    /// rebuilds a database of another schema version or a damaged one: a new
-    /// file).
+    /// Whether the store's file is still the one this reader opened (the writer
+    /// rebuilds a store of another schema version or a damaged one: a new file).
     pub fn is_current(&self) -> bool {
         // The reader keeps its file open, so its inode cannot be reused by a
         // new file while it lives.
         self.identity.is_some() && identity(&self.path) == self.identity
+    }
+
+    /// The redb handle, for the lookups of [`locate`] and [`sync`].
+    pub fn redb(&self) -> &redb::ReadOnlyDatabase {
+        &self.db
+    }
+
+    /// Wraps a redb error with this store's path.
+    pub fn error(&self, err: impl std::fmt::Display) -> Error {
+        Error::database(&self.path, err)
+    }
+
+    /// Sees the writer's latest commit in the access lookups (each other read
+    /// sees it at once).
+    pub fn refresh(&self) -> Result<()> {
+        self.access.refresh(&self.db).map_err(|e| self.error(e))
+    }
+
+    /// The plain bytes of the URL infos of `element`, as of the last
+    /// [`StoreReader::refresh`]; `None` if no access index added has it.
+    pub fn access(&self, element: &Checksum) -> Result<Option<Vec<u8>>> {
+        self.access.get(element).map_err(|e| self.error(e))
     }
 
     /// The extra digests recorded for the element `checksum`.
@@ -305,8 +383,8 @@ impl Reader {
             let mut found = Vec::new();
             for row in sources.iter()? {
                 let (collection, root) = row?;
-                let name_of_table = statcache::table(collection.value());
-                let definition = TableDefinition::<&str, &[u8]>::new(&name_of_table);
+                let name_of_table = tables::stat_cache(collection.value());
+                let definition = tables::stat_cache_table(&name_of_table);
                 let table = match txn.open_table(definition) {
                     Ok(t) => t,
                     Err(redb::TableError::TableDoesNotExist(_)) => continue,
@@ -378,14 +456,23 @@ fn extra_digests(
 mod tests {
     use super::*;
 
-    #[test]
-    fn garbage_is_rebuilt_not_trusted() {
-        const T: TableDefinition<&str, u64> = TableDefinition::new("t");
+    /// A catalogue layout in a temporary directory, and its lock.
+    fn layout() -> (tempfile::TempDir, Layout, WriteLock) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let lock = WriteLock::acquire(&dir.path().join("lock")).expect("lock");
-        let path = dir.path().join("cache.redb");
-        std::fs::write(&path, b"not a database at all").expect("write");
-        let db = Database::open(&path, &lock).expect("rebuilt");
+        let layout = Layout::new(dir.path());
+        std::fs::create_dir_all(layout.private()).expect("mkdir");
+        let lock = WriteLock::acquire(&layout.lock()).expect("lock");
+        (dir, layout, lock)
+    }
+
+    #[test]
+    fn garbage_is_set_aside_and_rebuilt_not_trusted() {
+        const T: TableDefinition<&str, u64> = TableDefinition::new("t");
+        let (_dir, layout, lock) = layout();
+        std::fs::write(layout.store(), b"not a database at all").expect("write");
+        let db = Store::open(&layout, &lock).expect("rebuilt");
+        let aside = std::fs::read(layout.store().with_extension("redb.unusable")).expect("aside");
+        assert_eq!(aside, b"not a database at all");
         let txn = db.redb().begin_write().expect("txn");
         txn.open_table(T)
             .expect("table")
@@ -393,7 +480,7 @@ mod tests {
             .expect("insert");
         txn.commit().expect("commit");
         drop(db);
-        let db = Database::open(&path, &lock).expect("reopens");
+        let db = Store::open(&layout, &lock).expect("reopens");
         let txn = db.redb().begin_read().expect("txn");
         let value = txn
             .open_table(T)
@@ -405,24 +492,73 @@ mod tests {
     }
 
     #[test]
-    fn a_reader_knows_when_the_writer_rebuilt_the_database() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let private = dir.path().join(crate::catalogue::PRIVATE_DIR);
-        std::fs::create_dir_all(&private).expect("mkdir");
-        let lock = WriteLock::acquire(&private.join("lock")).expect("lock");
-        let path = private.join("cache.redb");
-        drop(Database::open(&path, &lock).expect("opens"));
-        let reader = Reader::open(dir.path()).expect("opens").expect("exists");
+    fn the_cache_of_earlier_versions_is_taken_over_and_their_other_databases_removed() {
+        let (_dir, layout, lock) = layout();
+        let [cache, locate, server] = layout.legacy_stores();
+        {
+            let old = redb::Database::create(&cache).expect("old cache");
+            let txn = old.begin_write().expect("txn");
+            txn.open_table(META)
+                .expect("meta")
+                .insert("schema", 1)
+                .expect("v1");
+            txn.open_table(SOURCES)
+                .expect("sources")
+                .insert("pdb", "/srv/pdb")
+                .expect("row");
+            txn.commit().expect("commit");
+        }
+        std::fs::write(&locate, b"old").expect("locate");
+        std::fs::write(&server, b"old").expect("server");
+        let store = Store::open(&layout, &lock).expect("opens");
+        assert!(!cache.exists() && !locate.exists() && !server.exists());
+        let txn = store.redb().begin_read().expect("txn");
+        let source = txn.open_table(SOURCES).expect("kept");
+        assert_eq!(
+            source
+                .get("pdb")
+                .expect("get")
+                .map(|v| v.value().to_string()),
+            Some("/srv/pdb".to_string())
+        );
+        let meta = txn.open_table(META).expect("meta");
+        assert_eq!(
+            meta.get("schema").expect("get").map(|v| v.value()),
+            Some(SCHEMA_VERSION)
+        );
+    }
+
+    #[test]
+    fn a_store_of_an_unknown_version_is_set_aside() {
+        let (_dir, layout, lock) = layout();
+        {
+            let store = Store::open(&layout, &lock).expect("opens");
+            let txn = store.redb().begin_write().expect("txn");
+            txn.open_table(META)
+                .expect("meta")
+                .insert("schema", 99)
+                .expect("v99");
+            txn.commit().expect("commit");
+        }
+        drop(Store::open(&layout, &lock).expect("rebuilt"));
+        assert!(layout.store().with_extension("redb.unusable").exists());
+    }
+
+    #[test]
+    fn a_reader_knows_when_the_writer_rebuilt_the_store() {
+        let (_dir, layout, lock) = layout();
+        drop(Store::open(&layout, &lock).expect("opens"));
+        let reader = StoreReader::open(&layout).expect("opens").expect("exists");
         assert!(reader.is_current());
-        drop(Database::open(&path, &lock).expect("opens again"));
+        drop(Store::open(&layout, &lock).expect("opens again"));
         assert!(reader.is_current(), "the same file, written to");
-        // A damaged database is set aside and rebuilt: a new file.
-        std::fs::remove_file(&path).expect("remove");
-        std::fs::write(&path, b"damaged").expect("write");
-        drop(Database::open(&path, &lock).expect("rebuilt"));
+        // A damaged store is set aside and rebuilt: a new file.
+        std::fs::remove_file(layout.store()).expect("remove");
+        std::fs::write(layout.store(), b"damaged").expect("write");
+        drop(Store::open(&layout, &lock).expect("rebuilt"));
         assert!(!reader.is_current());
         assert!(
-            Reader::open(dir.path())
+            StoreReader::open(&layout)
                 .expect("opens")
                 .expect("exists")
                 .is_current()
@@ -431,13 +567,10 @@ mod tests {
 
     #[test]
     fn a_reader_follows_the_writer_s_extra_digests() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let private = dir.path().join(crate::catalogue::PRIVATE_DIR);
-        std::fs::create_dir_all(&private).expect("mkdir");
-        assert!(Reader::open(dir.path()).expect("no database").is_none());
-        let lock = WriteLock::acquire(&private.join("lock")).expect("lock");
-        let db = Database::open(&private.join("cache.redb"), &lock).expect("opens");
-        let reader = Reader::open(dir.path()).expect("opens").expect("exists");
+        let (_dir, layout, lock) = layout();
+        assert!(StoreReader::open(&layout).expect("no store").is_none());
+        let db = Store::open(&layout, &lock).expect("opens");
+        let reader = StoreReader::open(&layout).expect("opens").expect("exists");
         let element = crate::HashAlgo::Blake3.hash(b"abc");
         assert_eq!(reader.extra_digests(&element).expect("reads"), None);
         let mut hasher = crate::digest::ExtraHasher::new(&[crate::ExtraAlgo::Sha256]);
