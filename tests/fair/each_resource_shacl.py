@@ -1,56 +1,67 @@
 #!/usr/bin/env python3
-"""Runs the shared `shacl_check.py` on the Turtle of every metadata resource of a
-`fair serve` on loopback, each resource alone (its graph must hold on its own).
+"""SHACL on the Turtle of every metadata record of a `fair serve` on loopback,
+each record alone: its own document must hold against the shapes, without the
+documents of its neighbours.
 
-usage: each_resource_shacl.py http://127.0.0.1:PORT/ SHACL_CHECK_PY [--profiles fdp-v2,dcat-ap]
-Crawls from the root along the links a FAIR Data Point client follows; prints one
-line per resource and ends with `N resources, M with violations` (exit 1 if M > 0).
+usage: each_resource_shacl.py http://127.0.0.1:PORT/ [--profiles fdp-v2,dcat-ap]
+
+Walks the records from the root as `fair_http_check.py` does and validates each
+with `shacl_check.py`'s profiles; a record fails on a violation, or when it is
+not itself a focus node of a profile's shapes. Prints one line per record and
+ends with `N resources, M with violations` (exit status 1 if M > 0).
 """
-import subprocess, sys, tempfile, urllib.parse
+
+import argparse
+import sys
 
 import rdflib
-import requests
 
-DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
-LDP = rdflib.Namespace("http://www.w3.org/ns/ldp#")
-FOLLOW = [DCAT.dataset, DCAT.distribution, DCAT.hasVersion, DCAT.previousVersion, LDP.contains]
-
-
-def loopback(url):
-    host = urllib.parse.urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+import fairweb
+import shacl_check
 
 
 def main():
-    root, checker = sys.argv[1], sys.argv[2]
-    profiles = sys.argv[sys.argv.index("--profiles") + 1] if "--profiles" in sys.argv else "fdp-v2,dcat-ap"
-    seen, todo, failed = set(), [root], []
-    while todo:
-        url = todo.pop(0)
-        if url in seen or not loopback(url):
-            continue
-        seen.add(url)
-        answer = requests.get(url, headers={"Accept": "text/turtle"}, timeout=30)
-        if not answer.ok:
-            print(f"FAIL {url}: HTTP {answer.status_code}")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("root")
+    parser.add_argument("--profiles", default="fdp-v2,dcat-ap")
+    args = parser.parse_args()
+    if not fairweb.is_loopback(args.root):
+        parser.error(f"{args.root} is not on a loopback address")
+    profiles = args.profiles.split(",")
+    unknown = [p for p in profiles if p not in shacl_check.PROFILES]
+    if unknown:
+        parser.error(f"unknown profile {unknown[0]!r}")
+    client = fairweb.LoopbackClient()
+    failed = []
+
+    def visit(url):
+        answer = client.get(url, "text/turtle")
+        if answer.status_code != 200 or fairweb.media_type(answer) != "text/turtle":
+            print(f"FAIL {url}: {answer.status_code} {answer.headers.get('Content-Type')}")
             failed.append(url)
-            continue
-        graph = rdflib.Graph().parse(data=answer.text, format="turtle", publicID=url)
-        for predicate in FOLLOW:
-            todo += [str(o) for o in graph.objects(rdflib.URIRef(url), predicate)]
-            todo += [str(o) for s in graph.subjects(LDP.membershipResource, rdflib.URIRef(url))
-                     for o in graph.objects(s, LDP.contains)]
-        with tempfile.NamedTemporaryFile("w", suffix=".ttl") as f:
-            f.write(answer.text)
-            f.flush()
-            run = subprocess.run([sys.executable, checker, f.name, "--profiles", profiles, "--quiet"],
-                                 capture_output=True, text=True)
-        summary = " ".join(line for line in run.stdout.splitlines() if line.startswith("["))
-        print(("PASS " if run.returncode == 0 else "FAIL ") + url + "  " + summary)
-        if run.returncode != 0:
+            return None
+        try:
+            graph = fairweb.parse_rdf(answer.text, "text/turtle", url)
+        except Exception as error:  # any parser error is the finding
+            print(f"FAIL {url}: the Turtle does not parse: {error}")
             failed.append(url)
-            print(run.stdout + run.stderr)
-    print(f"{len(seen)} resources, {len(failed)} with violations")
+            return None
+        problems, figures = [], []
+        for profile in profiles:
+            outcome = shacl_check.validate(graph, profile)
+            figures.append(outcome.summary())
+            if outcome.violations:
+                problems += outcome.results
+            if rdflib.URIRef(url) not in outcome.focus_nodes:
+                problems.append(f"  {url} is not a focus node of {profile}")
+        print(("FAIL " if problems else "PASS ") + url + "  " + " | ".join(figures))
+        if problems:
+            failed.append(url)
+            print("\n".join(p for p in problems if not p.startswith("  warning")))
+        return graph
+
+    reached, _ = fairweb.crawl(args.root, visit)
+    print(f"{len(reached)} resources, {len(failed)} with violations")
     sys.exit(1 if failed else 0)
 
 
