@@ -16,6 +16,7 @@ mod streaming;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,10 @@ pub struct Server {
     /// digests, indexed source files), read-only; `None` while the catalogue
     /// has none.
     store: RwLock<Option<Arc<StoreReader>>>,
+    /// Whether the current view was published while the store lacked some of
+    /// its lookups (the first view, while another writer held the lock): the
+    /// next poll tries again, changed files or not.
+    behind: AtomicBool,
     /// Serialises reloads.
     reloading: Mutex<()>,
 }
@@ -91,6 +96,7 @@ impl Server {
             base_url,
             serve_source: options.serve_source,
             store: RwLock::new(None),
+            behind: AtomicBool::new(false),
             reloading: Mutex::new(()),
         });
         server.reload(true);
@@ -132,6 +138,7 @@ impl Server {
             return false;
         }
         let mut view = faircore::view::load(&self.catalogue, current.generation + 1);
+        let mut behind = false;
         match sync::ensure(&self.catalogue, &view) {
             Ok(Ensured::Current) => {}
             Ok(Ensured::CaughtUp(caught)) => {
@@ -146,7 +153,10 @@ impl Server {
                 tracing::info!("{why}; generation {} stays", current.generation);
                 return false;
             }
-            Ok(Ensured::Behind(why)) => view.problems.push(why),
+            Ok(Ensured::Behind(why)) => {
+                behind = true;
+                view.problems.push(why);
+            }
             Err(e) => view.problems.push(e.to_string()),
         }
         if let Err(problem) = self.open_store() {
@@ -170,7 +180,14 @@ impl Server {
             Ok(mut slot) => *slot = view,
             Err(poisoned) => *poisoned.into_inner() = view,
         }
+        self.behind.store(behind, Ordering::Release);
         true
+    }
+
+    /// Whether the current view was published with lookups missing from the
+    /// store.
+    fn is_behind(&self) -> bool {
+        self.behind.load(Ordering::Acquire)
     }
 
     /// The catalogue's derived store, if it has one.
@@ -210,7 +227,7 @@ impl Server {
             loop {
                 std::thread::sleep(every);
                 let Some(server) = weak.upgrade() else { break };
-                if !server.reload(false) {
+                if !server.reload(server.is_behind()) {
                     // The catalogue is unchanged, but its store may have been
                     // rebuilt or written (a failure is logged).
                     let _ = server.open_store();

@@ -141,3 +141,62 @@ fn fair_find_answers_every_golden_query_as_the_server_did() {
         }
     }
 }
+
+#[test]
+fn fair_find_and_the_server_fail_with_the_same_text_for_every_kind_of_failure() {
+    let (_tmp, out) = build();
+    let served = crate::http::Served::start(&out);
+    // (what fails, the query's parameters, the server's status). Without a
+    // dataset the server says "parameter 'dataset' undefined" (400); on the
+    // command line the dataset is a required argument, so that kind has no
+    // `fair find` form.
+    let kinds: [(&str, &[(&str, &str)], u16); 6] = [
+        ("unknown dataset", &[("dataset", "nosuch")], 404),
+        ("not a dataset name", &[("dataset", "../etc")], 404),
+        ("empty dataset name", &[("dataset", "")], 404),
+        (
+            "no match",
+            &[("dataset", "mydataset"), ("version", "99")],
+            300,
+        ),
+        (
+            "no match with none",
+            &[
+                ("dataset", "mydataset"),
+                ("format", "none"),
+                ("date", "1999-01-01"),
+            ],
+            300,
+        ),
+        (
+            "several match",
+            &[("dataset", "otherset"), ("compression", "none")],
+            300,
+        ),
+    ];
+    for (kind, parameters, status) in kinds {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(parameters.iter())
+            .finish();
+        let answer = served.get(&format!("/machine/find_distribution?{query}"));
+        assert_eq!(answer.status, status, "{kind}: {}", answer.text());
+        let mut args = vec!["find".to_string(), path_str(&out).to_string()];
+        for (key, value) in parameters.iter() {
+            match *key {
+                "dataset" => args.insert(2, value.to_string()),
+                _ => args.extend([format!("--{key}"), value.to_string()]),
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = fair(&args);
+        assert_eq!(run.status.code(), Some(1), "{kind}: {}", describe(&run));
+        assert_eq!(
+            String::from_utf8_lossy(&run.stderr),
+            answer.text(),
+            "{kind}: the same text"
+        );
+    }
+    let answer = served.get("/machine/find_distribution?version=1");
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.text(), "parameter 'dataset' undefined\n");
+}

@@ -1,7 +1,8 @@
 //! `fair locate` and `/machine/locate`: every (dataset, distribution, key) holding
 //! an element, across versions, kept up to date while serving.
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::helpers::{describe, fair, fair_ok, init, path_str, write_tree};
@@ -164,4 +165,117 @@ fn every_holder_of_an_element_is_found_across_versions_and_while_serving() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The golden catalogue as Seamless's tools leave it: files only, no derived
+/// store; and an element of one of its access indexes.
+fn without_store() -> (tempfile::TempDir, PathBuf, String) {
+    let (tmp, root) = crate::golden::build();
+    fs::remove_dir_all(root.join(".fair")).expect("no .fair");
+    let index = fs::read_dir(root.join("access_index"))
+        .expect("access indexes")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path();
+    let index: serde_json::Value =
+        serde_json::from_slice(&fs::read(index).expect("read")).expect("JSON");
+    let element = index
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .expect("an element");
+    (tmp, root, element)
+}
+
+#[test]
+fn a_catalogue_without_a_store_is_caught_up_by_its_first_reader_before_it_answers() {
+    let (_tmp, root, element) = without_store();
+    let served = Served::start(&root);
+    // The first answers already come from the store the server built under the
+    // writer lock, before it listened.
+    for route in ["access", "locate"] {
+        let answer = served.get(&format!("/machine/{route}/{element}"));
+        assert_eq!(answer.status, 200, "{route}: {}", answer.text());
+    }
+    assert!(root.join(".fair/store.redb").is_file());
+    let health: serde_json::Value =
+        serde_json::from_slice(&served.get("/health").body).expect("JSON");
+    assert_eq!(health["problems"], serde_json::json!([]), "{health}");
+    // Nothing is left to do; verify agrees.
+    let again = fair_ok(&["reindex", path_str(&root), "--json"], 0);
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(again["access_indexes"], 0, "{again}");
+    assert_eq!(again["collections"], 0, "{again}");
+    fair_ok(&["verify", path_str(&root)], 0);
+}
+
+#[test]
+fn while_another_writer_holds_the_lock_the_server_says_so_and_catches_up_after() {
+    let (_tmp, root, element) = without_store();
+    fs::create_dir_all(root.join(".fair")).expect("mkdir");
+    let lock = fs::File::create(root.join(".fair/lock")).expect("lock file");
+    lock.lock().expect("lock");
+    let served = Served::start(&root);
+    let health: serde_json::Value =
+        serde_json::from_slice(&served.get("/health").body).expect("JSON");
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert!(
+        health["problems"].to_string().contains("fair reindex"),
+        "{health}"
+    );
+    // The records are served from their files meanwhile.
+    assert_eq!(
+        served
+            .get("/machine/find_distribution?dataset=mydataset&version=1")
+            .status,
+        200
+    );
+    lock.unlock().expect("unlock");
+    let started = Instant::now();
+    while served.get(&format!("/machine/locate/{element}")).status != 200 {
+        assert!(started.elapsed() < Duration::from_secs(5), "not caught up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let health: serde_json::Value =
+        serde_json::from_slice(&served.get("/health").body).expect("JSON");
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(
+        served.get(&format!("/machine/access/{element}")).status,
+        200
+    );
+}
+
+#[test]
+fn fair_reindex_stores_what_the_store_lacks_and_verify_sees_a_store_behind() {
+    let (_tmp, root, _) = without_store();
+    let records_file = root.join("distributions/mydataset.json");
+    let records = fs::read(&records_file).expect("records");
+    let parsed: Vec<serde_json::Value> = serde_json::from_slice(&records).expect("JSON");
+    assert!(parsed.len() > 1, "{parsed:?}");
+    // The store is built while the dataset has its first record only; the
+    // others come as a Seamless tool would add them.
+    fs::write(
+        &records_file,
+        serde_json::to_vec(&parsed[..1]).expect("JSON"),
+    )
+    .expect("write");
+    let first = fair_ok(&["reindex", path_str(&root), "--json"], 0);
+    let first: serde_json::Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    assert!(first["collections"].as_u64() > Some(0), "{first}");
+    assert_eq!(first["problems"], serde_json::json!([]), "{first}");
+    fs::write(&records_file, &records).expect("restore");
+    let behind = fair(&["verify", path_str(&root), "--no-buffers"]);
+    let stdout = String::from_utf8_lossy(&behind.stdout);
+    assert_eq!(behind.status.code(), Some(2), "{}", describe(&behind));
+    assert!(stdout.contains("run `fair reindex`"), "{stdout}");
+    let caught = fair_ok(&["reindex", path_str(&root), "--json"], 0);
+    let caught: serde_json::Value = serde_json::from_slice(&caught.stdout).expect("JSON");
+    assert!(caught["collections"].as_u64() > Some(0), "{caught}");
+    let again = fair_ok(&["reindex", path_str(&root), "--json"], 0);
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(
+        (&again["access_indexes"], &again["collections"]),
+        (&0.into(), &0.into())
+    );
+    fair_ok(&["verify", path_str(&root), "--no-buffers"], 0);
 }
