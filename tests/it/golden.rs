@@ -150,7 +150,8 @@ fn fair_find_and_the_server_fail_with_the_same_text_for_every_kind_of_failure() 
     // dataset the server says "parameter 'dataset' undefined" (400); on the
     // command line the dataset is a required argument, so that kind has no
     // `fair find` form.
-    let kinds: [(&str, &[(&str, &str)], u16); 6] = [
+    type Kind<'a> = (&'a str, &'a [(&'a str, &'a str)], u16);
+    let kinds: [Kind; 6] = [
         ("unknown dataset", &[("dataset", "nosuch")], 404),
         ("not a dataset name", &[("dataset", "../etc")], 404),
         ("empty dataset name", &[("dataset", "")], 404),
