@@ -1,7 +1,7 @@
-//! The machine API: one handler per route of the Seamless server, plus the
-//! extensions. `crate::create_app` holds the route table.
+//! The machine API (`/machine/...`): one handler per route of the Seamless
+//! server (dataset, find, access, keyorder, find_distribution, find_checksum,
+//! datasets), plus the extensions (diff, manifest, locate).
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use faircore::{Checksum, ContentDir, Distribution, Name, Query};
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use crate::{Server, content, streaming};
 type Answer = Result<HttpResponse, ApiError>;
 
 /// Pretty JSON with a final newline, as upstream.
-fn pretty(value: &impl serde::Serialize) -> HttpResponse {
+pub(crate) fn pretty(value: &impl serde::Serialize) -> HttpResponse {
     let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
     body.push(b'\n');
     HttpResponse::Ok()
@@ -333,48 +333,4 @@ pub async fn datasets(server: web::Data<Server>) -> Answer {
         })
         .collect();
     Ok(pretty(&list))
-}
-
-/// `GET /health`: status, generation, counts and problems.
-pub async fn health(server: web::Data<Server>) -> Answer {
-    let view = server.view();
-    let (located, locate_problem) = server.locate_state(&view);
-    let mut problems = view.problems.clone();
-    problems.extend(locate_problem);
-    let status = if problems.is_empty() {
-        "ok"
-    } else {
-        "degraded"
-    };
-    Ok(pretty(&json!({
-        "status": status,
-        "generation": view.generation,
-        "datasets": view.datasets.len(),
-        "distributions": view.records(),
-        "access_indexes": view.access_indexes().len(),
-        "locate_index": if located { "ready" } else { "building" },
-        "problems": problems,
-        "warnings": view.warnings,
-    })))
-}
-
-/// `GET /metrics`: Prometheus text.
-pub async fn metrics(server: web::Data<Server>) -> Answer {
-    let body = server.metrics.render(&server.view());
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        ))
-        .body(body))
-}
-
-/// Any other method on a route.
-pub async fn method_not_allowed() -> Answer {
-    Err(ApiError::MethodNotAllowed)
-}
-
-/// Any other path.
-pub async fn no_route() -> Answer {
-    Err(ApiError::NoRoute)
 }
