@@ -4,11 +4,19 @@
 //! whole when the directory changes, with `/machine/access` answered from an
 //! embedded database.
 //!
-//! `startup` builds the application (`create_app`) and serves it; `state` holds
-//! the `Server` every worker shares; the handlers are grouped by family:
+//! [`ROUTES`] lists every route; `startup` builds the application from it
+//! ([`create_app`]) and serves it; `state` holds the [`Server`] every worker
+//! shares; the handlers are grouped by family:
 //! `machine` (the Seamless API and its extensions), `content` (buffers and
 //! files), `metadata` (FAIR metadata and landing pages), `ops` (health, metrics
 //! and the answers to what no route takes); `middleware` wraps them all.
+//!
+//! ```
+//! let diff = fairserver::ROUTES.iter().find(|route| route.pattern == "/machine/diff/{old}/{new}");
+//! let diff = diff.expect("the diff route");
+//! assert_eq!(diff.syntax, "GET /machine/diff/OLD/NEW");
+//! assert_eq!(diff.target(|part| part.to_lowercase()), "/machine/diff/old/new");
+//! ```
 
 mod access;
 mod checked;
@@ -21,6 +29,7 @@ mod metadata;
 mod metrics;
 mod middleware;
 mod ops;
+mod routes;
 mod startup;
 mod state;
 mod streaming;
@@ -28,5 +37,6 @@ mod streaming;
 pub use access::AccessDb;
 pub use error::ApiError;
 pub use loaded::Loaded;
+pub use routes::{ROUTES, Route};
 pub use startup::{Options, create_app, serve};
 pub use state::Server;

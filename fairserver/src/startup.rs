@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 
-use crate::{Server, content, machine, metadata, middleware, ops};
+use crate::routes::ROUTES;
+use crate::{Server, middleware, ops};
 
 /// What `fair serve` needs.
 #[derive(Debug, Clone)]
@@ -36,20 +36,8 @@ pub struct Options {
 /// Threads of each worker's blocking pool.
 const BLOCKING_THREADS: usize = 4;
 
-/// A GET route that also answers HEAD; other methods get 405.
-fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler.clone()))
-        .route(web::head().to(handler))
-        .default_service(web::to(ops::method_not_allowed))
-}
-
-/// The application: the route table, CORS, metrics and request logs.
+/// The application: every route of [`ROUTES`], the answer to any other path,
+/// and the middleware (CORS, metrics, request logs).
 pub fn create_app(
     server: Arc<Server>,
 ) -> App<
@@ -64,38 +52,11 @@ pub fn create_app(
     let observed = server.clone();
     App::new()
         .app_data(web::Data::from(server))
-        .service(get("/machine/dataset/{name:.*}", machine::dataset))
-        .service(get("/machine/find/{checksum:.*}", machine::find))
-        .service(get("/machine/access/{checksum:.*}", machine::access))
-        .service(
-            get("/machine/keyorder/{checksum:.*}", machine::keyorder).wrap(Compress::default()),
-        )
-        .service(get("/machine/diff/{old}/{new}", machine::diff))
-        .service(get("/machine/manifest/{checksum}", machine::manifest))
-        .service(get("/machine/locate/{checksum}", machine::locate))
-        .service(get("/buffers/{checksum}", content::buffer))
-        .service(get("/", metadata::root))
-        .service(get("/dataset/", metadata::datasets_container))
-        .service(get("/dataset/{name}", metadata::dataset))
-        .service(get("/dataset/{name}/", metadata::versions_container))
-        .service(get("/dataset/{name}/{checksum}", metadata::snapshot))
-        .service(get(
-            "/dataset/{name}/{checksum}/collection.json",
-            metadata::collection,
-        ))
-        .service(get(
-            "/dataset/{name}/{checksum}/distribution/{part}",
-            metadata::distribution,
-        ))
-        .service(get("/files/{checksum}/{key:.*}", content::file))
-        .service(get(
-            "/machine/find_distribution",
-            machine::find_distribution,
-        ))
-        .service(get("/machine/find_checksum", machine::find_checksum))
-        .service(get("/machine/datasets", machine::datasets))
-        .service(get("/health", ops::health))
-        .service(get("/metrics", ops::metrics))
+        .configure(|app| {
+            for route in ROUTES {
+                (route.mount)(app, route.pattern);
+            }
+        })
         .default_service(web::to(ops::no_route))
         .wrap_fn(move |request, service| middleware::observe(&observed, request, service))
 }
