@@ -145,7 +145,7 @@ pub(crate) fn open(path: &Path, what: &str) -> Result<(File, u64), ApiError> {
 
 /// A checksum in a path, or 400 saying what was expected.
 fn wanted(text: &str) -> Result<Checksum, ApiError> {
-    crate::routes::checksum(text).ok_or_else(|| {
+    crate::machine::checksum(text).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "expected a checksum of 64 lowercase hex digits, got {text:?}"
         ))

@@ -1,377 +1,275 @@
-//! The machine API: one handler per route of the Seamless server, plus the
-//! extensions. `crate::create_app` holds the route table.
+//! The routes of the server, in one list: each one's pattern, how people write
+//! it, what it answers, and how its handler is mounted. `create_app` registers
+//! exactly this list; `fair serve --help` prints it, and the tests check the
+//! README's route table against it and take their requests from it.
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
-use faircore::{Checksum, ContentDir, Distribution, Name, Query};
-use serde_json::{Value, json};
+use actix_web::middleware::Compress;
+use actix_web::{FromRequest, Handler, Resource, Responder, web};
 
-use std::io::Write;
+use crate::{content, machine, metadata, ops};
 
-use faircore::manifest::{Format, Manifest};
-use faircore::store::locate;
-use faircore::stream::EntryStream;
-
-use crate::checked::{KEEP_MAX, Verdict};
-use crate::error::ApiError;
-use crate::{Server, content, streaming};
-
-type Answer = Result<HttpResponse, ApiError>;
-
-/// Pretty JSON with a final newline, as upstream.
-fn pretty(value: &impl serde::Serialize) -> HttpResponse {
-    let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
-    body.push(b'\n');
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body)
+/// A GET route (which also answers HEAD; any other method gets 405).
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// How people write it: the method, the path with its variable parts in
+    /// capitals, the query if it takes one (optional parameters in brackets),
+    /// e.g. `GET /machine/find/CHECKSUM`.
+    pub syntax: &'static str,
+    /// What it answers, in one line.
+    pub summary: &'static str,
+    /// The pattern it is mounted at: `{part}` is one path segment, `{part:.*}`
+    /// the rest of the path.
+    pub pattern: &'static str,
+    /// Mounts its handler at a pattern.
+    pub(crate) mount: fn(&mut web::ServiceConfig, &'static str),
 }
 
-/// A checksum in a path: 64 lowercase hex digits, exactly (upstream compares
-/// strings, so uppercase never matched).
-pub(crate) fn checksum(text: &str) -> Option<Checksum> {
-    let lower = text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    lower.then(|| text.parse().ok()).flatten()
-}
+/// Every route of the server: the Seamless machine API, its extensions, the
+/// content, the FAIR metadata, and the server's own.
+pub const ROUTES: &[Route] = &[
+    Route {
+        syntax: "GET /machine/dataset/NAME",
+        summary: "header and distributions of a dataset",
+        pattern: "/machine/dataset/{name:.*}",
+        mount: |app, at| get(app, at, machine::dataset),
+    },
+    Route {
+        syntax: "GET /machine/find/CHECKSUM",
+        summary: "dataset and record of a distribution",
+        pattern: "/machine/find/{checksum:.*}",
+        mount: |app, at| get(app, at, machine::find),
+    },
+    Route {
+        syntax: "GET /machine/access/ELEMENT",
+        summary: "where an element can be downloaded",
+        pattern: "/machine/access/{checksum:.*}",
+        mount: |app, at| get(app, at, machine::access),
+    },
+    Route {
+        syntax: "GET /machine/keyorder/CHECKSUM",
+        summary: "a keyorder file (immutable, gzip if asked)",
+        pattern: "/machine/keyorder/{checksum:.*}",
+        mount: |app, at| {
+            app.service(resource(at, machine::keyorder).wrap(Compress::default()));
+        },
+    },
+    Route {
+        syntax: "GET /machine/find_distribution?dataset=D[&type=&version=&date=&format=&compression=]",
+        summary: "the record that matches, or 300 with the candidates",
+        pattern: "/machine/find_distribution",
+        mount: |app, at| get(app, at, machine::find_distribution),
+    },
+    Route {
+        syntax: "GET /machine/find_checksum?dataset=D[...]",
+        summary: "the same, the checksum only",
+        pattern: "/machine/find_checksum",
+        mount: |app, at| get(app, at, machine::find_checksum),
+    },
+    Route {
+        syntax: "GET /machine/datasets",
+        summary: "every dataset with its latest distributions",
+        pattern: "/machine/datasets",
+        mount: |app, at| get(app, at, machine::datasets),
+    },
+    Route {
+        syntax: "GET /machine/diff/OLD/NEW",
+        summary: "changed keys between two distributions (JSON lines)",
+        pattern: "/machine/diff/{old}/{new}",
+        mount: |app, at| get(app, at, machine::diff),
+    },
+    Route {
+        syntax: "GET /machine/manifest/CHECKSUM?format=F[&since=OLD]",
+        summary: "a bulk download manifest (see fair manifest --help)",
+        pattern: "/machine/manifest/{checksum}",
+        mount: |app, at| get(app, at, machine::manifest),
+    },
+    Route {
+        syntax: "GET /machine/locate/ELEMENT",
+        summary: "every dataset, distribution and key holding an element",
+        pattern: "/machine/locate/{checksum}",
+        mount: |app, at| get(app, at, machine::locate),
+    },
+    Route {
+        syntax: "GET /buffers/CHECKSUM",
+        summary: "an element's bytes (ranges, immutable)",
+        pattern: "/buffers/{checksum}",
+        mount: |app, at| get(app, at, content::buffer),
+    },
+    Route {
+        syntax: "GET /files/CHECKSUM/KEY",
+        summary: "the same under a key's name (sources: --serve-source)",
+        pattern: "/files/{checksum}/{key:.*}",
+        mount: |app, at| get(app, at, content::file),
+    },
+    Route {
+        syntax: "GET /",
+        summary: "the FAIR Data Point: DCAT catalogue, landing page",
+        pattern: "/",
+        mount: |app, at| get(app, at, metadata::root),
+    },
+    Route {
+        syntax: "GET /dataset/",
+        summary: "the LDP container of the datasets: 303 to /",
+        pattern: "/dataset/",
+        mount: |app, at| get(app, at, metadata::datasets_container),
+    },
+    Route {
+        syntax: "GET /dataset/NAME",
+        summary: "a dataset across its versions (DCAT, landing page)",
+        pattern: "/dataset/{name}",
+        mount: |app, at| get(app, at, metadata::dataset),
+    },
+    Route {
+        syntax: "GET /dataset/NAME/",
+        summary: "the LDP container of its versions: 303 to /dataset/NAME",
+        pattern: "/dataset/{name}/",
+        mount: |app, at| get(app, at, metadata::versions_container),
+    },
+    Route {
+        syntax: "GET /dataset/NAME/CHECKSUM",
+        summary: "one snapshot (latest: 307 to the current one)",
+        pattern: "/dataset/{name}/{checksum}",
+        mount: |app, at| get(app, at, metadata::snapshot),
+    },
+    Route {
+        syntax: "GET /dataset/NAME/CHECKSUM/collection.json",
+        summary: "a snapshot's collection index",
+        pattern: "/dataset/{name}/{checksum}/collection.json",
+        mount: |app, at| get(app, at, metadata::collection),
+    },
+    Route {
+        syntax: "GET /dataset/NAME/CHECKSUM/distribution/PART",
+        summary: "a snapshot's distribution: collection or a manifest",
+        pattern: "/dataset/{name}/{checksum}/distribution/{part}",
+        mount: |app, at| get(app, at, metadata::distribution),
+    },
+    Route {
+        syntax: "GET /health",
+        summary: "status, catalogue generation, problems",
+        pattern: "/health",
+        mount: |app, at| get(app, at, ops::health),
+    },
+    Route {
+        syntax: "GET /metrics",
+        summary: "Prometheus metrics",
+        pattern: "/metrics",
+        mount: |app, at| get(app, at, ops::metrics),
+    },
+];
 
-/// `GET /machine/dataset/{name}`: the header with `distributions` set to the
-/// records; 404 without a header, as upstream.
-pub async fn dataset(server: web::Data<Server>, name: web::Path<String>) -> Answer {
-    let view = server.view();
-    let name: Name = name.parse().map_err(|_| ApiError::NotFound)?;
-    let dataset = view.datasets.get(&name).ok_or(ApiError::NotFound)?;
-    /// The header's fields, then the records with their fields in file order.
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        #[serde(flatten)]
-        header: &'a serde_json::Map<String, Value>,
-        distributions: &'a [Distribution],
-    }
-    let mut header = dataset.header.clone().ok_or(ApiError::NotFound)?;
-    header.remove("distributions");
-    Ok(pretty(&Body {
-        header: &header,
-        distributions: &dataset.records,
-    }))
-}
-
-/// `GET /machine/find/{checksum}`: the dataset and record of a distribution.
-pub async fn find(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
-    let view = server.view();
-    let wanted = checksum(&tail).ok_or(ApiError::NotFound)?;
-    let (name, record) = view.find(&wanted).ok_or(ApiError::NotFound)?;
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        dataset: &'a str,
-        distribution: &'a Distribution,
-    }
-    Ok(pretty(&Body {
-        dataset: name.as_str(),
-        distribution: record,
-    }))
-}
-
-/// `GET /machine/access/{checksum}`: the URL infos of an element.
-pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
-    let element = checksum(&tail).ok_or(ApiError::NotFound)?;
-    // A few pages of the database, normally in its cache or the page cache: read
-    // on the worker, which costs less than a hop to the blocking pool (and keeps
-    // that pool's threads, and their memory, from piling up under load).
-    let found = match server.store() {
-        Some(store) => store.access(&element).map_err(|e| {
-            tracing::error!("{e}");
-            ApiError::Unavailable("the access lookups cannot be read".into())
-        })?,
-        None => None,
-    };
-    // With a base URL, this server's own copy is one more mirror.
-    let own = server.base_url.as_deref().and_then(|base| {
-        let buffer = server
-            .catalogue
-            .layout()
-            .content(ContentDir::Buffers, &element);
-        if buffer.is_file() {
-            return Some(faircore::manifest::buffer_url(base, &element));
-        }
-        let key = server
-            .serve_source
-            .then(|| source_key(&server, &element))??;
-        Some(faircore::manifest::file_url(base, &element, &key))
-    });
-    let body = match (found, own) {
-        (Some(body), None) => body,
-        (found, Some(url)) => {
-            let mut urls: Vec<Value> = match found {
-                Some(body) => serde_json::from_slice(&body)
-                    .map_err(|e| ApiError::Unavailable(format!("access database: {e}")))?,
-                None => Vec::new(),
-            };
-            urls.push(json!({ "url": url }));
-            faircore::plain::to_vec(&urls).map_err(|e| ApiError::Unavailable(e.to_string()))?
-        }
-        (None, None) => return Err(ApiError::NotFound),
-    };
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
-}
-
-/// A key under which a source tree holds `element` as it was indexed (found
-/// through the locate index), for `--serve-source`.
-fn source_key(server: &Server, element: &Checksum) -> Option<String> {
-    let store = server.store()?;
-    let places = locate::lookup(store.redb(), element)
-        .inspect_err(|e| tracing::error!("{e}"))
-        .ok()?;
-    places.into_iter().map(|p| p.key).find(|key| {
-        store
-            .source_files(key, element)
-            .inspect_err(|e| tracing::error!("{e}"))
-            .is_ok_and(|files| !files.is_empty())
-    })
-}
-
-/// `GET /machine/keyorder/{checksum}`: the keyorder file, streamed, only if its
-/// bytes hash to its name (checked once per file and server run); immutable.
-pub async fn keyorder(
-    server: web::Data<Server>,
-    request: HttpRequest,
-    tail: web::Path<String>,
-) -> Answer {
-    let wanted = checksum(&tail).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "keyorder: expected a checksum of 64 lowercase hex digits, got {:?}",
-            tail.as_str()
-        ))
-    })?;
-    let (path, verdict) = content::verified(&server, ContentDir::Keyorder, wanted).await?;
-    if content::not_modified(&request, &wanted) {
-        return Ok(content::immutable(&wanted)
-            .status(actix_web::http::StatusCode::NOT_MODIFIED)
-            .finish());
-    }
-    let mut answer = content::immutable(&wanted);
-    answer.content_type("application/octet-stream");
-    if let Verdict::Kept(bytes) = verdict {
-        return Ok(answer.body(bytes));
-    }
-    let (mut file, size) = content::open(&path, &format!("keyorder {wanted}"))?;
-    if size <= KEEP_MAX {
-        let mut bytes = Vec::with_capacity(size as usize);
-        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| {
-            tracing::error!("{}: {e}", path.display());
-            ApiError::Unavailable(format!("keyorder {wanted} cannot be read"))
-        })?;
-        return Ok(answer.body(bytes));
-    }
-    let stream =
-        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 << 10);
-    Ok(answer.body(actix_web::body::SizedStream::new(size, stream)))
-}
-
-/// `GET /machine/diff/{old}/{new}`: the keys added, removed and changed between
-/// two distributions, one JSON object a line, streamed as the two collections are
-/// merged.
-pub async fn diff(server: web::Data<Server>, path: web::Path<(String, String)>) -> Answer {
-    let view = server.view();
-    let open = |text: &str| {
-        let wanted = checksum(text).ok_or(ApiError::NotFound)?;
-        view.find(&wanted).ok_or(ApiError::NotFound)?;
-        let file = server
-            .catalogue
-            .layout()
-            .content(ContentDir::Buffers, &wanted);
-        EntryStream::open(&file).map_err(|e| {
-            tracing::error!("{e}");
-            ApiError::Unavailable(format!("the collection of {wanted} cannot be read"))
-        })
-    };
-    let (old, new) = (open(&path.0)?, open(&path.1)?);
-    let what = format!("diff {} {}", path.0, path.1);
-    let body = streaming::body(what, move |out| {
-        for change in faircore::diff::diff(old, new) {
-            let change = change.map_err(std::io::Error::other)?;
-            serde_json::to_writer(&mut *out, &change)?;
-            out.write_all(b"\n")?;
-        }
-        Ok(())
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .streaming(body))
-}
-
-/// `GET /machine/manifest/{checksum}?format=F&since=OLD`: the bulk download
-/// manifest of a distribution (`fair manifest`), streamed; `format` defaults to
-/// `urls`.
-pub async fn manifest(
-    server: web::Data<Server>,
-    request: HttpRequest,
-    tail: web::Path<String>,
-) -> Answer {
-    let view = server.view();
-    let wanted = checksum(&tail).ok_or(ApiError::NotFound)?;
-    let (_, record) = view.find(&wanted).ok_or(ApiError::NotFound)?;
-    let parameters = first_values(&request);
-    let format: Format = parameters
-        .get("format")
-        .map_or(Ok(Format::Urls), |f| f.parse())
-        .map_err(ApiError::BadRequest)?;
-    let since = match parameters.get("since") {
-        Some(old) => Some(
-            checksum(old)
-                .and_then(|c| view.find(&c))
-                .map(|(_, r)| r)
-                .ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "since: {old:?} is not the checksum of a distribution of this catalogue"
-                    ))
-                })?,
-        ),
-        None => None,
-    };
-    let manifest = Manifest::new(&server.catalogue, record, since, format, server.mirror())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let body = streaming::body(format!("{format} manifest of {wanted}"), move |out| {
-        manifest.write(out).map(drop).map_err(|e| match e {
-            // The client went away: not a failure of ours.
-            faircore::Error::Io { source, .. }
-                if source.kind() == std::io::ErrorKind::BrokenPipe =>
-            {
-                source
+impl Route {
+    /// A request target of this route: its syntax without the method and the
+    /// optional parameters, each part in capitals replaced by `fill(part)`
+    /// (`GET /machine/diff/OLD/NEW` gives `/machine/diff/{fill("OLD")}/{fill("NEW")}`).
+    pub fn target(&self, mut fill: impl FnMut(&str) -> String) -> String {
+        let path = self.syntax.split_once(' ').map_or(self.syntax, |(_, p)| p);
+        let mut target = String::new();
+        let mut part = String::new();
+        let mut optional = 0_usize;
+        for c in path.chars() {
+            if c.is_ascii_uppercase() && optional == 0 {
+                part.push(c);
+                continue;
             }
-            e => std::io::Error::other(e),
-        })
-    });
-    Ok(HttpResponse::Ok()
-        .content_type(format.media_type())
-        .streaming(body))
-}
-
-/// `GET /machine/locate/{checksum}`: every (dataset, distribution, key) holding
-/// an element; 404 if none does.
-pub async fn locate(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
-    let element = checksum(&tail).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "locate: expected an element checksum of 64 lowercase hex digits, got {:?}",
-            tail.as_str()
-        ))
-    })?;
-    let view = server.view();
-    let places = match server.store() {
-        Some(store) => locate::lookup(store.redb(), &element).map_err(|e| {
-            tracing::error!("{e}");
-            ApiError::Unavailable("the reverse index cannot be read".into())
-        })?,
-        None => Vec::new(),
-    };
-    let datasets = view
-        .datasets
-        .iter()
-        .map(|(name, d)| (name.as_str(), d.records.as_slice()));
-    let holders = locate::holders(&places, datasets);
-    if holders.is_empty() {
-        return Err(ApiError::NotFound);
+            if !part.is_empty() {
+                target.push_str(&fill(&part));
+                part.clear();
+            }
+            match c {
+                '[' => optional += 1,
+                ']' => optional = optional.saturating_sub(1),
+                _ if optional == 0 => target.push(c),
+                _ => {}
+            }
+        }
+        if !part.is_empty() {
+            target.push_str(&fill(&part));
+        }
+        target
     }
-    Ok(pretty(&holders))
 }
 
-/// The first value of each parameter of the query string.
-fn first_values(request: &HttpRequest) -> std::collections::HashMap<String, String> {
-    let mut first = std::collections::HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
-        first
-            .entry(k.into_owned())
-            .or_insert_with(|| v.into_owned());
+/// `handler` at `pattern`, for GET and HEAD; other methods get 405.
+fn resource<F, Args>(pattern: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(pattern)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(ops::method_not_allowed))
+}
+
+/// Mounts `handler` at `pattern` on `app`, for GET and HEAD.
+fn get<F, Args>(app: &mut web::ServiceConfig, pattern: &str, handler: F)
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    app.service(resource(pattern, handler));
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::dev::ResourceDef;
+
+    use super::*;
+
+    /// The path of `route`'s target with every part filled with `x`.
+    fn example(route: &Route) -> String {
+        let target = route.target(|_| "x".into());
+        target.split('?').next().unwrap_or_default().to_string()
     }
-    first
-}
 
-/// The resolution parameters of a query string: the first value of each.
-fn query(request: &HttpRequest) -> (Option<String>, Query) {
-    let mut first = first_values(request);
-    let mut take = |k: &str| first.remove(k);
-    let dataset = take("dataset");
-    let query = Query {
-        kind: take("type"),
-        version: take("version"),
-        date: take("date"),
-        format: take("format"),
-        compression: take("compression"),
-    };
-    (dataset, query)
-}
+    #[test]
+    fn each_syntax_is_a_get_matched_by_its_own_pattern_and_no_other() {
+        for route in ROUTES {
+            assert!(route.syntax.starts_with("GET /"), "{}", route.syntax);
+            let path = example(route);
+            let matching: Vec<&str> = ROUTES
+                .iter()
+                .filter(|r| ResourceDef::new(r.pattern).is_match(&path))
+                .map(|r| r.pattern)
+                .collect();
+            assert_eq!(matching, [route.pattern], "{}: {path}", route.syntax);
+        }
+    }
 
-/// Resolves the query of `request` (find_distribution and find_checksum).
-fn resolve(server: &Server, request: &HttpRequest) -> Result<Distribution, ApiError> {
-    let (dataset, query) = query(request);
-    Ok(server.view().resolve(dataset.as_deref(), &query)?.clone())
-}
+    #[test]
+    fn syntaxes_and_patterns_are_unique_and_summaries_one_short_line() {
+        // `fair serve --help` puts them after a column of 44, within 100.
+        for (i, route) in ROUTES.iter().enumerate() {
+            for other in &ROUTES[i + 1..] {
+                assert_ne!(route.syntax, other.syntax);
+                assert_ne!(route.pattern, other.pattern);
+            }
+            let summary = route.summary;
+            assert!(!summary.is_empty() && summary.len() <= 56, "{summary}");
+            assert!(!summary.contains('\n'), "{summary}");
+        }
+    }
 
-/// `GET /machine/find_distribution?dataset=&...`: the record.
-pub async fn find_distribution(server: web::Data<Server>, request: HttpRequest) -> Answer {
-    Ok(pretty(&resolve(&server, &request)?))
-}
-
-/// `GET /machine/find_checksum?dataset=&...`: the record's checksum, as text.
-pub async fn find_checksum(server: web::Data<Server>, request: HttpRequest) -> Answer {
-    let record = resolve(&server, &request)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body(format!("{}\n", record.checksum)))
-}
-
-/// `GET /machine/datasets`: every dataset with its latest distribution per group.
-pub async fn datasets(server: web::Data<Server>) -> Answer {
-    let view = server.view();
-    let list: Vec<Value> = view
-        .datasets
-        .iter()
-        .map(|(name, d)| {
-            let latest: Vec<&Distribution> = d.records.iter().filter(|r| r.latest).collect();
-            json!({"dataset": name.as_str(), "distributions": d.records.len(), "latest": latest})
-        })
-        .collect();
-    Ok(pretty(&list))
-}
-
-/// `GET /health`: status, generation, counts and problems.
-pub async fn health(server: web::Data<Server>) -> Answer {
-    let view = server.view();
-    let problems = &view.problems;
-    let status = if problems.is_empty() {
-        "ok"
-    } else {
-        "degraded"
-    };
-    Ok(pretty(&json!({
-        "status": status,
-        "generation": view.generation,
-        "datasets": view.datasets.len(),
-        "distributions": view.records(),
-        "access_indexes": view.needs().access_indexes.len(),
-        "problems": problems,
-        "warnings": view.warnings,
-    })))
-}
-
-/// `GET /metrics`: Prometheus text.
-pub async fn metrics(server: web::Data<Server>) -> Answer {
-    let body = server.metrics.render(&server.view());
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        ))
-        .body(body))
-}
-
-/// Any other method on a route.
-pub async fn method_not_allowed() -> Answer {
-    Err(ApiError::MethodNotAllowed)
-}
-
-/// Any other path.
-pub async fn no_route() -> Answer {
-    Err(ApiError::NoRoute)
+    #[test]
+    fn targets_fill_the_parts_and_leave_out_the_optional_parameters() {
+        let target = |syntax: &str| {
+            let route = ROUTES.iter().find(|r| r.syntax.starts_with(syntax));
+            route.map(|r| r.target(|part| format!("<{part}>")))
+        };
+        assert_eq!(
+            target("GET /machine/diff/").as_deref(),
+            Some("/machine/diff/<OLD>/<NEW>")
+        );
+        assert_eq!(
+            target("GET /machine/manifest/").as_deref(),
+            Some("/machine/manifest/<CHECKSUM>?format=<F>")
+        );
+        assert_eq!(
+            target("GET /machine/find_checksum").as_deref(),
+            Some("/machine/find_checksum?dataset=<D>")
+        );
+        assert_eq!(target("GET /health").as_deref(), Some("/health"));
+    }
 }

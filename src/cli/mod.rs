@@ -15,7 +15,7 @@ pub mod verify;
 
 use std::io::IsTerminal;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 const EXAMPLES: &str = "\
@@ -69,18 +69,27 @@ impl Cli {
     }
 }
 
+/// The command line, with what is known only at run time: the server's routes
+/// in `fair serve --help`.
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommand("serve", |serve| serve.after_help(serve::after_help()))
+}
+
 /// Parses the process arguments. Help and version are printed and end with exit 0;
 /// bad arguments are explained and end with exit 1 (not clap's 2, which means
 /// "some files failed" here).
 pub fn parse() -> Result<Cli, crate::Exit> {
-    Cli::try_parse().map_err(|err| {
-        let _ = err.print();
-        if err.use_stderr() {
-            crate::Exit::Failure
-        } else {
-            crate::Exit::Success
-        }
-    })
+    let matches = command().try_get_matches();
+    matches
+        .and_then(|m| Cli::from_arg_matches(&m))
+        .map_err(|err| {
+            let _ = err.print();
+            if err.use_stderr() {
+                crate::Exit::Failure
+            } else {
+                crate::Exit::Success
+            }
+        })
 }
 
 /// The subcommands.
@@ -130,12 +139,29 @@ fn progress_bar(template: &str) -> Option<ProgressBar> {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     use super::*;
 
     #[test]
     fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn serve_help_lists_every_route_of_the_server_then_its_prose() {
+        let mut serve = command();
+        let help = serve
+            .find_subcommand_mut("serve")
+            .map(|serve| serve.render_long_help().to_string())
+            .unwrap_or_default();
+        let routes = help.find("Routes (").unwrap_or_else(|| panic!("{help}"));
+        for route in fairserver::ROUTES {
+            let at = help
+                .find(route.syntax)
+                .unwrap_or_else(|| panic!("{}", route.syntax));
+            assert!(at > routes, "{}", route.syntax);
+            assert!(help.contains(route.summary), "{}", route.summary);
+        }
+        assert!(help.contains("SIGINT or SIGTERM stop the server"), "{help}");
+        assert!(help.contains("wget -x -nH --cut-dirs=2 -i list"), "{help}");
     }
 }

@@ -1,5 +1,6 @@
 //! `fair serve`: the HTTP server over a catalogue (the `fairserver` crate).
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -7,25 +8,11 @@ use anyhow::Context;
 
 use crate::Exit;
 
-/// Flags of `fair serve`.
-#[derive(Debug, clap::Args)]
-#[command(after_help = "\
-Routes (the Seamless fairserver's, plus extensions):
-  GET /machine/dataset/NAME                 header and distributions of a dataset
-  GET /machine/find/CHECKSUM                dataset and record of a distribution
-  GET /machine/access/ELEMENT               where an element can be downloaded
-  GET /machine/keyorder/CHECKSUM            a keyorder file (immutable, gzip if asked)
-  GET /machine/find_distribution?dataset=D[&type=&version=&date=&format=&compression=]
-  GET /machine/find_checksum?dataset=D[...] the same, the checksum only
-  GET /machine/datasets                     every dataset with its latest distributions
-  GET /machine/diff/OLD/NEW                 changed keys between two distributions (JSON lines)
-  GET /machine/manifest/CHECKSUM?format=F   a bulk download manifest (see fair manifest --help)
-  GET /buffers/CHECKSUM                     an element's bytes (ranges, immutable)
-  GET /files/CHECKSUM/KEY                   the same under a key's name; with
-                                            --serve-source also from the source trees
-  GET /health                               status, catalogue generation, problems
-  GET /metrics                              Prometheus metrics
+/// The heading of the routes in `fair serve --help`.
+const ROUTES_HEADING: &str = "Routes (the Seamless fairserver's, plus extensions):";
 
+/// What `fair serve --help` says after the routes.
+const AFTER_ROUTES: &str = "\
 The catalogue is reloaded within a second of a change on disk (fair snapshot
 while serving is safe). SIGINT or SIGTERM stop the server after in-flight requests.
 
@@ -40,7 +27,29 @@ Examples:
   fair serve /srv/fair --base-url http://host:61918/ --serve-source
   # then, elsewhere (2 = the base URL's path segments + 2):
   curl -s 'http://host:61918/machine/manifest/CHECKSUM?format=wget' > list
-  wget -x -nH --cut-dirs=2 -i list")]
+  wget -x -nH --cut-dirs=2 -i list";
+
+/// Width of the routes' syntax column in `fair serve --help`.
+const SYNTAX_WIDTH: usize = 41;
+
+/// What `fair serve --help` says after the flags: every route of the server,
+/// then how it follows the catalogue, and examples.
+pub fn after_help() -> String {
+    let mut help = format!("{ROUTES_HEADING}\n");
+    for route in fairserver::ROUTES {
+        let (syntax, summary) = (route.syntax, route.summary);
+        // A long syntax has its summary on the next line.
+        let _ = if syntax.len() > SYNTAX_WIDTH {
+            writeln!(help, "  {syntax}\n  {:SYNTAX_WIDTH$} {summary}", "")
+        } else {
+            writeln!(help, "  {syntax:SYNTAX_WIDTH$} {summary}")
+        };
+    }
+    format!("{help}\n{AFTER_ROUTES}")
+}
+
+/// Flags of `fair serve` (its `after_help` is [`after_help`], set at run time).
+#[derive(Debug, clap::Args)]
 pub struct Args {
     /// The catalogue directory.
     pub dir: PathBuf,

@@ -17,6 +17,7 @@ mod locate;
 mod manifest;
 mod metadata;
 mod problems;
+mod routes;
 mod schemas;
 mod server;
 mod snapshot;

@@ -405,7 +405,7 @@ pub async fn versions_container(
 
 /// The record of `entry` with checksum `hex`.
 fn record_index(entry: &Entry<'_>, hex: &str) -> Result<usize, ApiError> {
-    let wanted: Checksum = crate::routes::checksum(hex).ok_or(ApiError::NotFound)?;
+    let wanted: Checksum = crate::machine::checksum(hex).ok_or(ApiError::NotFound)?;
     entry
         .dataset
         .records
