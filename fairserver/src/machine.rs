@@ -86,7 +86,10 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
     };
     // With a base URL, this server's own copy is one more mirror.
     let own = server.base_url.as_deref().and_then(|base| {
-        let buffer = server.catalogue.layout().content(ContentDir::Buffers, &element);
+        let buffer = server
+            .catalogue
+            .layout()
+            .content(ContentDir::Buffers, &element);
         if buffer.is_file() {
             return Some(faircore::manifest::buffer_url(base, &element));
         }
@@ -174,7 +177,10 @@ pub async fn diff(server: web::Data<Server>, path: web::Path<(String, String)>) 
     let open = |text: &str| {
         let wanted = checksum(text).ok_or(ApiError::NotFound)?;
         view.find(&wanted).ok_or(ApiError::NotFound)?;
-        let file = server.catalogue.layout().content(ContentDir::Buffers, &wanted);
+        let file = server
+            .catalogue
+            .layout()
+            .content(ContentDir::Buffers, &wanted);
         EntryStream::open(&file).map_err(|e| {
             tracing::error!("{e}");
             ApiError::Unavailable(format!("the collection of {wanted} cannot be read"))
