@@ -1,5 +1,8 @@
 //! The model and the catalogue of `fair`, a FAIR dataset catalogue compatible with
-//! the Seamless FAIR tools.
+//! the Seamless FAIR tools, in three layers: the [`model`] (values and their
+//! exact bytes), the [`store`] (the catalogue directory, its lock, its atomic
+//! writes and the derived store) and the [`ops`] (the read side and what is done
+//! with a catalogue). Every module is also reachable by its own name.
 //!
 //! - [`Checksum`] and [`HashAlgo`]: the digests that name everything;
 //! - [`plain`]: the exact bytes every hashed JSON value is written as;
@@ -22,33 +25,18 @@
 //! assert_eq!(encoded.checksum, algo.hash(&encoded.bytes));
 //! ```
 
-pub mod access;
-pub mod catalogue;
-pub mod checksum;
-pub mod collection;
-pub mod config;
-pub mod diff;
-pub mod digest;
-pub mod distribution;
 pub mod error;
-pub mod hash;
-pub mod header;
-pub mod keyorder;
-pub mod layout;
-pub mod lock;
-pub mod lookup;
-pub mod manifest;
-pub mod name;
-pub mod plain;
-pub mod release;
-pub mod resolve;
-pub mod snapshot;
-pub mod staging;
-pub mod statcache;
+pub mod model;
+pub mod ops;
 pub mod store;
-pub mod stream;
-pub mod verify;
-pub mod view;
+
+// Each module by its own name too: `faircore::plain`, `faircore::snapshot`, …
+pub use model::{
+    access, checksum, collection, config, digest, distribution, hash, header, keyorder, name,
+    plain, release, statcache,
+};
+pub use ops::{diff, lookup, manifest, resolve, snapshot, stream, verify, view};
+pub use store::{catalogue, layout, lock, staging};
 
 pub use access::UrlInfo;
 pub use catalogue::{Catalogue, Writer};

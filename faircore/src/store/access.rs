@@ -103,7 +103,7 @@ impl Store {
         })?;
         batch.flush().map_err(|e| self.error(e))?;
         let mark = || -> std::result::Result<(), redb::Error> {
-            let txn = self.db.begin_write()?;
+            let txn = self.redb().begin_write()?;
             txn.open_table(ACCESS_INDEXES)?
                 .insert(index.as_bytes(), batch.count)?;
             txn.commit()?;
@@ -129,7 +129,7 @@ impl Batch<'_> {
         // Each batch is durable (the store is shared with reading processes,
         // which redb allows only for durable commits); the index counts as added
         // once the last commit marks it.
-        let txn = self.store.db.begin_write()?;
+        let txn = self.store.redb().begin_write()?;
         {
             let mut table = txn.open_table(ACCESS_ELEMENTS)?;
             for (element, urls) in self.pending.drain(..) {

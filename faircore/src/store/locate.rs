@@ -96,7 +96,7 @@ const BATCH: usize = 50_000;
 /// problem for each that could not be (its file missing or malformed, or the
 /// store failing), naming it. Give the collections in dataset then release order:
 /// a collection that differs in at most half its entries from the last indexed
-/// one before it is added as the changes to that one (see [`add_changes`]), which
+/// one before it is added as the changes to that one (see `add_changes`), which
 /// costs the diff of the two files and a row per changed entry instead of a row
 /// per entry. One cut short is completed by the next update.
 pub fn update(
@@ -218,31 +218,23 @@ fn close(db: &redb::Database, catalogue: &Catalogue, base: &Checksum, path: &Pat
     Ok(true)
 }
 
-/// The number of the collection `checksum` in `db`, given one if it has none.
-fn register(db: &redb::Database, checksum: &Checksum) -> Result<u32> {
-    let txn = db.begin_write().map_err(fail)?;
-    let number = {
-        let mut collections = txn.open_table(COLLECTIONS).map_err(fail)?;
-        let mut numbers = txn.open_table(NUMBERS).map_err(fail)?;
-        let known = collections
-            .get(checksum.as_bytes())
-            .map_err(fail)?
-            .map(|v| v.value());
-        match known {
-            Some(number) => number,
-            None => {
-                let number = u32::try_from(numbers.len().map_err(fail)?).map_err(|_| {
-                    Error::invalid("the locate index", "more than 2^32 collections")
-                })?;
-                collections
-                    .insert(checksum.as_bytes(), number)
-                    .map_err(fail)?;
-                numbers.insert(number, checksum.as_bytes()).map_err(fail)?;
-                number
-            }
-        }
-    };
-    txn.commit().map_err(fail)?;
+/// The number of the collection `checksum`, given one in `txn` if it has none.
+fn register(txn: &redb::WriteTransaction, checksum: &Checksum) -> Result<u32> {
+    let mut collections = txn.open_table(COLLECTIONS).map_err(fail)?;
+    let mut numbers = txn.open_table(NUMBERS).map_err(fail)?;
+    let known = collections
+        .get(checksum.as_bytes())
+        .map_err(fail)?
+        .map(|v| v.value());
+    if let Some(number) = known {
+        return Ok(number);
+    }
+    let number = u32::try_from(numbers.len().map_err(fail)?)
+        .map_err(|_| Error::invalid("the locate index", "more than 2^32 collections"))?;
+    collections
+        .insert(checksum.as_bytes(), number)
+        .map_err(fail)?;
+    numbers.insert(number, checksum.as_bytes()).map_err(fail)?;
     Ok(number)
 }
 
@@ -251,26 +243,30 @@ fn register(db: &redb::Database, checksum: &Checksum) -> Result<u32> {
 /// short changes nothing of what was added already (its number is kept, and a
 /// set that holds it already does not grow).
 fn add(db: &redb::Database, checksum: &Checksum, path: &Path) -> Result<()> {
-    let number = register(db, checksum)?;
-    let mut count = 0u64;
-    let entries = EntryStream::open(path)?.inspect(|_| count += 1);
-    in_batches(db, number, path, entries, true)?;
-    finish(db, checksum, count)
+    let txn = db.begin_write().map_err(fail)?;
+    let number = register(&txn, checksum)?;
+    let count = std::cell::Cell::new(0u64);
+    let entries = EntryStream::open(path)?.inspect(|_| count.set(count.get() + 1));
+    let txn = in_batches(db, txn, number, path, entries, true)?;
+    finish(&txn, checksum, count.get())?;
+    txn.commit().map_err(fail)
 }
 
 /// Adds the collection `checksum` (file `path`) as its changes to the indexed
 /// collection `base` (file `base_path`), without touching the rows of the
 /// entries they share:
 /// 1. each entry of `checksum` that `base` does not have is placed as by [`add`];
-/// 2. in one transaction, every set holding `base` grows to hold `checksum` too
-///    (the rows of every entry `base` holds point to such sets, so all the
-///    shared entries are then placed at once), and `checksum` is marked pending;
+/// 2. in the same transaction as the last of 1, every set holding `base` grows
+///    to hold `checksum` too (the rows of every entry `base` holds point to such
+///    sets, so all the shared entries are then placed at once), and `checksum`
+///    is marked pending;
 /// 3. each entry of `base` that `checksum` does not have gets its set back
 ///    without `checksum`;
-/// 4. it is marked done.
+/// 4. in the same transaction as the last of 3, it is marked done.
 ///
 /// An update cut short before 2 starts over (1 is idempotent); after 2 it goes
-/// on with 3 (also idempotent).
+/// on with 3 (also idempotent). Every commit is durable (the store is shared
+/// with reading processes), so the steps share transactions where they can.
 fn add_changes(
     db: &redb::Database,
     checksum: &Checksum,
@@ -278,11 +274,16 @@ fn add_changes(
     base: &Checksum,
     base_path: &Path,
 ) -> Result<()> {
-    let number = register(db, checksum)?;
-    if pending(db, checksum)?.is_none() {
-        place_new_entries(db, number, path, base_path)?;
-        grow_sets(db, checksum, number, base)?;
-    }
+    let txn = db.begin_write().map_err(fail)?;
+    let number = register(&txn, checksum)?;
+    let txn = if pending(db, checksum)?.is_none() {
+        let txn = place_new_entries(db, txn, number, path, base_path)?;
+        grow_sets(&txn, checksum, number, base)?;
+        txn.commit().map_err(fail)?;
+        db.begin_write().map_err(fail)?
+    } else {
+        txn
+    };
     let base_entries = done(db, base)?.unwrap_or_default();
     let (mut gained, mut lost) = (0u64, 0u64);
     let changes = diff(EntryStream::open(base_path)?, EntryStream::open(path)?);
@@ -298,66 +299,70 @@ fn add_changes(
         }
         Err(e) => Some(Err(e)),
     });
-    in_batches(db, number, base_path, removed, false)?;
-    finish(db, checksum, (base_entries + gained).saturating_sub(lost))
+    let txn = in_batches(db, txn, number, base_path, removed, false)?;
+    finish(&txn, checksum, (base_entries + gained).saturating_sub(lost))?;
+    txn.commit().map_err(fail)
 }
 
 /// Step 1 of [`add_changes`]: the entries of `path` that `base_path` does not
-/// have are placed in the collection `number`.
+/// have are placed in the collection `number`, from `txn` on; returns the last
+/// transaction, open.
 fn place_new_entries(
     db: &redb::Database,
+    txn: redb::WriteTransaction,
     number: u32,
     path: &Path,
     base_path: &Path,
-) -> Result<()> {
+) -> Result<redb::WriteTransaction> {
     let changes = diff(EntryStream::open(base_path)?, EntryStream::open(path)?);
     let added = changes.filter_map(|change| match change {
         Ok(Change::Added { key, new } | Change::Changed { key, new, .. }) => Some(Ok((key, new))),
         Ok(Change::Removed { .. }) => None,
         Err(e) => Some(Err(e)),
     });
-    in_batches(db, number, path, added, true)
+    in_batches(db, txn, number, path, added, true)
 }
 
-/// Step 2 of [`add_changes`]: every set holding `base` (number in the sets) also
-/// holds `number`, and `checksum` is pending, in one transaction.
-fn grow_sets(db: &redb::Database, checksum: &Checksum, number: u32, base: &Checksum) -> Result<()> {
-    let txn = db.begin_write().map_err(fail)?;
-    {
-        let base_number = txn
-            .open_table(COLLECTIONS)
-            .map_err(fail)?
-            .get(base.as_bytes())
-            .map_err(fail)?
-            .map(|v| v.value())
-            .ok_or_else(|| Error::invalid("the locate index", format!("{base} has no number")))?;
-        let mut sets = txn.open_table(SETS).map_err(fail)?;
-        let mut set_numbers = txn.open_table(SET_NUMBERS).map_err(fail)?;
-        let mut grown = Vec::new();
-        for row in sets.iter().map_err(fail)? {
-            let (set, members) = row.map_err(fail)?;
-            let members = members.value();
-            if holds(members, base_number) && !holds(members, number) {
-                grown.push((set.value(), members.to_vec()));
-            }
+/// Step 2 of [`add_changes`]: in `txn`, every set holding `base` (number in the
+/// sets) also holds `number`, and `checksum` is pending.
+fn grow_sets(
+    txn: &redb::WriteTransaction,
+    checksum: &Checksum,
+    number: u32,
+    base: &Checksum,
+) -> Result<()> {
+    let base_number = txn
+        .open_table(COLLECTIONS)
+        .map_err(fail)?
+        .get(base.as_bytes())
+        .map_err(fail)?
+        .map(|v| v.value())
+        .ok_or_else(|| Error::invalid("the locate index", format!("{base} has no number")))?;
+    let mut sets = txn.open_table(SETS).map_err(fail)?;
+    let mut set_numbers = txn.open_table(SET_NUMBERS).map_err(fail)?;
+    let mut grown = Vec::new();
+    for row in sets.iter().map_err(fail)? {
+        let (set, members) = row.map_err(fail)?;
+        let members = members.value();
+        if holds(members, base_number) && !holds(members, number) {
+            grown.push((set.value(), members.to_vec()));
         }
-        for (set, mut members) in grown {
-            set_numbers.remove(members.as_slice()).map_err(fail)?;
-            members.extend_from_slice(&number.to_le_bytes());
-            sets.insert(set, members.as_slice()).map_err(fail)?;
-            set_numbers.insert(members.as_slice(), set).map_err(fail)?;
-        }
-        txn.open_table(PENDING)
-            .map_err(fail)?
-            .insert(checksum.as_bytes(), base.as_bytes())
-            .map_err(fail)?;
     }
-    txn.commit().map_err(fail)
+    for (set, mut members) in grown {
+        set_numbers.remove(members.as_slice()).map_err(fail)?;
+        members.extend_from_slice(&number.to_le_bytes());
+        sets.insert(set, members.as_slice()).map_err(fail)?;
+        set_numbers.insert(members.as_slice(), set).map_err(fail)?;
+    }
+    txn.open_table(PENDING)
+        .map_err(fail)?
+        .insert(checksum.as_bytes(), base.as_bytes())
+        .map_err(fail)?;
+    Ok(())
 }
 
-/// Marks `checksum` wholly added with its number of entries.
-fn finish(db: &redb::Database, checksum: &Checksum, entries: u64) -> Result<()> {
-    let txn = db.begin_write().map_err(fail)?;
+/// Marks `checksum` wholly added with its number of entries, in `txn`.
+fn finish(txn: &redb::WriteTransaction, checksum: &Checksum, entries: u64) -> Result<()> {
     txn.open_table(DONE)
         .map_err(fail)?
         .insert(checksum.as_bytes(), entries)
@@ -366,23 +371,24 @@ fn finish(db: &redb::Database, checksum: &Checksum, entries: u64) -> Result<()> 
         .map_err(fail)?
         .remove(checksum.as_bytes())
         .map_err(fail)?;
-    txn.commit().map_err(fail)
+    Ok(())
 }
 
 /// Records that the collection `number` holds (`add`) or does not hold each
-/// (key, element) of `entries` (read from `path`), in transactions of [`BATCH`]
-/// entries, each durable (the store is shared with reading processes).
+/// (key, element) of `entries` (read from `path`): in `txn`, then in a new
+/// transaction every [`BATCH`] entries (so a transaction's memory stays
+/// bounded); returns the last transaction, open, for the caller to finish with.
 fn in_batches(
     db: &redb::Database,
+    mut txn: redb::WriteTransaction,
     number: u32,
     path: &Path,
     entries: impl Iterator<Item = Result<(String, Checksum)>>,
     add: bool,
-) -> Result<()> {
+) -> Result<redb::WriteTransaction> {
     let mut changed: HashMap<u32, u32> = HashMap::new();
     let mut entries = entries.peekable();
-    while entries.peek().is_some() {
-        let txn = db.begin_write().map_err(fail)?;
+    loop {
         {
             let mut batch = Batch {
                 number,
@@ -400,9 +406,12 @@ fn in_batches(
                 batch.rewrite(&element, &key, add).map_err(fail)?;
             }
         }
+        if entries.peek().is_none() {
+            return Ok(txn);
+        }
         txn.commit().map_err(fail)?;
+        txn = db.begin_write().map_err(fail)?;
     }
-    Ok(())
 }
 
 /// Whether the set `members` (u32 little-endian numbers) holds `number`.
@@ -746,12 +755,16 @@ mod tests {
         updated(&db, &catalogue, &[v1]);
         assert!(close(&db, &catalogue, &v1, &path(&v2)).expect("close"));
         // v2 cut short after step 1, v3 after step 2 (its sets grown, pending).
-        let n2 = register(&db, &v2).expect("register");
-        place_new_entries(&db, n2, &path(&v2), &path(&v1)).expect("step 1");
+        let txn = db.begin_write().expect("txn");
+        let n2 = register(&txn, &v2).expect("register");
+        let txn = place_new_entries(&db, txn, n2, &path(&v2), &path(&v1)).expect("step 1");
+        txn.commit().expect("commit");
         updated(&db, &catalogue, &[v1, v2]);
-        let n3 = register(&db, &v3).expect("register");
-        place_new_entries(&db, n3, &path(&v3), &path(&v2)).expect("step 1");
-        grow_sets(&db, &v3, n3, &v2).expect("step 2");
+        let txn = db.begin_write().expect("txn");
+        let n3 = register(&txn, &v3).expect("register");
+        let txn = place_new_entries(&db, txn, n3, &path(&v3), &path(&v2)).expect("step 1");
+        grow_sets(&txn, &v3, n3, &v2).expect("step 2");
+        txn.commit().expect("commit");
         assert_eq!(pending(&db, &v3).expect("pending"), Some(v2));
         assert_eq!(updated(&db, &catalogue, &collections), 1);
         assert_eq!(pending(&db, &v3).expect("pending"), None);

@@ -1,5 +1,6 @@
 //! Every table of the derived store, in one place: its name, key and value.
-//! [`super::SCHEMA_VERSION`] covers them all; change a layout here, bump it there.
+//! The store's schema version (`SCHEMA_VERSION` in [`super::derived`]) covers
+//! them all: change a layout here, bump it there.
 
 use redb::TableDefinition;
 

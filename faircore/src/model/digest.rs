@@ -2,7 +2,7 @@
 //! `fair init --extra-digest`), so that tools which only know SHA-256 or MD5
 //! (`sha256sum -c`, aria2c, HTTP `Repr-Digest`, DCAT `spdx:checksum`) can check
 //! its elements. They are computed in the same read as the catalogue hash and kept
-//! in the database, by element checksum ([`crate::Database::extra_digests`]).
+//! in the database, by element checksum ([`crate::StoreReader::extra_digests`]).
 
 use std::fmt;
 use std::str::FromStr;

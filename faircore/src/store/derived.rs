@@ -1,0 +1,586 @@
+//! The derived store, `.fair/store.redb` (redb): every table derived from the
+//! catalogue's files, in one database with one schema version ([`tables`] lists
+//! them): the incremental cache, the operation cache, content sizes, extra
+//! digests, source directories, the access lookups ([`access`]) and the reverse
+//! index ([`super::locate`]). Deleting it costs a re-hash, never a wrong answer; a store
+//! that cannot be opened, or that was written by another schema version, is set
+//! aside (`store.redb.unusable`) and rebuilt, with a warning.
+//!
+//! One process writes: the holder of the catalogue lock, through [`Store`]; it
+//! brings the access and locate tables up to date before it publishes the records
+//! that need them ([`super::sync`]). Others, the server among them, read at the same time
+//! through [`StoreReader`] and follow its commits (redb's single-writer mode).
+
+use std::path::{Path, PathBuf};
+
+use redb::{ConcurrencyMode, ReadableDatabase, ReadableTable, TableDefinition};
+
+use super::access;
+use super::layout::Layout;
+use super::lock::WriteLock;
+use super::tables::{self, CONTENT_SIZES, EXTRA_DIGESTS, META, SOURCES};
+use crate::digest::ExtraDigests;
+use crate::statcache::{self, FileStat};
+use crate::{Checksum, Error, Result};
+
+/// Bump when a table's layout changes: older stores are then rebuilt. Version 1
+/// (`.fair/cache.redb`) had the same tables less the access and locate ones, so
+/// it is taken over as it is.
+const SCHEMA_VERSION: u64 = 2;
+
+/// The schema versions a store can be upgraded from by adding tables.
+const UPGRADABLE: [u64; 1] = [1];
+
+/// How every process opens the store: one writer, any number of readers.
+const MODE: ConcurrencyMode = ConcurrencyMode::SingleWriter;
+
+/// Page cache of a handle (redb's default, 1 GiB, would count in a server's RSS).
+const CACHE_BYTES: usize = 16 << 20;
+
+/// Why a database could not be opened: unusable ones are rebuilt; any other
+/// failure (permissions, another process, a full disk) is reported.
+enum Failure {
+    Unusable(String),
+    Other(String),
+}
+
+impl Failure {
+    fn reason(self) -> String {
+        match self {
+            Failure::Unusable(r) | Failure::Other(r) => r,
+        }
+    }
+}
+
+/// The catalogue's derived store, opened by its writer.
+#[derive(Debug)]
+pub struct Store {
+    db: redb::Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates, or rebuilds) the store of the catalogue at `layout`, as
+    /// the writer: the lock proves it is the only one. The first time, it takes
+    /// over `.fair/cache.redb` of earlier versions (so nothing is re-hashed) and
+    /// removes their `locate.redb` and `server.redb` (rebuilt as tables here).
+    pub fn open(layout: &Layout, _lock: &WriteLock) -> Result<Self> {
+        let path = layout.store();
+        let [cache, locate, server] = layout.legacy_stores();
+        if !path.exists() && cache.exists() {
+            std::fs::rename(&cache, &path).map_err(|e| Error::io(&cache, e))?;
+            tracing::info!("{}: taken over as {}", cache.display(), path.display());
+        }
+        for legacy in [locate, server] {
+            match std::fs::remove_file(&legacy) {
+                Ok(()) => tracing::info!("{}: removed (now part of the store)", legacy.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&legacy, e)),
+            }
+        }
+        match Self::try_open(&path) {
+            Ok(db) => Ok(db),
+            Err(Failure::Unusable(reason)) => {
+                let aside = path.with_extension("redb.unusable");
+                tracing::warn!(
+                    "{}: {reason}; set aside as {} and rebuilt (derived state: unchanged files will be re-hashed once)",
+                    path.display(),
+                    aside.display()
+                );
+                std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+                Self::try_open(&path).map_err(|f| Error::database(&path, f.reason()))
+            }
+            Err(Failure::Other(reason)) => Err(Error::database(&path, reason)),
+        }
+    }
+
+    fn try_open(path: &Path) -> Result<Self, Failure> {
+        let db = redb::Builder::new()
+            .set_concurrency_mode(MODE)
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| match e {
+                redb::DatabaseError::Storage(redb::StorageError::Io(io))
+                    if io.kind() == std::io::ErrorKind::InvalidData =>
+                {
+                    Failure::Unusable(io.to_string())
+                }
+                redb::DatabaseError::UpgradeRequired(_)
+                | redb::DatabaseError::Storage(redb::StorageError::Corrupted(_)) => {
+                    Failure::Unusable(e.to_string())
+                }
+                other => Failure::Other(other.to_string()),
+            })?;
+        let other = |e: &dyn std::fmt::Display| Failure::Other(e.to_string());
+        let version = {
+            let txn = db.begin_read().map_err(|e| other(&e))?;
+            match txn.open_table(META) {
+                Ok(table) => table
+                    .get("schema")
+                    .map_err(|e| other(&e))?
+                    .map(|v| v.value()),
+                Err(redb::TableError::TableDoesNotExist(_)) => None,
+                Err(e) => return Err(other(&e)),
+            }
+        };
+        match version {
+            Some(SCHEMA_VERSION) => {}
+            Some(v) if !UPGRADABLE.contains(&v) => {
+                return Err(Failure::Unusable(format!(
+                    "schema version {v}, expected {SCHEMA_VERSION}"
+                )));
+            }
+            // New, or of a version that only lacks tables.
+            _ => {
+                let txn = db.begin_write().map_err(|e| other(&e))?;
+                txn.open_table(META)
+                    .map_err(|e| other(&e))?
+                    .insert("schema", SCHEMA_VERSION)
+                    .map_err(|e| other(&e))?;
+                txn.commit().map_err(|e| other(&e))?;
+            }
+        }
+        Ok(Store {
+            db,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The redb handle, for the tables of [`tables`] other crates use.
+    pub fn redb(&self) -> &redb::Database {
+        &self.db
+    }
+
+    /// Wraps a redb error with this store's path.
+    pub fn error(&self, err: impl std::fmt::Display) -> Error {
+        Error::database(&self.path, err)
+    }
+
+    /// Gives the file back the pages freed by rewritten rows (the reverse index
+    /// rewrites an element's row each time its keys change); returns whether
+    /// anything was freed.
+    pub fn compact(&mut self) -> Result<bool> {
+        self.db
+            .compact()
+            .map_err(|e| Error::database(&self.path, e))
+    }
+
+    /// Records the content size (sum of element sizes) of collections, by their
+    /// checksum, as the indexer knows them when it writes the collections.
+    pub fn record_content_sizes(&self, sizes: &[(Checksum, u64)]) -> Result<()> {
+        self.insert_all(CONTENT_SIZES, sizes.iter().map(|(c, size)| (c, *size)))
+    }
+
+    /// Inserts `rows` (checksum → value) into `table` in one transaction; none
+    /// costs no transaction.
+    fn insert_all<'v, V: redb::Value + 'static>(
+        &self,
+        table: TableDefinition<&[u8; 32], V>,
+        rows: impl ExactSizeIterator<Item = (&'v Checksum, V::SelfType<'v>)>,
+    ) -> Result<()> {
+        if rows.len() == 0 {
+            return Ok(());
+        }
+        let write = || -> Result<(), redb::Error> {
+            let txn = self.db.begin_write()?;
+            {
+                let mut table = txn.open_table(table)?;
+                for (checksum, value) in rows {
+                    table.insert(checksum.as_bytes(), value)?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| self.error(e))
+    }
+
+    /// The recorded content size of the collection `checksum`.
+    pub fn content_size(&self, checksum: &Checksum) -> Result<Option<u64>> {
+        get(&self.db, CONTENT_SIZES, checksum)
+            .map(|v| v.map(|v| v.value()))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records the extra digests of elements (by their checksum).
+    pub fn record_extra_digests(&self, digests: &[(Checksum, ExtraDigests)]) -> Result<()> {
+        let encoded: Vec<(&Checksum, Vec<u8>)> = digests
+            .iter()
+            .map(|(c, extra)| (c, extra.encode()))
+            .collect();
+        self.insert_all(
+            EXTRA_DIGESTS,
+            encoded.iter().map(|(c, bytes)| (*c, bytes.as_slice())),
+        )
+    }
+
+    /// The extra digests recorded for the element `checksum`.
+    pub fn extra_digests(&self, checksum: &Checksum) -> Result<Option<ExtraDigests>> {
+        extra_digests(&self.db, checksum).map_err(|e| self.error(e))
+    }
+
+    /// Records that the collection `collection` was indexed from `source` (an
+    /// absolute path); a path that is not UTF-8 is not recorded.
+    pub fn record_source(&self, collection: &str, source: &Path) -> Result<()> {
+        let Some(source) = source.to_str() else {
+            tracing::debug!("{}: not UTF-8, not recorded as a source", source.display());
+            return Ok(());
+        };
+        let write = || -> Result<(), redb::Error> {
+            // Unchanged (every run but the first): no transaction, no sync.
+            match self.db.begin_read()?.open_table(SOURCES) {
+                Ok(t) if t.get(collection)?.is_some_and(|v| v.value() == source) => {
+                    return Ok(());
+                }
+                Ok(_) | Err(redb::TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let txn = self.db.begin_write()?;
+            txn.open_table(SOURCES)?.insert(collection, source)?;
+            txn.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| self.error(e))
+    }
+
+    /// The extra digests as recorded now, for many lookups (one transaction).
+    pub fn extra_digest_table(&self) -> Result<ExtraDigestTable> {
+        let open = || -> Result<ExtraDigestTable, redb::Error> {
+            match self.db.begin_read()?.open_table(EXTRA_DIGESTS) {
+                Ok(t) => Ok(ExtraDigestTable(Some(t))),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(ExtraDigestTable(None)),
+                Err(e) => Err(e.into()),
+            }
+        };
+        open().map_err(|e| self.error(e))
+    }
+}
+
+/// The extra digests table, opened once for many lookups.
+pub struct ExtraDigestTable(Option<redb::ReadOnlyTable<&'static [u8; 32], &'static [u8]>>);
+
+impl std::fmt::Debug for ExtraDigestTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtraDigestTable").finish_non_exhaustive()
+    }
+}
+
+impl ExtraDigestTable {
+    /// The extra digests of `checksum`; `None` if none (or unreadable ones) are
+    /// recorded.
+    pub fn get(&self, checksum: &Checksum) -> Option<ExtraDigests> {
+        let row = self.0.as_ref()?.get(checksum.as_bytes()).ok()??;
+        ExtraDigests::decode(row.value())
+    }
+}
+
+/// A read-only handle on a catalogue's store, for processes that do not hold
+/// the lock (the server, the read commands): it sees each commit of the writer.
+pub struct StoreReader {
+    db: redb::ReadOnlyDatabase,
+    path: PathBuf,
+    /// The (device, inode) of the file when it was opened.
+    identity: Option<(u64, u64)>,
+    /// The access lookups as of the last [`StoreReader::refresh`].
+    access: access::Snapshot,
+}
+
+impl std::fmt::Debug for StoreReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreReader")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl StoreReader {
+    /// Opens the store of the catalogue at `layout` for reading; `None` if the
+    /// catalogue has none usable now: no fair writer ever wrote there, or one was
+    /// killed while it wrote (the next writer repairs the store, which a reader
+    /// may not do).
+    pub fn open(layout: &Layout) -> Result<Option<Self>> {
+        let path = layout.store();
+        // Taken before opening: a file replaced in between is opened again later.
+        let identity = identity(&path);
+        match redb::Builder::new()
+            .set_concurrency_mode(MODE)
+            .set_cache_size(CACHE_BYTES)
+            .open_read_only(&path)
+        {
+            Ok(db) => {
+                let access = access::Snapshot::of(&db).map_err(|e| Error::database(&path, e))?;
+                Ok(Some(StoreReader {
+                    db,
+                    path,
+                    identity,
+                    access,
+                }))
+            }
+            Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
+                if e.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(None)
+            }
+            Err(redb::DatabaseError::RepairAborted) => {
+                tracing::info!("{}: needs the repair its next writer makes", path.display());
+                Ok(None)
+            }
+            Err(e) => Err(Error::database(&path, e)),
+        }
+    }
+
+    /// Whether the store's file is still the one this reader opened (the writer
+    /// rebuilds a store of another schema version or a damaged one: a new file).
+    pub fn is_current(&self) -> bool {
+        // The reader keeps its file open, so its inode cannot be reused by a
+        // new file while it lives.
+        self.identity.is_some() && identity(&self.path) == self.identity
+    }
+
+    /// The redb handle, for the lookups of [`super::locate`] and [`super::sync`].
+    pub fn redb(&self) -> &redb::ReadOnlyDatabase {
+        &self.db
+    }
+
+    /// Wraps a redb error with this store's path.
+    pub fn error(&self, err: impl std::fmt::Display) -> Error {
+        Error::database(&self.path, err)
+    }
+
+    /// Sees the writer's latest commit in the access lookups (each other read
+    /// sees it at once).
+    pub fn refresh(&self) -> Result<()> {
+        self.access.refresh(&self.db).map_err(|e| self.error(e))
+    }
+
+    /// The plain bytes of the URL infos of `element`, as of the last
+    /// [`StoreReader::refresh`]; `None` if no access index added has it.
+    pub fn access(&self, element: &Checksum) -> Result<Option<Vec<u8>>> {
+        self.access.get(element).map_err(|e| self.error(e))
+    }
+
+    /// The extra digests recorded for the element `checksum`.
+    pub fn extra_digests(&self, checksum: &Checksum) -> Result<Option<ExtraDigests>> {
+        extra_digests(&self.db, checksum).map_err(|e| Error::database(&self.path, e))
+    }
+
+    /// The files of the indexed source trees that were indexed as `key` with the
+    /// content `element`, with the stat each had when it was hashed (the caller
+    /// checks that it still has it before trusting it).
+    pub fn source_files(&self, key: &str, element: &Checksum) -> Result<Vec<SourceFile>> {
+        let find = || -> Result<Vec<SourceFile>, redb::Error> {
+            let txn = self.db.begin_read()?;
+            let sources = match txn.open_table(SOURCES) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let (dir, name) = statcache::split_key(key);
+            let mut found = Vec::new();
+            for row in sources.iter()? {
+                let (collection, root) = row?;
+                let name_of_table = tables::stat_cache(collection.value());
+                let definition = tables::stat_cache_table(&name_of_table);
+                let table = match txn.open_table(definition) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                let Some(row) = table.get(dir)? else { continue };
+                let entry = statcache::decode(row.value().to_vec())
+                    .and_then(|directory| directory.get(name).copied());
+                if let Some(entry) = entry.filter(|e| e.checksum == *element) {
+                    let root = PathBuf::from(root.value());
+                    found.push(SourceFile {
+                        path: root.join(key),
+                        root,
+                        stat: entry.stat,
+                    });
+                }
+            }
+            Ok(found)
+        };
+        find().map_err(|e| Error::database(&self.path, e))
+    }
+}
+
+/// The (device, inode) of the file at `path`.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// A file of an indexed source tree, as it was indexed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The source tree it was found in.
+    pub root: PathBuf,
+    /// The file: `root` joined with its key.
+    pub path: PathBuf,
+    /// Its stat when it was hashed.
+    pub stat: FileStat,
+}
+
+/// The value of `key` in `table`, `None` when the table does not exist yet.
+fn get<V: redb::Value + 'static>(
+    db: &impl ReadableDatabase,
+    table: TableDefinition<&[u8; 32], V>,
+    key: &Checksum,
+) -> Result<Option<redb::AccessGuard<'static, V>>, redb::Error> {
+    let txn = db.begin_read()?;
+    let table = match txn.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(table.get(key.as_bytes())?)
+}
+
+fn extra_digests(
+    db: &impl ReadableDatabase,
+    checksum: &Checksum,
+) -> Result<Option<ExtraDigests>, redb::Error> {
+    let Some(bytes) = get(db, EXTRA_DIGESTS, checksum)? else {
+        return Ok(None);
+    };
+    ExtraDigests::decode(bytes.value())
+        .map(Some)
+        .ok_or_else(|| redb::Error::Corrupted(format!("extra digests of {checksum} are malformed")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A catalogue layout in a temporary directory, and its lock.
+    fn layout() -> (tempfile::TempDir, Layout, WriteLock) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let layout = Layout::new(dir.path());
+        std::fs::create_dir_all(layout.private()).expect("mkdir");
+        let lock = WriteLock::acquire(&layout.lock()).expect("lock");
+        (dir, layout, lock)
+    }
+
+    #[test]
+    fn garbage_is_set_aside_and_rebuilt_not_trusted() {
+        const T: TableDefinition<&str, u64> = TableDefinition::new("t");
+        let (_dir, layout, lock) = layout();
+        std::fs::write(layout.store(), b"not a database at all").expect("write");
+        let db = Store::open(&layout, &lock).expect("rebuilt");
+        let aside = std::fs::read(layout.store().with_extension("redb.unusable")).expect("aside");
+        assert_eq!(aside, b"not a database at all");
+        let txn = db.redb().begin_write().expect("txn");
+        txn.open_table(T)
+            .expect("table")
+            .insert("k", 42)
+            .expect("insert");
+        txn.commit().expect("commit");
+        drop(db);
+        let db = Store::open(&layout, &lock).expect("reopens");
+        let txn = db.redb().begin_read().expect("txn");
+        let value = txn
+            .open_table(T)
+            .expect("table")
+            .get("k")
+            .expect("get")
+            .map(|v| v.value());
+        assert_eq!(value, Some(42));
+    }
+
+    #[test]
+    fn the_cache_of_earlier_versions_is_taken_over_and_their_other_databases_removed() {
+        let (_dir, layout, lock) = layout();
+        let [cache, locate, server] = layout.legacy_stores();
+        {
+            let old = redb::Database::create(&cache).expect("old cache");
+            let txn = old.begin_write().expect("txn");
+            txn.open_table(META)
+                .expect("meta")
+                .insert("schema", 1)
+                .expect("v1");
+            txn.open_table(SOURCES)
+                .expect("sources")
+                .insert("pdb", "/srv/pdb")
+                .expect("row");
+            txn.commit().expect("commit");
+        }
+        std::fs::write(&locate, b"old").expect("locate");
+        std::fs::write(&server, b"old").expect("server");
+        let store = Store::open(&layout, &lock).expect("opens");
+        assert!(!cache.exists() && !locate.exists() && !server.exists());
+        let txn = store.redb().begin_read().expect("txn");
+        let source = txn.open_table(SOURCES).expect("kept");
+        assert_eq!(
+            source
+                .get("pdb")
+                .expect("get")
+                .map(|v| v.value().to_string()),
+            Some("/srv/pdb".to_string())
+        );
+        let meta = txn.open_table(META).expect("meta");
+        assert_eq!(
+            meta.get("schema").expect("get").map(|v| v.value()),
+            Some(SCHEMA_VERSION)
+        );
+    }
+
+    #[test]
+    fn a_store_of_an_unknown_version_is_set_aside() {
+        let (_dir, layout, lock) = layout();
+        {
+            let store = Store::open(&layout, &lock).expect("opens");
+            let txn = store.redb().begin_write().expect("txn");
+            txn.open_table(META)
+                .expect("meta")
+                .insert("schema", 99)
+                .expect("v99");
+            txn.commit().expect("commit");
+        }
+        drop(Store::open(&layout, &lock).expect("rebuilt"));
+        assert!(layout.store().with_extension("redb.unusable").exists());
+    }
+
+    #[test]
+    fn a_reader_knows_when_the_writer_rebuilt_the_store() {
+        let (_dir, layout, lock) = layout();
+        drop(Store::open(&layout, &lock).expect("opens"));
+        let reader = StoreReader::open(&layout).expect("opens").expect("exists");
+        assert!(reader.is_current());
+        drop(Store::open(&layout, &lock).expect("opens again"));
+        assert!(reader.is_current(), "the same file, written to");
+        // A damaged store is set aside and rebuilt: a new file.
+        std::fs::remove_file(layout.store()).expect("remove");
+        std::fs::write(layout.store(), b"damaged").expect("write");
+        drop(Store::open(&layout, &lock).expect("rebuilt"));
+        assert!(!reader.is_current());
+        assert!(
+            StoreReader::open(&layout)
+                .expect("opens")
+                .expect("exists")
+                .is_current()
+        );
+    }
+
+    #[test]
+    fn a_reader_follows_the_writer_s_extra_digests() {
+        let (_dir, layout, lock) = layout();
+        assert!(StoreReader::open(&layout).expect("no store").is_none());
+        let db = Store::open(&layout, &lock).expect("opens");
+        let reader = StoreReader::open(&layout).expect("opens").expect("exists");
+        let element = crate::HashAlgo::Blake3.hash(b"abc");
+        assert_eq!(reader.extra_digests(&element).expect("reads"), None);
+        let mut hasher = crate::digest::ExtraHasher::new(&[crate::ExtraAlgo::Sha256]);
+        hasher.update(b"abc");
+        let digests = hasher.finalize();
+        db.record_extra_digests(&[(element, digests)])
+            .expect("records");
+        assert_eq!(
+            reader.extra_digests(&element).expect("reads"),
+            Some(digests)
+        );
+        assert_eq!(
+            db.extra_digest_table().expect("table").get(&element),
+            Some(digests)
+        );
+    }
+}
