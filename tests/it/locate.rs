@@ -5,7 +5,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::helpers::{describe, fair, fair_ok, init, path_str, write_tree};
-use crate::http::Served;
+use crate::http::Answers;
+use crate::inproc::InProc;
 
 /// Indexes `source` and snapshots it as `version` of the dataset `files`.
 fn release(root: &Path, source: &Path, version: &str) {
@@ -126,7 +127,7 @@ fn every_holder_of_an_element_is_found_across_versions_and_while_serving() {
     );
 
     // The server answers the same, and follows a snapshot made while it serves.
-    let served = Served::start(&root);
+    let served = InProc::start(&root);
     // The index is brought up to date in the background: 503 until then.
     let started = Instant::now();
     let answer = loop {

@@ -2,6 +2,7 @@
 
 mod helpers;
 mod http;
+mod inproc;
 
 mod actions;
 mod architecture;
