@@ -18,6 +18,7 @@ mod locate;
 mod manifest;
 mod metadata;
 mod problems;
+mod reload;
 mod routes;
 mod schemas;
 mod server;

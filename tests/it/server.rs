@@ -1,22 +1,18 @@
 //! `fair serve`: the golden transcript's section A replayed in this process and
 //! over TCP, path traversal and random requests on every route of the list,
-//! a malformed file, and, on the real executable, hot reload under load and
-//! shutdown.
+//! and shutdown of the real executable.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::golden::build;
-use crate::helpers::{fair_ok, fixture, init, path_str, write_tree};
-use crate::http::{Answers, Response, Served, request};
+use crate::helpers::{fixture, path_str};
+use crate::http::{Answers, Response, Served};
 use crate::inproc::InProc;
 use crate::routes::{example, parts, up_to_part, with_part};
 
@@ -387,151 +383,6 @@ fn random_paths_and_queries_never_get_a_server_error() {
     assert_eq!(served.get("/health").status, 200);
     assert_eq!(tcp.get("/health").status, 200);
     eprintln!("{over_tcp} of 3000 requests over TCP: {statuses:?}");
-}
-
-/// The checksum `find_checksum` answers for `dataset` now.
-fn latest(addr: &str, dataset: &str) -> Option<String> {
-    let got = request(
-        addr,
-        "GET",
-        &format!("/machine/find_checksum?dataset={dataset}"),
-        &[],
-    );
-    (got.status == 200).then(|| got.text().trim().to_string())
-}
-
-/// One consistency check of what the server says about `dataset`: the latest
-/// record, its keyorder and its access index are all there, and the dataset list
-/// has exactly one `latest` that `/machine/find` knows.
-fn consistent(addr: &str, dataset: &str) -> Result<(), String> {
-    let got = request(
-        addr,
-        "GET",
-        &format!("/machine/find_distribution?dataset={dataset}"),
-        &[],
-    );
-    if got.status != 200 {
-        return Err(format!("find_distribution: {} {}", got.status, got.text()));
-    }
-    let record: Value = serde_json::from_slice(&got.body).map_err(|e| e.to_string())?;
-    let keyorder = record["keyorder"].as_str().unwrap_or_default();
-    let got = request(addr, "GET", &format!("/machine/keyorder/{keyorder}"), &[]);
-    if got.status != 200 {
-        return Err(format!("keyorder {keyorder}: {}", got.status));
-    }
-    let list = request(addr, "GET", "/machine/datasets", &[]);
-    let list: Value = serde_json::from_slice(&list.body).map_err(|e| e.to_string())?;
-    let latest = list[0]["latest"].as_array().cloned().unwrap_or_default();
-    if latest.len() != 1 {
-        return Err(format!("{} latest records", latest.len()));
-    }
-    let checksum = latest[0]["checksum"].as_str().unwrap_or_default();
-    let got = request(addr, "GET", &format!("/machine/find/{checksum}"), &[]);
-    if got.status != 200 {
-        return Err(format!("latest {checksum} unknown to /machine/find"));
-    }
-    Ok(())
-}
-
-#[test]
-fn snapshots_are_served_within_two_seconds_and_readers_never_see_a_half_catalogue() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = init(&tmp.path().join("fair"), "blake3");
-    let source = tmp.path().join("source");
-    let files = |round: usize| -> Vec<(String, Vec<u8>)> {
-        (0..20)
-            .map(|i| {
-                (
-                    format!("d{}/f{i}.txt", i % 3),
-                    format!("{round}-{i}\n").into_bytes(),
-                )
-            })
-            .collect()
-    };
-    let round = |n: usize| {
-        write_tree(&source, &files(n));
-        fair_ok(
-            &[
-                "index",
-                path_str(&dir),
-                "--source",
-                path_str(&source),
-                "--collection",
-                "ds",
-            ],
-            0,
-        );
-        let out = fair_ok(
-            &[
-                "snapshot",
-                path_str(&dir),
-                "ds",
-                "ds",
-                "--version",
-                &n.to_string(),
-                "--json",
-            ],
-            0,
-        );
-        let record: Value = serde_json::from_slice(&out.stdout).expect("record");
-        record["checksum"].as_str().expect("checksum").to_string()
-    };
-    round(0);
-    let served = Served::start(&dir);
-    let addr = served.addr.clone();
-    let stop = Arc::new(AtomicBool::new(false));
-    let reader = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut checks = 0;
-            while !stop.load(Ordering::Relaxed) {
-                consistent(&addr, "ds").expect("a consistent answer");
-                checks += 1;
-            }
-            checks
-        })
-    };
-    let mut slowest = Duration::ZERO;
-    for n in 1..=50 {
-        let checksum = round(n);
-        let written = Instant::now();
-        while latest(&served.addr, "ds").as_deref() != Some(checksum.as_str()) {
-            assert!(
-                written.elapsed() < Duration::from_secs(2),
-                "round {n}: not served after 2 s"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        slowest = slowest.max(written.elapsed());
-    }
-    stop.store(true, Ordering::Relaxed);
-    let checks = reader.join().expect("no inconsistent answer");
-    assert!(checks > 50, "{checks} checks");
-    let health: Value = serde_json::from_slice(&served.get("/health").body).expect("health");
-    assert_eq!(health["distributions"], 51);
-    assert_eq!(health["status"], "ok");
-    eprintln!("slowest reload {slowest:?}, {checks} consistency checks");
-}
-
-#[test]
-fn a_malformed_file_is_reported_and_spoils_nothing_else() {
-    let (_tmp, dir) = golden();
-    fs::write(dir.join("distributions/broken.json"), "[{\"checksum\": 12").expect("write");
-    let served = InProc::start(&dir);
-    assert_eq!(
-        served
-            .get("/machine/find_checksum?dataset=mydataset")
-            .status,
-        200
-    );
-    let health: Value = serde_json::from_slice(&served.get("/health").body).expect("health");
-    assert_eq!(health["status"], "degraded");
-    let problems = health["problems"].to_string();
-    assert!(problems.contains("broken.json"), "{problems}");
-    assert_eq!(
-        served.get("/machine/find_checksum?dataset=broken").status,
-        404
-    );
 }
 
 #[test]
