@@ -1,5 +1,5 @@
 //! `GET /buffers/{checksum}`, `GET /files/{checksum}/{key}`, `--serve-source` and
-//! `--base-url`: the server's own copies and the indexed source files, fetched by
+//! `--base-url`, and the keyorders: the server's own copies and the indexed source files, fetched by
 //! aria2c (Metalink, hashes verified) and wget (keys' directories recreated), and
 //! read by byte range.
 
@@ -376,6 +376,36 @@ fn buffers_are_immutable_ranged_and_digested() {
     let cached = served.request("GET", &target, &[("If-None-Match", &etag)]);
     assert_eq!(cached.status, 304);
     assert!(cached.body.is_empty());
+}
+
+#[test]
+fn keyorders_are_immutable_and_revalidated_by_their_etag() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, _, _, _) = served(tmp.path(), 3, Origin::Buffers);
+    let record = served.get("/machine/find_distribution?dataset=files");
+    let record: serde_json::Value = serde_json::from_slice(&record.body).expect("JSON");
+    let keyorder = record["keyorder"].as_str().expect("a keyorder");
+    let target = format!("/machine/keyorder/{keyorder}");
+    let whole = served.get(&target);
+    assert_eq!(whole.status, 200, "{}", whole.text());
+    let file = tmp.path().join("catalogue/keyorder").join(keyorder);
+    assert_eq!(whole.body, std::fs::read(file).expect("the keyorder file"));
+    assert_eq!(
+        whole.header("content-type"),
+        Some("application/octet-stream")
+    );
+    let etag = format!("\"{keyorder}\"");
+    assert_eq!(whole.header("etag"), Some(etag.as_str()));
+    assert_eq!(
+        whole.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let cached = served.request("GET", &target, &[("If-None-Match", &etag)]);
+    assert_eq!(cached.status, 304);
+    assert!(cached.body.is_empty());
+    assert_eq!(cached.header("etag"), Some(etag.as_str()));
+    let upper = format!("/machine/keyorder/{}", keyorder.to_uppercase());
+    assert_eq!(served.get(&upper).status, 400, "{upper}");
 }
 
 #[test]

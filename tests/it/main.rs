@@ -17,6 +17,7 @@ mod intern;
 mod locate;
 mod manifest;
 mod metadata;
+mod ops;
 mod problems;
 mod reload;
 mod routes;

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::helpers::{fair_ok, path_str};
 use crate::http::{Answers, Response, Served};
-use crate::inproc::InProc;
+use crate::inproc::{self, InProc};
 
 /// The demo catalogue, served (in this process, or over TCP for the tools
 /// that fetch URLs themselves).
@@ -519,6 +519,35 @@ fn what_is_not_there_is_a_404_never_a_500() {
         format!("/dataset/cells/{hex}"),
     ] {
         assert_eq!(demo.served.get(&path).status, 404, "{path}");
+    }
+}
+
+#[test]
+fn with_a_base_url_the_metadata_names_its_resources_under_it() {
+    let base = "https://fair.example.org/";
+    let demo = built(
+        |_| {},
+        |root| {
+            InProc::open(&fairserver::Options {
+                base_url: Some(base.into()),
+                ..inproc::options(root)
+            })
+        },
+    );
+    for path in ["/", "/dataset/testset"] {
+        let turtle = demo.get(path, "text/turtle").text();
+        assert!(
+            turtle.contains(&format!("<{base}dataset/testset>")),
+            "{turtle}"
+        );
+        assert!(!turtle.contains(&demo.url("/")), "{turtle}");
+        let head = demo.served.request("HEAD", path, &[]);
+        let links = head.header("link").expect("Link");
+        let url = format!("{base}{}", &path[1..]);
+        assert!(
+            links.contains(&format!("<{url}>; rel=\"cite-as\"")),
+            "{links}"
+        );
     }
 }
 

@@ -14,7 +14,7 @@ use crate::golden::build;
 use crate::helpers::{fixture, path_str};
 use crate::http::{Answers, Response, Served};
 use crate::inproc::InProc;
-use crate::routes::{example, parts, up_to_part, with_part};
+use crate::routes::{counted, example, parts, up_to_part, with_part};
 
 const SECRET: &str = "SECRET-OUTSIDE-FAIRDIR";
 
@@ -382,6 +382,11 @@ fn random_paths_and_queries_never_get_a_server_error() {
     );
     assert_eq!(served.get("/health").status, 200);
     assert_eq!(tcp.get("/health").status, 200);
+    // Every answer came from a route of the list, or from no route.
+    for (route, _) in counted(&served).keys() {
+        let listed = fairserver::ROUTES.iter().any(|r| r.pattern == route);
+        assert!(listed || route == "(no route)", "{route}");
+    }
     eprintln!("{over_tcp} of 3000 requests over TCP: {statuses:?}");
 }
 
