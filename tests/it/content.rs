@@ -23,25 +23,20 @@ enum Origin {
     Source,
 }
 
+/// A server, or a catalogue's root; the files of its distribution, the
+/// distribution's checksum, and the source directory.
+type With<S> = (S, BTreeMap<String, Vec<u8>>, String, PathBuf);
+
 /// A catalogue whose dataset `files` (version 1) holds `n` files, served in this
 /// process with its own address as base URL; returns the server, the files, the
 /// distribution's checksum and the source directory.
-fn served(
-    dir: &Path,
-    n: usize,
-    from: Origin,
-) -> (InProc, BTreeMap<String, Vec<u8>>, String, PathBuf) {
+fn served(dir: &Path, n: usize, from: Origin) -> With<InProc> {
     served_with(dir, n, from, &|_| {})
 }
 
 /// [`served`], with `prepare` called on the source directory before it is
 /// indexed.
-fn served_with(
-    dir: &Path,
-    n: usize,
-    from: Origin,
-    prepare: &dyn Fn(&Path),
-) -> (InProc, BTreeMap<String, Vec<u8>>, String, PathBuf) {
+fn served_with(dir: &Path, n: usize, from: Origin, prepare: &dyn Fn(&Path)) -> With<InProc> {
     let (root, files, checksum, source) = catalogue(dir, n, from, prepare);
     let options = fairserver::Options {
         base_url: Some(format!("http://{}/", inproc::ADDR)),
@@ -52,11 +47,7 @@ fn served_with(
 }
 
 /// [`served`] by `fair serve` on a free port, for the downloaders.
-fn served_over_tcp(
-    dir: &Path,
-    n: usize,
-    from: Origin,
-) -> (Served, BTreeMap<String, Vec<u8>>, String, PathBuf) {
+fn served_over_tcp(dir: &Path, n: usize, from: Origin) -> With<Served> {
     let (root, files, checksum, source) = catalogue(dir, n, from, &|_| {});
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -82,12 +73,7 @@ fn served_over_tcp(
 /// A catalogue whose dataset `files` (version 1) holds `n` files (`prepare` is
 /// called on the source directory before it is indexed); returns its root, the
 /// files, the distribution's checksum and the source directory.
-fn catalogue(
-    dir: &Path,
-    n: usize,
-    from: Origin,
-    prepare: &dyn Fn(&Path),
-) -> (PathBuf, BTreeMap<String, Vec<u8>>, String, PathBuf) {
+fn catalogue(dir: &Path, n: usize, from: Origin, prepare: &dyn Fn(&Path)) -> With<PathBuf> {
     let root = match from {
         Origin::Buffers => init(dir, "sha256"),
         Origin::Source => init_with(dir, &["--extra-digest", "sha256"]),
