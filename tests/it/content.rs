@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::helpers::{
-    backdate, describe, fair_ok, init, init_with, path_str, small_files, write_tree,
+    backdate, describe, digest_by, fair_ok, init, init_with, path_str, small_files, write_tree,
 };
 use crate::http::{Answers, Served};
 use crate::inproc::{self, InProc};
@@ -298,30 +298,12 @@ fn a_symbolic_link_is_served_only_if_it_resolves_inside_its_source_tree() {
     );
 }
 
-/// The SHA-256 of `content` (its checksum in a sha256 catalogue), by `sha256sum`.
-fn sha256sum(content: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(content)
-        .expect("write");
-    let out = child.wait_with_output().expect("sha256sum");
-    String::from_utf8_lossy(&out.stdout)[..64].to_string()
-}
-
 /// A sha256 catalogue of three files interned into `buffers/`, served in this
 /// process; the server, a file's key, content and checksum.
 fn served_buffers(dir: &Path) -> (InProc, String, Vec<u8>, String) {
     let (served, files, _, _) = served(dir, 3, Origin::Buffers);
     let (key, content) = files.into_iter().next().expect("a file");
-    let hex = sha256sum(&content);
+    let hex = digest_by("sha256sum", &content);
     (served, key, content, hex)
 }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{describe, fair, fair_ok, init, path_str, write_tree};
+use crate::helpers::{describe, digest_by, fair, fair_ok, init, path_str, write_tree};
 use crate::http::Answers;
 use crate::inproc::InProc;
 
@@ -36,21 +36,7 @@ fn release(root: &Path, source: &Path, version: &str) {
 
 /// The BLAKE3 of `bytes`, as `b3sum` gives it.
 fn blake3(bytes: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("b3sum")
-        .arg("--no-names")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("b3sum runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(bytes)
-        .expect("write");
-    let out = child.wait_with_output().expect("b3sum");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    digest_by("b3sum", bytes)
 }
 
 /// (dataset, version, key) of each holder of a `--json` answer or a server body.
