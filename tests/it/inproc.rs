@@ -37,8 +37,9 @@ type Answer = Pin<Box<dyn Future<Output = Response>>>;
 pub struct InProc {
     /// See [`ADDR`].
     pub addr: String,
-    runtime: actix_web::rt::SystemRunner,
+    /// Dropped before the runtime it runs on.
     app: Box<dyn Fn(TestRequest, bool) -> Answer>,
+    runtime: actix_web::rt::SystemRunner,
     log: Log,
     logger: tracing::Dispatch,
 }
@@ -103,16 +104,16 @@ impl InProc {
         });
         InProc {
             addr: ADDR.to_string(),
-            runtime,
             app,
+            runtime,
             log,
             logger,
         }
     }
 
-    /// What the server logged at WARN and above while answering requests (and
-    /// opening), as `fair serve` writes it to stderr; not what its background
-    /// threads (reloads, the locate index) log.
+    /// What the server logged at WARN and above while opening and answering
+    /// requests, as `fair serve` writes it to stderr; not what it logs on other
+    /// threads (reloads, the locate index, the blocking pool).
     pub fn log(&self) -> String {
         self.log.text()
     }
