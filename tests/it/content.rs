@@ -1,5 +1,5 @@
 //! `GET /buffers/{checksum}`, `GET /files/{checksum}/{key}`, `--serve-source` and
-//! `--base-url`: the server's own copies and the indexed source files, fetched by
+//! `--base-url`, and the keyorders: the server's own copies and the indexed source files, fetched by
 //! aria2c (Metalink, hashes verified) and wget (keys' directories recreated), and
 //! read by byte range.
 
@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::helpers::{
-    backdate, describe, fair_ok, init, init_with, path_str, small_files, write_tree,
+    backdate, describe, digest_by, fair_ok, init, init_with, path_str, small_files, write_tree,
 };
-use crate::http::Served;
+use crate::http::{Answers, Served};
+use crate::inproc::{self, InProc};
 
 /// Where the server takes the files' bytes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,25 +23,57 @@ enum Origin {
     Source,
 }
 
-/// A catalogue whose dataset `files` (version 1) holds `n` files, served with its
-/// own address as base URL; returns the server, the files, the distribution's
-/// checksum and the source directory.
-fn served(
-    dir: &Path,
-    n: usize,
-    from: Origin,
-) -> (Served, BTreeMap<String, Vec<u8>>, String, PathBuf) {
+/// A server, or a catalogue's root; the files of its distribution, the
+/// distribution's checksum, and the source directory.
+type With<S> = (S, BTreeMap<String, Vec<u8>>, String, PathBuf);
+
+/// A catalogue whose dataset `files` (version 1) holds `n` files, served in this
+/// process with its own address as base URL; returns the server, the files, the
+/// distribution's checksum and the source directory.
+fn served(dir: &Path, n: usize, from: Origin) -> With<InProc> {
     served_with(dir, n, from, &|_| {})
 }
 
 /// [`served`], with `prepare` called on the source directory before it is
 /// indexed.
-fn served_with(
-    dir: &Path,
-    n: usize,
-    from: Origin,
-    prepare: &dyn Fn(&Path),
-) -> (Served, BTreeMap<String, Vec<u8>>, String, PathBuf) {
+fn served_with(dir: &Path, n: usize, from: Origin, prepare: &dyn Fn(&Path)) -> With<InProc> {
+    let (root, files, checksum, source) = catalogue(dir, n, from, prepare);
+    let options = fairserver::Options {
+        base_url: Some(format!("http://{}/", inproc::ADDR)),
+        serve_source: from == Origin::Source,
+        ..inproc::options(&root)
+    };
+    (InProc::open(&options), files, checksum, source)
+}
+
+/// [`served`] by `fair serve` on a free port, for the downloaders.
+fn served_over_tcp(dir: &Path, n: usize, from: Origin) -> With<Served> {
+    let (root, files, checksum, source) = catalogue(dir, n, from, &|_| {});
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let base = format!("http://{listen}/");
+    let mut serve = vec![
+        "serve",
+        path_str(&root),
+        "--listen",
+        &listen,
+        "--base-url",
+        &base,
+    ];
+    if from == Origin::Source {
+        serve.push("--serve-source");
+    }
+    let served = Served::spawn(&serve, Stdio::null());
+    (served, files, checksum, source)
+}
+
+/// A catalogue whose dataset `files` (version 1) holds `n` files (`prepare` is
+/// called on the source directory before it is indexed); returns its root, the
+/// files, the distribution's checksum and the source directory.
+fn catalogue(dir: &Path, n: usize, from: Origin, prepare: &dyn Fn(&Path)) -> With<PathBuf> {
     let root = match from {
         Origin::Buffers => init(dir, "sha256"),
         Origin::Source => init_with(dir, &["--extra-digest", "sha256"]),
@@ -75,25 +108,7 @@ fn served_with(
     );
     let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let checksum = record["checksum"].as_str().expect("checksum").to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let base = format!("http://{listen}/");
-    let mut serve = vec![
-        "serve",
-        path_str(&root),
-        "--listen",
-        &listen,
-        "--base-url",
-        &base,
-    ];
-    if from == Origin::Source {
-        serve.push("--serve-source");
-    }
-    let served = Served::spawn(&serve, Stdio::null());
-    (served, files.into_iter().collect(), checksum, source)
+    (root, files.into_iter().collect(), checksum, source)
 }
 
 /// Every file under `dir`, by relative path.
@@ -121,7 +136,7 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn aria2c_fetches_a_whole_distribution_from_the_source_tree_with_the_metalink_manifest_and_checks_every_hash()
  {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, files, checksum, _) = served(tmp.path(), 1000, Origin::Source);
+    let (served, files, checksum, _) = served_over_tcp(tmp.path(), 1000, Origin::Source);
     let metalink = served.get(&format!("/machine/manifest/{checksum}?format=metalink"));
     assert_eq!(metalink.status, 200, "{}", metalink.text());
     assert_eq!(
@@ -175,7 +190,7 @@ fn aria2c_fetches_a_whole_distribution_from_the_source_tree_with_the_metalink_ma
 #[test]
 fn wget_recreates_the_keys_from_the_wget_manifest() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, files, checksum, _) = served(tmp.path(), 1000, Origin::Source);
+    let (served, files, checksum, _) = served_over_tcp(tmp.path(), 1000, Origin::Source);
     let list = served.get(&format!("/machine/manifest/{checksum}?format=wget"));
     assert_eq!(list.status, 200, "{}", list.text());
     assert_eq!(list.text().lines().count(), 1000);
@@ -283,27 +298,20 @@ fn a_symbolic_link_is_served_only_if_it_resolves_inside_its_source_tree() {
     );
 }
 
+/// A sha256 catalogue of three files interned into `buffers/`, served in this
+/// process; the server, a file's key, content and checksum.
+fn served_buffers(dir: &Path) -> (InProc, String, Vec<u8>, String) {
+    let (served, files, _, _) = served(dir, 3, Origin::Buffers);
+    let (key, content) = files.into_iter().next().expect("a file");
+    let hex = digest_by("sha256sum", &content);
+    (served, key, content, hex)
+}
+
 #[test]
 fn buffers_are_immutable_ranged_and_digested() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, files, _, _) = served(tmp.path(), 3, Origin::Buffers);
-    let (_, content) = files.iter().next().expect("a file");
-    let hex = {
-        use std::io::Write;
-        let mut child = Command::new("sha256sum")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("sha256sum");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(content)
-            .expect("write");
-        let out = child.wait_with_output().expect("sha256sum");
-        String::from_utf8_lossy(&out.stdout)[..64].to_string()
-    };
+    let (served, _, content, hex) = served_buffers(tmp.path());
+    let content = &content;
     let target = format!("/buffers/{hex}");
     let whole = served.get(&target);
     assert_eq!(whole.status, 200);
@@ -336,8 +344,42 @@ fn buffers_are_immutable_ranged_and_digested() {
     let cached = served.request("GET", &target, &[("If-None-Match", &etag)]);
     assert_eq!(cached.status, 304);
     assert!(cached.body.is_empty());
+}
 
-    // /machine/access offers the server's own copy.
+#[test]
+fn keyorders_are_immutable_and_revalidated_by_their_etag() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, _, _, _) = served(tmp.path(), 3, Origin::Buffers);
+    let record = served.get("/machine/find_distribution?dataset=files");
+    let record: serde_json::Value = serde_json::from_slice(&record.body).expect("JSON");
+    let keyorder = record["keyorder"].as_str().expect("a keyorder");
+    let target = format!("/machine/keyorder/{keyorder}");
+    let whole = served.get(&target);
+    assert_eq!(whole.status, 200, "{}", whole.text());
+    let file = tmp.path().join("catalogue/keyorder").join(keyorder);
+    assert_eq!(whole.body, std::fs::read(file).expect("the keyorder file"));
+    assert_eq!(
+        whole.header("content-type"),
+        Some("application/octet-stream")
+    );
+    let etag = format!("\"{keyorder}\"");
+    assert_eq!(whole.header("etag"), Some(etag.as_str()));
+    assert_eq!(
+        whole.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let cached = served.request("GET", &target, &[("If-None-Match", &etag)]);
+    assert_eq!(cached.status, 304);
+    assert!(cached.body.is_empty());
+    assert_eq!(cached.header("etag"), Some(etag.as_str()));
+    let upper = format!("/machine/keyorder/{}", keyorder.to_uppercase());
+    assert_eq!(served.get(&upper).status, 400, "{upper}");
+}
+
+#[test]
+fn access_offers_the_server_s_own_copy_of_a_buffer() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, _, _, hex) = served_buffers(tmp.path());
     let access = served.get(&format!("/machine/access/{hex}"));
     assert_eq!(access.status, 200);
     assert!(
@@ -345,11 +387,14 @@ fn buffers_are_immutable_ranged_and_digested() {
         "{}",
         access.text()
     );
+}
 
-    // The same bytes under a key's name.
-    let (key, _) = files.iter().next().expect("a file");
+#[test]
+fn files_give_a_buffer_under_a_key_s_name_and_refuse_malformed_targets() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, key, content, hex) = served_buffers(tmp.path());
     let named = served.get(&format!("/files/{hex}/{key}"));
-    assert_eq!((named.status, &named.body), (200, content));
+    assert_eq!((named.status, &named.body), (200, &content));
     for (target, status) in [
         (format!("/buffers/{}", "0".repeat(64)), 404),
         ("/buffers/..%2Ffair.toml".to_string(), 400),

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use serde_json::Value;
 
 use crate::helpers::{fair_ok, path_str};
-use crate::http::Served;
+use crate::http::{Answers, Served};
 
 /// The values of `field` over the distributions of `dataset` in the served catalogue.
 fn values(served: &Served, dataset: &str, field: &str) -> BTreeSet<String> {

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
 
 use serde_json::{Value, json};
 
 use crate::helpers::{fair, fair_ok, path_str};
-use crate::http::Served;
+use crate::http::Answers;
+use crate::inproc::InProc;
 
 /// The changes from `old` to `new` as JSON values, computed from the two maps.
 fn expected(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<Value> {
@@ -57,10 +57,7 @@ fn diff_gives_exactly_the_added_removed_and_changed_keys_on_the_cli_and_the_serv
     let base = tmp.path().join("demo");
     fair_ok(&["demo", "--dir", path_str(&base), "--no-serve"], 0);
     let root = base.join("catalogue");
-    let served = Served::spawn(
-        &["serve", path_str(&root), "--listen", "127.0.0.1:0"],
-        Stdio::null(),
-    );
+    let served = InProc::start(&root);
     for (old, new) in [
         ("structures@2025.01", "structures@2025.02"),
         ("structures@2025.01", "structures@2025.03"),
@@ -147,10 +144,7 @@ fn unknown_or_ambiguous_distributions_are_refused_by_name() {
             "{spec}: {stderr}"
         );
     }
-    let served = Served::spawn(
-        &["serve", path_str(&root), "--listen", "127.0.0.1:0"],
-        Stdio::null(),
-    );
+    let served = InProc::start(&root);
     let zeros = "0".repeat(64);
     for target in [
         format!("/machine/diff/{zeros}/{zeros}"),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::helpers::{describe, fair, fair_ok, fixture, path_str};
+use crate::http::Answers;
 
 /// Runs `fixtures/golden/build.sh` into a new directory.
 pub fn build() -> (tempfile::TempDir, PathBuf) {
@@ -145,7 +146,7 @@ fn fair_find_answers_every_golden_query_as_the_server_did() {
 #[test]
 fn fair_find_and_the_server_fail_with_the_same_text_for_every_kind_of_failure() {
     let (_tmp, out) = build();
-    let served = crate::http::Served::start(&out);
+    let served = crate::inproc::InProc::start(&out);
     // (what fails, the query's parameters, the server's status). Without a
     // dataset the server says "parameter 'dataset' undefined" (400); on the
     // command line the dataset is a required argument, so that kind has no

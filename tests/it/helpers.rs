@@ -1,8 +1,9 @@
 //! Running the real `fair` executable on temporary trees.
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use filetime::FileTime;
@@ -12,6 +13,25 @@ pub fn fair_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fair"));
     cmd.env_remove("RUST_LOG");
     cmd
+}
+
+/// The hex digest `tool` (`b3sum`, `sha256sum`) gives of `bytes` on its
+/// standard input.
+pub fn digest_by(tool: &str, bytes: &[u8]) -> String {
+    let mut child = Command::new(tool)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{tool} runs: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(bytes).expect("write");
+    drop(stdin);
+    let out = child.wait_with_output().expect(tool);
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Runs `fair` with `args`.

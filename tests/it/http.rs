@@ -1,12 +1,13 @@
 //! A served catalogue (`fair serve` as a child process on a free port) and a raw
 //! HTTP/1.1 client that sends request targets exactly as given (no normalisation
-//! of `..`, `//` or percent-encodings), as the golden transcript was recorded.
+//! of `..`, `//` or percent-encodings), as the golden transcript was recorded;
+//! [`Answers`], what tests ask of a served catalogue, here or in this process
+//! (`inproc`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::helpers::{fair_cmd, path_str};
@@ -16,8 +17,6 @@ pub struct Served {
     child: Child,
     /// `127.0.0.1:PORT`.
     pub addr: String,
-    /// The lines the server wrote to stderr so far.
-    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Served {
@@ -55,36 +54,13 @@ impl Served {
             }
         };
         // Keep draining stderr so the server never blocks on a full pipe.
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let kept = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if let Ok(mut kept) = kept.lock() {
-                    kept.push(line);
-                }
-            }
-        });
-        Served { child, addr, log }
-    }
-
-    /// What the server logged on stderr so far.
-    pub fn log(&self) -> String {
-        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-
-    /// Sends one request.
-    pub fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
-        request(&self.addr, method, target, headers)
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+        Served { child, addr }
     }
 
     /// The child's stdout, if it was piped (once).
     pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
         self.child.stdout.take()
-    }
-
-    /// GET `target`.
-    pub fn get(&self, target: &str) -> Response {
-        self.request("GET", target, &[])
     }
 
     /// The process id.
@@ -95,6 +71,30 @@ impl Served {
     /// Waits for the process to end; its exit status.
     pub fn wait(mut self) -> std::process::ExitStatus {
         self.child.wait().expect("wait")
+    }
+}
+
+/// A served catalogue: where requests go, and their answers.
+pub trait Answers {
+    /// The `host:port` requests name (and URLs the server makes start with).
+    fn addr(&self) -> &str;
+
+    /// Sends one request, its target exactly as given.
+    fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Response;
+
+    /// GET `target`.
+    fn get(&self, target: &str) -> Response {
+        self.request("GET", target, &[])
+    }
+}
+
+impl Answers for Served {
+    fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
+        request(&self.addr, method, target, headers)
     }
 }
 

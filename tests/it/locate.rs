@@ -5,8 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{describe, fair, fair_ok, init, path_str, write_tree};
-use crate::http::Served;
+use crate::helpers::{describe, digest_by, fair, fair_ok, init, path_str, write_tree};
+use crate::http::Answers;
+use crate::inproc::InProc;
 
 /// Indexes `source` and snapshots it as `version` of the dataset `files`.
 fn release(root: &Path, source: &Path, version: &str) {
@@ -36,21 +37,7 @@ fn release(root: &Path, source: &Path, version: &str) {
 
 /// The BLAKE3 of `bytes`, as `b3sum` gives it.
 fn blake3(bytes: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("b3sum")
-        .arg("--no-names")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("b3sum runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(bytes)
-        .expect("write");
-    let out = child.wait_with_output().expect("b3sum");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    digest_by("b3sum", bytes)
 }
 
 /// (dataset, version, key) of each holder of a `--json` answer or a server body.
@@ -127,7 +114,7 @@ fn every_holder_of_an_element_is_found_across_versions_and_while_serving() {
     );
 
     // The server answers the same, and follows a snapshot made while it serves.
-    let served = Served::start(&root);
+    let served = InProc::start(&root);
     // `fair snapshot` stored the reverse index with each record: the server
     // answers from its first request.
     let answer = served.get(&format!("/machine/locate/{kept}"));
@@ -190,7 +177,7 @@ fn without_store() -> (tempfile::TempDir, PathBuf, String) {
 #[test]
 fn a_catalogue_without_a_store_is_caught_up_by_its_first_reader_before_it_answers() {
     let (_tmp, root, element) = without_store();
-    let served = Served::start(&root);
+    let served = InProc::start(&root);
     // The first answers already come from the store the server built under the
     // writer lock, before it listened.
     for route in ["access", "locate"] {
@@ -215,7 +202,7 @@ fn while_another_writer_holds_the_lock_the_server_says_so_and_catches_up_after()
     fs::create_dir_all(root.join(".fair")).expect("mkdir");
     let lock = fs::File::create(root.join(".fair/lock")).expect("lock file");
     lock.lock().expect("lock");
-    let served = Served::start(&root);
+    let served = InProc::start(&root);
     let health: serde_json::Value =
         serde_json::from_slice(&served.get("/health").body).expect("JSON");
     assert_eq!(health["status"], "degraded", "{health}");

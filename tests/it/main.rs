@@ -2,6 +2,7 @@
 
 mod helpers;
 mod http;
+mod inproc;
 
 mod actions;
 mod architecture;
@@ -16,7 +17,9 @@ mod intern;
 mod locate;
 mod manifest;
 mod metadata;
+mod ops;
 mod problems;
+mod reload;
 mod routes;
 mod schemas;
 mod server;

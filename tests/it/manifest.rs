@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::helpers::{describe, fair, fair_ok, init_with, path_str, small_files, write_tree};
-use crate::http::Served;
+use crate::http::Answers;
+use crate::inproc::InProc;
 
 /// Every source file gets two mirrors, one exact and one gzipped.
 const ACTIONS: &str = "\
@@ -278,7 +279,7 @@ fn the_server_streams_the_same_manifests_as_the_command() {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     let (v1, v2) = (find("1"), find("2"));
-    let served = Served::start(&root);
+    let served = InProc::start(&root);
     for format in ["urls", "aria2", "metalink", "sha256sum", "rsync", "bagit"] {
         let want = manifest(&root, &[&v2, "--format", format]);
         let got = served.get(&format!("/machine/manifest/{v2}?format={format}"));

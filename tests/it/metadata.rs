@@ -17,11 +17,13 @@ use markup5ever_rcdom::RcDom;
 use serde_json::Value;
 
 use crate::helpers::{fair_ok, path_str};
-use crate::http::{Response, Served};
+use crate::http::{Answers, Response, Served};
+use crate::inproc::{self, InProc};
 
-/// The demo catalogue, served.
-struct Demo {
-    served: Served,
+/// The demo catalogue, served (in this process, or over TCP for the tools
+/// that fetch URLs themselves).
+struct Demo<S = InProc> {
+    served: S,
     root: PathBuf,
     _tmp: tempfile::TempDir,
 }
@@ -30,23 +32,33 @@ fn demo() -> Demo {
     demo_with(|_| {})
 }
 
-/// The demo catalogue, changed by `edit` before it is served.
+/// The demo catalogue, changed by `edit` before it is served in this process.
 fn demo_with(edit: impl FnOnce(&Path)) -> Demo {
+    built(edit, InProc::start)
+}
+
+/// The demo catalogue served by `fair serve`.
+fn demo_over_tcp() -> Demo<Served> {
+    built(|_| {}, Served::start)
+}
+
+/// The demo catalogue, changed by `edit`, then served by `serve`.
+fn built<S>(edit: impl FnOnce(&Path), serve: impl FnOnce(&Path) -> S) -> Demo<S> {
     let tmp = tempfile::tempdir().expect("tempdir");
     let base = tmp.path().join("demo");
     fair_ok(&["demo", "--dir", path_str(&base), "--no-serve"], 0);
     let root = base.join("catalogue");
     edit(&root);
     Demo {
-        served: Served::start(&root),
+        served: serve(&root),
         root,
         _tmp: tmp,
     }
 }
 
-impl Demo {
+impl<S: Answers> Demo<S> {
     fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.served.addr)
+        format!("http://{}{path}", self.served.addr())
     }
 
     fn get(&self, path: &str, accept: &str) -> Response {
@@ -96,7 +108,7 @@ fn script(name: &str) -> String {
 
 /// The URL paths of every metadata resource of the demo: root, datasets,
 /// snapshots and their distributions (from the snapshot pages' links).
-fn resources(demo: &Demo) -> Vec<String> {
+fn resources(demo: &Demo<impl Answers>) -> Vec<String> {
     let mut paths = vec!["/".to_string()];
     let datasets = demo.served.get("/machine/datasets");
     let datasets: Value = serde_json::from_slice(&datasets.body).expect("JSON");
@@ -130,7 +142,7 @@ fn resources(demo: &Demo) -> Vec<String> {
 
 #[test]
 fn the_offline_fair_checker_passes_on_the_demo_catalogue() {
-    let demo = demo();
+    let demo = demo_over_tcp();
     let root = demo.url("/");
     let out = run_python(&[
         &script("fair_http_check.py"),
@@ -194,7 +206,7 @@ fn the_offline_fair_checker_passes_on_the_demo_catalogue() {
 
 #[test]
 fn every_resource_alone_has_no_shacl_violations() {
-    let demo = demo();
+    let demo = demo_over_tcp();
     let out = run_python(&[
         &script("each_resource_shacl.py"),
         &demo.url("/"),
@@ -246,7 +258,7 @@ fn every_html_page_parses_without_errors_in_a_strict_html5_parser() {
 
 #[test]
 fn the_dataset_page_renders_in_headless_chromium() {
-    let demo = demo();
+    let demo = demo_over_tcp();
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fair-dataset-page.png");
     let _ = std::fs::remove_file(&shot);
     let out = run_python(&[
@@ -330,8 +342,9 @@ fn the_dataset_page_renders_in_headless_chromium() {
     );
 }
 
-#[test]
-fn resources_negotiate_their_representation_and_carry_signposts() {
+/// The demo catalogue served in this process, the checksum of the first
+/// snapshot of `testset`, and its path.
+fn testset() -> (Demo, String, String) {
     let demo = demo();
     let header: Value =
         serde_json::from_slice(&demo.served.get("/machine/dataset/testset").body).expect("JSON");
@@ -340,6 +353,12 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
         .expect("hex")
         .to_string();
     let snapshot = format!("/dataset/testset/{hex}");
+    (demo, hex, snapshot)
+}
+
+#[test]
+fn resources_negotiate_their_representation_and_carry_signposts() {
+    let (demo, _, snapshot) = testset();
     for path in ["/", "/dataset/testset", snapshot.as_str()] {
         // No Accept: Turtle; a browser: HTML; ?format= wins over Accept.
         let plain = demo.served.get(path);
@@ -397,6 +416,11 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
         let linkset: Value = serde_json::from_slice(&linkset.body).expect("linkset JSON");
         assert_eq!(linkset["linkset"][0]["anchor"], url.as_str());
     }
+}
+
+#[test]
+fn a_snapshot_s_item_is_its_collection_and_a_creator_with_an_orcid_an_author() {
+    let (demo, hex, snapshot) = testset();
     // The snapshot's item is its collection, which downloads with its checksum.
     let links = demo
         .served
@@ -431,7 +455,11 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
         links.contains("<https://orcid.org/0000-0002-1825-0097>; rel=\"author\""),
         "{links}"
     );
+}
 
+#[test]
+fn latest_is_a_redirect_to_the_same_resource_of_the_current_snapshot() {
+    let demo = demo();
     // `latest` stands for the current snapshot: a 307 to its URL, query kept,
     // for the snapshot, its distributions and its collection file.
     let dataset = demo.get("/dataset/testset?format=ttl", "").text();
@@ -460,7 +488,11 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
         assert_eq!(target.status, 200, "{tail}");
     }
     assert_eq!(demo.served.get("/dataset/nothing/latest").status, 404);
+}
 
+#[test]
+fn the_ldp_containers_redirect_to_the_documents_that_describe_them() {
+    let demo = demo();
     // The LDP containers the documents describe are dereferenceable: a 303 to
     // the document that describes them.
     for (container, document) in [
@@ -479,7 +511,11 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
         assert!(about.contains("DirectContainer"), "{about}");
     }
     assert_eq!(demo.served.get("/dataset/nothing/").status, 404);
+}
 
+#[test]
+fn what_is_not_there_is_a_404_never_a_500() {
+    let (demo, hex, snapshot) = testset();
     // What is not there is a 404, never a 500.
     let missing = "0".repeat(64);
     for path in [
@@ -491,6 +527,35 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
         format!("/dataset/cells/{hex}"),
     ] {
         assert_eq!(demo.served.get(&path).status, 404, "{path}");
+    }
+}
+
+#[test]
+fn with_a_base_url_the_metadata_names_its_resources_under_it() {
+    let base = "https://fair.example.org/";
+    let demo = built(
+        |_| {},
+        |root| {
+            InProc::open(&fairserver::Options {
+                base_url: Some(base.into()),
+                ..inproc::options(root)
+            })
+        },
+    );
+    for path in ["/", "/dataset/testset"] {
+        let turtle = demo.get(path, "text/turtle").text();
+        assert!(
+            turtle.contains(&format!("<{base}dataset/testset>")),
+            "{turtle}"
+        );
+        assert!(!turtle.contains(&demo.url("/")), "{turtle}");
+        let head = demo.served.request("HEAD", path, &[]);
+        let links = head.header("link").expect("Link");
+        let url = format!("{base}{}", &path[1..]);
+        assert!(
+            links.contains(&format!("<{url}>; rel=\"cite-as\"")),
+            "{links}"
+        );
     }
 }
 

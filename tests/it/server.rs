@@ -1,20 +1,20 @@
-//! `fair serve`: the golden transcript's section A replayed over HTTP, path
-//! traversal, random requests, hot reload under load, and shutdown.
+//! `fair serve`: the golden transcript's section A replayed in this process and
+//! over TCP, path traversal and random requests on every route of the list,
+//! and shutdown of the real executable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Read;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::golden::build;
-use crate::helpers::{fair_ok, fixture, init, path_str, write_tree};
-use crate::http::{Response, Served, request};
+use crate::helpers::{fixture, path_str};
+use crate::http::{Answers, Response, Served};
+use crate::inproc::InProc;
+use crate::routes::{counted, example, parts, up_to_part, with_part};
 
 const SECRET: &str = "SECRET-OUTSIDE-FAIRDIR";
 
@@ -69,12 +69,23 @@ fn assert_no_secret(case: &str, response: &Response) {
 #[test]
 fn every_golden_case_of_section_a_is_answered_as_upstream_or_as_documented() {
     let (tmp, dir) = golden();
-    let served = Served::start(&dir);
+    replay(&InProc::start(&dir), tmp.path());
+}
+
+#[test]
+fn the_golden_cases_are_answered_the_same_over_tcp() {
+    let (tmp, dir) = golden();
+    replay(&Served::start(&dir), tmp.path());
+}
+
+/// Sends every case of the golden transcript's section A to `served` (the
+/// secret files under `outside`), and checks each answer.
+fn replay(served: &impl Answers, outside: &Path) {
     let cases: Vec<Case> =
         serde_json::from_slice(&fs::read(fixture("golden/server-cases.json")).expect("cases"))
             .expect("cases parse");
     assert_eq!(cases.len(), 69);
-    let outside = path_str(tmp.path()).to_string();
+    let outside = path_str(outside).to_string();
     let mut deviations = Vec::new();
     for case in &cases {
         let target = case.target.replace("<outside>", &outside);
@@ -168,10 +179,23 @@ fn every_golden_case_of_section_a_is_answered_as_upstream_or_as_documented() {
     );
 }
 
+/// The targets of every route with `payload` as one of its variable parts, and
+/// as the end of its target cut there.
+fn traversals(payload: &str) -> BTreeSet<String> {
+    let mut targets = BTreeSet::new();
+    for route in fairserver::ROUTES {
+        for at in 0..parts(route) {
+            targets.insert(with_part(route, at, payload));
+            targets.insert(format!("{}{payload}", up_to_part(route, at)));
+        }
+    }
+    targets
+}
+
 #[test]
 fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
     let (tmp, dir) = golden();
-    let served = Served::start(&dir);
+    let served = InProc::start(&dir);
     let abs = path_str(tmp.path()).trim_start_matches('/').to_string();
     let payloads = [
         "..%2F..%2Fsecret.txt".to_string(),
@@ -193,49 +217,37 @@ fn no_form_of_path_traversal_returns_a_byte_outside_the_catalogue() {
         "x".repeat(20_000),
         format!("{}%2F..%2F..%2Fsecret.txt", "0".repeat(64)),
     ];
-    let targets: Vec<String> = payloads
-        .iter()
-        .flat_map(|payload| {
-            let zeros = "0".repeat(64);
-            let paths = [
-                "dataset",
-                "find",
-                "access",
-                "keyorder",
-                "diff",
-                &format!("diff/{zeros}"),
-                "manifest",
-                "locate",
-            ]
-            .map(|route| format!("/machine/{route}/{payload}"));
-            let queries = ["find_distribution", "find_checksum"]
-                .map(|route| format!("/machine/{route}?dataset={payload}"));
-            // The FAIR metadata resources.
-            let metadata = [
-                format!("/dataset/{payload}"),
-                format!("/dataset/mydataset/{payload}"),
-                format!("/dataset/mydataset/{payload}/collection.json"),
-                format!("/dataset/mydataset/{zeros}/distribution/{payload}"),
-            ];
-            let content = [
-                format!("/buffers/{payload}"),
-                format!("/files/{payload}"),
-                format!("/files/{zeros}/{payload}"),
-            ];
-            paths
-                .into_iter()
-                .chain(queries)
-                .chain(metadata)
-                .chain(content)
-        })
-        .collect();
+    // The forms of before the routes came from the list, all still there.
+    let forms = traversals("P");
+    let zeros = "0".repeat(64);
+    for form in [
+        "/machine/dataset/P",
+        "/machine/find/P",
+        "/machine/access/P",
+        "/machine/keyorder/P",
+        "/machine/diff/P",
+        &format!("/machine/diff/{zeros}/P"),
+        "/machine/manifest/P",
+        "/machine/locate/P",
+        "/machine/find_distribution?dataset=P",
+        "/machine/find_checksum?dataset=P",
+        "/dataset/P",
+        "/dataset/mydataset/P",
+        "/dataset/mydataset/P/collection.json",
+        &format!("/dataset/mydataset/{zeros}/distribution/P"),
+        "/buffers/P",
+        "/files/P",
+        &format!("/files/{zeros}/P"),
+    ] {
+        assert!(forms.contains(form), "{form} in {forms:#?}");
+    }
+    let targets: Vec<String> = payloads.iter().flat_map(|p| traversals(p)).collect();
     for target in &targets {
         let got = served.get(target);
         assert!((400..500).contains(&got.status), "{target}: {}", got.status);
         assert_no_secret(target, &got);
     }
-    let asked = targets.len();
-    assert_eq!(asked, 17 * payloads.len());
+    assert_eq!(targets.len(), forms.len() * payloads.len());
     assert_eq!(served.get("/health").status, 200, "still serving");
 }
 
@@ -264,8 +276,21 @@ impl Random {
 #[test]
 fn random_paths_and_queries_never_get_a_server_error() {
     let (_tmp, dir) = golden();
-    let served = Served::start(&dir);
-    let routes = [
+    let served = InProc::start(&dir);
+    // Targets HTTP/1 refuses to parse (bytes outside ASCII) never reach the
+    // application: the TCP server answers those.
+    let tcp = Served::start(&dir);
+    // The path of every route, and each cut before a variable part, and a path
+    // that is no route but the start of several.
+    let mut routes = BTreeSet::from(["/machine/".to_string()]);
+    let path = |target: String| target.split('?').next().unwrap_or_default().to_string();
+    for route in fairserver::ROUTES {
+        routes.insert(path(example(route)));
+        routes.extend((0..parts(route)).map(|at| path(up_to_part(route, at))));
+    }
+    let routes: Vec<String> = routes.into_iter().collect();
+    // Those of before the routes came from the list, all still there.
+    for before in [
         "/machine/dataset/",
         "/machine/find/",
         "/machine/access/",
@@ -284,7 +309,9 @@ fn random_paths_and_queries_never_get_a_server_error() {
         "/machine/",
         "/dataset/",
         "/dataset/mydataset/",
-    ];
+    ] {
+        assert!(routes.iter().any(|r| r == before), "{before} in {routes:?}");
+    }
     let pieces = [
         "a",
         "Z",
@@ -326,13 +353,21 @@ fn random_paths_and_queries_never_get_a_server_error() {
     let methods = ["GET", "HEAD", "GET", "POST", "OPTIONS", "DELETE"];
     let mut random = Random(0x9e37_79b9_7f4a_7c15);
     let mut statuses = BTreeMap::new();
+    let mut over_tcp = 0;
     for _ in 0..3000 {
         let route = random.pick(&routes);
         let tail = random.text(&pieces, 12);
         let query = random.text(&pieces, 8);
         let target = format!("{route}{tail}?{query}");
         let method = random.pick(&methods);
-        let got = served.request(method, &target, &[("Origin", "http://x.org")]);
+        let headers = [("Origin", "http://x.org")];
+        let got = match target.parse::<actix_web::http::Uri>() {
+            Ok(_) => served.request(method, &target, &headers),
+            Err(_) => {
+                over_tcp += 1;
+                tcp.request(method, &target, &headers)
+            }
+        };
         assert!(
             got.status < 500,
             "{method} {target}: {} {}",
@@ -346,151 +381,13 @@ fn random_paths_and_queries_never_get_a_server_error() {
         "{statuses:?}"
     );
     assert_eq!(served.get("/health").status, 200);
-}
-
-/// The checksum `find_checksum` answers for `dataset` now.
-fn latest(addr: &str, dataset: &str) -> Option<String> {
-    let got = request(
-        addr,
-        "GET",
-        &format!("/machine/find_checksum?dataset={dataset}"),
-        &[],
-    );
-    (got.status == 200).then(|| got.text().trim().to_string())
-}
-
-/// One consistency check of what the server says about `dataset`: the latest
-/// record, its keyorder and its access index are all there, and the dataset list
-/// has exactly one `latest` that `/machine/find` knows.
-fn consistent(addr: &str, dataset: &str) -> Result<(), String> {
-    let got = request(
-        addr,
-        "GET",
-        &format!("/machine/find_distribution?dataset={dataset}"),
-        &[],
-    );
-    if got.status != 200 {
-        return Err(format!("find_distribution: {} {}", got.status, got.text()));
+    assert_eq!(tcp.get("/health").status, 200);
+    // Every answer came from a route of the list, or from no route.
+    for (route, _) in counted(&served).keys() {
+        let listed = fairserver::ROUTES.iter().any(|r| r.pattern == route);
+        assert!(listed || route == "(no route)", "{route}");
     }
-    let record: Value = serde_json::from_slice(&got.body).map_err(|e| e.to_string())?;
-    let keyorder = record["keyorder"].as_str().unwrap_or_default();
-    let got = request(addr, "GET", &format!("/machine/keyorder/{keyorder}"), &[]);
-    if got.status != 200 {
-        return Err(format!("keyorder {keyorder}: {}", got.status));
-    }
-    let list = request(addr, "GET", "/machine/datasets", &[]);
-    let list: Value = serde_json::from_slice(&list.body).map_err(|e| e.to_string())?;
-    let latest = list[0]["latest"].as_array().cloned().unwrap_or_default();
-    if latest.len() != 1 {
-        return Err(format!("{} latest records", latest.len()));
-    }
-    let checksum = latest[0]["checksum"].as_str().unwrap_or_default();
-    let got = request(addr, "GET", &format!("/machine/find/{checksum}"), &[]);
-    if got.status != 200 {
-        return Err(format!("latest {checksum} unknown to /machine/find"));
-    }
-    Ok(())
-}
-
-#[test]
-fn snapshots_are_served_within_two_seconds_and_readers_never_see_a_half_catalogue() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = init(&tmp.path().join("fair"), "blake3");
-    let source = tmp.path().join("source");
-    let files = |round: usize| -> Vec<(String, Vec<u8>)> {
-        (0..20)
-            .map(|i| {
-                (
-                    format!("d{}/f{i}.txt", i % 3),
-                    format!("{round}-{i}\n").into_bytes(),
-                )
-            })
-            .collect()
-    };
-    let round = |n: usize| {
-        write_tree(&source, &files(n));
-        fair_ok(
-            &[
-                "index",
-                path_str(&dir),
-                "--source",
-                path_str(&source),
-                "--collection",
-                "ds",
-            ],
-            0,
-        );
-        let out = fair_ok(
-            &[
-                "snapshot",
-                path_str(&dir),
-                "ds",
-                "ds",
-                "--version",
-                &n.to_string(),
-                "--json",
-            ],
-            0,
-        );
-        let record: Value = serde_json::from_slice(&out.stdout).expect("record");
-        record["checksum"].as_str().expect("checksum").to_string()
-    };
-    round(0);
-    let served = Served::start(&dir);
-    let addr = served.addr.clone();
-    let stop = Arc::new(AtomicBool::new(false));
-    let reader = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut checks = 0;
-            while !stop.load(Ordering::Relaxed) {
-                consistent(&addr, "ds").expect("a consistent answer");
-                checks += 1;
-            }
-            checks
-        })
-    };
-    let mut slowest = Duration::ZERO;
-    for n in 1..=50 {
-        let checksum = round(n);
-        let written = Instant::now();
-        while latest(&served.addr, "ds").as_deref() != Some(checksum.as_str()) {
-            assert!(
-                written.elapsed() < Duration::from_secs(2),
-                "round {n}: not served after 2 s"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        slowest = slowest.max(written.elapsed());
-    }
-    stop.store(true, Ordering::Relaxed);
-    let checks = reader.join().expect("no inconsistent answer");
-    assert!(checks > 50, "{checks} checks");
-    let health: Value = serde_json::from_slice(&served.get("/health").body).expect("health");
-    assert_eq!(health["distributions"], 51);
-    assert_eq!(health["status"], "ok");
-    eprintln!("slowest reload {slowest:?}, {checks} consistency checks");
-}
-
-#[test]
-fn a_malformed_file_is_reported_and_spoils_nothing_else() {
-    let (_tmp, dir) = golden();
-    fs::write(dir.join("distributions/broken.json"), "[{\"checksum\": 12").expect("write");
-    let served = Served::start(&dir);
-    assert_eq!(
-        served
-            .get("/machine/find_checksum?dataset=mydataset")
-            .status,
-        200
-    );
-    let health: Value = serde_json::from_slice(&served.get("/health").body).expect("health");
-    assert_eq!(health["status"], "degraded");
-    let problems = health["problems"].to_string();
-    assert!(problems.contains("broken.json"), "{problems}");
-    assert_eq!(
-        served.get("/machine/find_checksum?dataset=broken").status,
-        404
-    );
+    eprintln!("{over_tcp} of 3000 requests over TCP: {statuses:?}");
 }
 
 #[test]
