@@ -265,11 +265,7 @@ pub async fn locate(server: web::Data<Server>, tail: web::Path<String>) -> Answe
         })?,
         None => Vec::new(),
     };
-    let datasets = view
-        .datasets
-        .iter()
-        .map(|(name, d)| (name.as_str(), d.records.as_slice()));
-    let holders = locate::holders(&places, datasets);
+    let holders = locate::holders(&places, &view);
     if holders.is_empty() {
         return Err(ApiError::NotFound);
     }

@@ -76,7 +76,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         "4. {} distributions in {} datasets; headers written to {}",
         records.len(),
         datasets.len(),
-        root.join("dataset_header").display()
+        catalogue.layout().headers_dir().display()
     );
     if args.no_serve {
         println!("\nServe it: fair serve {}", root.display());

@@ -65,11 +65,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         Some(store) => locate::lookup(store.redb(), &args.element)?,
         None => Vec::new(),
     };
-    let datasets = view
-        .datasets
-        .iter()
-        .map(|(name, d)| (name.as_str(), d.records.as_slice()));
-    let holders = locate::holders(&places, datasets);
+    let holders = locate::holders(&places, &view);
     if args.json {
         let out = serde_json::json!({"element": args.element, "holders": holders});
         println!("{out}");

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::access::AccessIndex;
 use crate::layout::ContentDir;
-use crate::{Catalogue, Checksum, Collection, Distribution, HashAlgo, Result};
+use crate::{Catalogue, Checksum, Collection, CollectionKind, Distribution, HashAlgo, Result};
 
 /// One thing wrong, with the file or record it is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -206,8 +206,8 @@ impl<'a> Collections<'a> {
         let catalogue = self.catalogue;
         let current = self.current.get_or_insert_with(|| {
             let mut found = HashMap::new();
-            for dir in ["deepfolders", "deepcells"] {
-                let Ok(entries) = fs::read_dir(catalogue.root().join(dir)) else {
+            for kind in [CollectionKind::Deepfolder, CollectionKind::Deepcell] {
+                let Ok(entries) = fs::read_dir(catalogue.layout().dir(kind.dir())) else {
                     continue;
                 };
                 for entry in entries.filter_map(|e| e.ok()) {

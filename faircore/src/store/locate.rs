@@ -26,7 +26,7 @@ use super::tables::{
 use crate::diff::{Change, diff};
 use crate::layout::ContentDir;
 use crate::stream::EntryStream;
-use crate::{Catalogue, Checksum, Distribution, Error, Result};
+use crate::{Catalogue, Checksum, Error, Result};
 
 /// One place an element is found: a key of a collection.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,16 +60,13 @@ pub struct Holder<'a> {
     pub key: String,
 }
 
-/// The holders of `places` among the records of `datasets` (name and records):
-/// every record of a collection holds its places, in dataset, record and key
-/// order.
-pub fn holders<'a>(
-    places: &[Place],
-    datasets: impl IntoIterator<Item = (&'a str, &'a [Distribution])>,
-) -> Vec<Holder<'a>> {
+/// The holders of `places` among the records of `view`: every record of a
+/// collection holds its places, in dataset, record and key order.
+pub fn holders<'a>(places: &[Place], view: &'a crate::View) -> Vec<Holder<'a>> {
     let mut found = Vec::new();
-    for (dataset, records) in datasets {
-        for record in records {
+    for (dataset, records) in &view.datasets {
+        let dataset = dataset.as_str();
+        for record in &records.records {
             let keys = places.iter().filter(|p| p.collection == record.checksum);
             for place in keys {
                 found.push(Holder {

@@ -353,7 +353,7 @@ pub fn write(base: &Path) -> anyhow::Result<()> {
 
 /// Publishes the dataset headers into the catalogue.
 pub fn write_headers(writer: &Writer<'_>) -> anyhow::Result<()> {
-    let dir = writer.catalogue().root().join("dataset_header");
+    let dir = writer.catalogue().layout().headers_dir();
     fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     for (name, text) in HEADERS {
         writer.publish(&dir.join(name), text.as_bytes())?;
