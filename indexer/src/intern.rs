@@ -57,7 +57,7 @@ impl BufferStore {
                 });
             }
         }
-        let staging = Staging::new(dir.join(".fair-tmp"), writer.lock())?;
+        let staging = Staging::new(faircore::Layout::buffer_staging(dir), writer.lock())?;
         Ok(BufferStore {
             dir: dir.to_owned(),
             staging,

@@ -12,6 +12,7 @@
 //! .fair/lock                             the writer lock
 //! .fair/tmp/                             staging: temporary files of the writer
 //! .fair/store.redb                       the derived store (rebuildable)
+//! buffers/.fair-tmp/ (or BUFFERDIR/.fair-tmp/)   staging of interned buffers
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -99,6 +100,13 @@ impl Layout {
     /// `.fair/tmp/`, the writer's staging directory.
     pub fn staging(&self) -> PathBuf {
         self.private().join("tmp")
+    }
+
+    /// The staging directory of a buffer directory (`buffers/`, or another given
+    /// with `--bufferdir`, which may lie outside the catalogue): `DIR/.fair-tmp`,
+    /// on the buffers' filesystem so that a rename publishes a buffer.
+    pub fn buffer_staging(bufferdir: &Path) -> PathBuf {
+        bufferdir.join(".fair-tmp")
     }
 
     /// `.fair/store.redb`, the derived store.
