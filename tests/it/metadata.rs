@@ -491,6 +491,54 @@ fn latest_is_a_redirect_to_the_same_resource_of_the_current_snapshot() {
 }
 
 #[test]
+fn the_current_release_is_the_newest_and_every_page_snippet_names_one_record() {
+    let demo = demo();
+    // `cells`: 2025-03-01 in four flavours (json, json+gzip, json+bzip2, yaml),
+    // then 2025-04-01 as json: the current release is 2025-04-01.
+    let newest = demo
+        .served
+        .get("/machine/find_checksum?dataset=cells&date=2025-04-01");
+    assert_eq!(newest.status, 200, "{}", newest.text());
+    let newest = newest.text().trim().to_string();
+    let moved = demo.served.get("/dataset/cells/latest");
+    assert_eq!(moved.status, 307);
+    assert_eq!(
+        moved.header("location"),
+        Some(format!("/dataset/cells/{newest}").as_str())
+    );
+    let turtle = demo.get("/dataset/cells", "text/turtle").text();
+    let current = turtle
+        .split("hasCurrentVersion")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .expect("dcat:hasCurrentVersion <URL>");
+    assert!(current.ends_with(&newest), "{current}");
+    // Every URL a dataset page prints answers 200: its snippets name a query
+    // that resolves to exactly one record, and a manifest only where there are
+    // URLs to list (else the collection).
+    for dataset in ["cells", "structures", "testset"] {
+        let page = demo.get(&format!("/dataset/{dataset}"), "text/html").text();
+        let page = page.replace("&amp;", "&");
+        let urls: Vec<&str> = page
+            .split("curl '")
+            .skip(1)
+            .filter_map(|rest| rest.split('\'').next())
+            .collect();
+        assert!(
+            urls.iter()
+                .any(|url| url.contains("/machine/find_distribution?")),
+            "{dataset}: {urls:?}"
+        );
+        for url in urls {
+            let host = url.find("://").map_or(0, |i| i + 3);
+            let target = &url[host + url[host..].find('/').expect("a path")..];
+            let answer = demo.served.get(target);
+            assert_eq!(answer.status, 200, "{dataset}: {target}: {}", answer.text());
+        }
+    }
+}
+
+#[test]
 fn the_ldp_containers_redirect_to_the_documents_that_describe_them() {
     let demo = demo();
     // The LDP containers the documents describe are dereferenceable: a 303 to

@@ -172,3 +172,122 @@ pub fn named<'v>(view: &'v View, spec: &str) -> crate::Result<(&'v Name, &'v Dis
     view.find(&checksum)
         .ok_or_else(|| refuse("no dataset has a distribution with this checksum".into()))
 }
+
+impl Query {
+    /// The shortest query that resolves to `records[index]` among `records`:
+    /// its version (else its date), then, as long as it is ambiguous, its
+    /// format, its compression (`none` for absent ones) and its type; `None` if
+    /// even all of them name several records (two records of one release).
+    pub fn selecting(records: &[Distribution], index: usize) -> Option<Query> {
+        let record = records.get(index)?;
+        let or_none = |v: &Option<String>| Some(v.clone().unwrap_or_else(|| NONE.to_string()));
+        let mut query = match (&record.version, &record.date) {
+            (Some(version), _) => Query {
+                version: Some(version.clone()),
+                ..Query::default()
+            },
+            (None, Some(date)) => Query {
+                date: Some(date.clone()),
+                ..Query::default()
+            },
+            (None, None) => Query::default(),
+        };
+        let narrowing: [&dyn Fn(&mut Query); 3] = [
+            &|q| q.format = or_none(&record.format),
+            &|q| q.compression = or_none(&record.compression),
+            &|q| q.kind = Some(record.kind.name().to_string()),
+        ];
+        let mut narrowing = narrowing.iter();
+        loop {
+            if query
+                .resolve(records)
+                .is_ok_and(|r| std::ptr::eq(r, record))
+            {
+                return Some(query);
+            }
+            narrowing.next()?(&mut query);
+        }
+    }
+
+    /// The parameters of this query that are set, as `(name, value)` pairs in
+    /// the server's order: `type`, `version`, `date`, `format`, `compression`.
+    pub fn parameters(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("type", &self.kind),
+            ("version", &self.version),
+            ("date", &self.date),
+            ("format", &self.format),
+            ("compression", &self.compression),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_deref()?)))
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CollectionKind, HashAlgo};
+
+    fn record(date: &str, format: &str, compression: Option<&str>, latest: bool) -> Distribution {
+        let checksum = HashAlgo::Blake3.hash(format!("{date}{format}{compression:?}").as_bytes());
+        Distribution {
+            checksum,
+            kind: CollectionKind::Deepcell,
+            version: None,
+            date: Some(date.into()),
+            format: Some(format.into()),
+            compression: compression.map(String::from),
+            latest,
+            nkeys: 1,
+            index_size: 1,
+            content_size: 1,
+            keyorder: checksum,
+            access_index: None,
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_selecting_query_names_exactly_its_record() {
+        // The demo's `cells`: one date in four flavours, then a newer json.
+        let records = [
+            record("2025-03-01", "json", None, false),
+            record("2025-03-01", "json", Some("gzip"), true),
+            record("2025-03-01", "json", Some("bzip2"), true),
+            record("2025-03-01", "yaml", None, true),
+            record("2025-04-01", "json", None, true),
+        ];
+        for index in 0..records.len() {
+            let query = Query::selecting(&records, index).expect("a query");
+            let found = query.resolve(&records).expect("resolves");
+            assert!(std::ptr::eq(found, &records[index]), "{index}: {query:?}");
+        }
+        let newest = Query::selecting(&records, 4).expect("a query");
+        assert_eq!(newest.parameters(), [("date", "2025-04-01")]);
+        let yaml = Query::selecting(&records, 3).expect("a query");
+        assert_eq!(
+            yaml.parameters(),
+            [("date", "2025-03-01"), ("format", "yaml")]
+        );
+        // Of the three json records of that date, the uncompressed one wins.
+        let plain = Query::selecting(&records, 0).expect("a query");
+        assert_eq!(
+            plain.parameters(),
+            [("date", "2025-03-01"), ("format", "json")]
+        );
+        let gzip = Query::selecting(&records, 1).expect("a query");
+        assert_eq!(
+            gzip.parameters(),
+            [
+                ("date", "2025-03-01"),
+                ("format", "json"),
+                ("compression", "gzip")
+            ]
+        );
+        // Two records of one release cannot be told apart.
+        let twice = [records[4].clone(), records[4].clone()];
+        assert_eq!(Query::selecting(&twice, 0), None);
+    }
+}

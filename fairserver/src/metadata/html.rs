@@ -1,8 +1,9 @@
 //! The HTML landing pages: server-rendered, readable without JavaScript and on a
 //! phone, each with its signposts as `<link>` elements and its schema.org JSON-LD.
 
-use faircore::Distribution;
 use faircore::header::Agent;
+use faircore::manifest::Format;
+use faircore::{Distribution, Query};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::negotiate::Representation;
@@ -251,42 +252,65 @@ fn chart(records: &[Distribution]) -> Markup {
 fn snippets(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
     let name = entry.name;
     let base = &site.base;
-    let current = entry.current().map(|i| &entry.dataset.records[i]);
-    // The current version's selector: its version, else its date.
-    let (key, value) = match current.map(|r| (&r.version, &r.date)) {
-        Some((Some(v), _)) => ("version", v.clone()),
-        Some((None, Some(d))) => ("date", d.clone()),
-        _ => ("version", "1".to_string()),
+    let current = entry.current();
+    // The current version's selector: the shortest query that resolves to
+    // exactly its record (its version or date, then format, compression, type).
+    let selector = current.and_then(|i| Query::selecting(&entry.dataset.records, i));
+    let parameters = selector
+        .as_ref()
+        .map_or_else(|| vec![("version", "1")], Query::parameters);
+    let record = current.map(|i| &entry.dataset.records[i]);
+    let checksum = record.map_or_else(|| "CHECKSUM".to_string(), |r| r.checksum.to_string());
+    // The Metalink manifest where there are URLs to list; else the collection.
+    let metalink = Part::Manifest(Format::Metalink);
+    let download = if record.is_some_and(|r| site.parts(r).contains(&metalink)) {
+        format!(
+            "# Every file of this version, checked, with aria2c\n\
+             curl '{base}/machine/manifest/{checksum}?format=metalink' -o {name}.meta4\n\
+             aria2c -M {name}.meta4"
+        )
+    } else {
+        format!(
+            "# The files of this version: key -> checksum\n\
+             curl '{base}/dataset/{name}/{checksum}/collection.json'"
+        )
     };
-    let quoted = serde_json::Value::from(value.as_str()).to_string();
-    let checksum = current.map_or_else(|| "CHECKSUM".to_string(), |r| r.checksum.to_string());
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("dataset", name.as_str())
-        .append_pair(key, &value)
+        .extend_pairs(&parameters)
         .finish();
+    let quoted = |value: &str| serde_json::Value::from(value).to_string();
+    let params: Vec<String> = parameters
+        .iter()
+        .map(|(key, value)| format!(", \"{key}\": {}", quoted(value)))
+        .collect();
+    let keywords: Vec<String> = parameters
+        .iter()
+        .map(|(key, value)| format!(", {key}={}", quoted(value)))
+        .collect();
     let curl = format!(
         "# The record of this version\n\
          curl '{base}/machine/find_distribution?{query}'\n\
          # This dataset's metadata (DCAT 3, Turtle)\n\
          curl -H 'Accept: text/turtle' {}\n\
-         # Every file of this version, checked, with aria2c\n\
-         curl '{base}/machine/manifest/{checksum}?format=metalink' -o {name}.meta4\n\
-         aria2c -M {name}.meta4",
+         {download}",
         site.dataset_url(name)
     );
     let python = format!(
         "import requests\n\n\
          record = requests.get(\"{base}/machine/find_distribution\",\n\
-         \x20   params={{\"dataset\": \"{name}\", \"{key}\": {quoted}}}).json()\n\
+         \x20   params={{\"dataset\": \"{name}\"{}}}).json()\n\
          collection = requests.get(\n\
          \x20   f\"{base}/dataset/{name}/{{record['checksum']}}/collection.json\").json()\n\
-         print(record[\"nkeys\"], \"files\")"
+         print(record[\"nkeys\"], \"files\")",
+        params.concat()
     );
     let seamless = format!(
         "import seamless.fair\n\
          from seamless.highlevel import DeepCell\n\n\
          seamless.fair.add_server(\"{base}\")\n\
-         cell = DeepCell.find_distribution(\"{name}\", {key}={quoted})"
+         cell = DeepCell.find_distribution(\"{name}\"{})",
+        keywords.concat()
     );
     html! {
         h3 { "curl" } pre { code { (curl) } }

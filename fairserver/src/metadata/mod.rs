@@ -310,17 +310,19 @@ impl Entry<'_> {
         Some(self.first_of(previous))
     }
 
-    /// The current version: the first record marked `latest` without
-    /// compression, else the first marked `latest`, else the last record.
+    /// The current version: the newest record marked `latest` without
+    /// compression, else the newest marked `latest`, else the last record.
+    /// Newest: the latest date, then the last added (records without a date,
+    /// version-only ones, go by the order they were added).
     fn current(&self) -> Option<usize> {
         let records = &self.dataset.records;
-        let latest = |plain: bool| {
-            records
-                .iter()
-                .position(|r| r.latest && (!plain || r.compression.is_none()))
+        let newest = |plain: bool| {
+            (0..records.len())
+                .filter(|&i| records[i].latest && (!plain || records[i].compression.is_none()))
+                .max_by(|&a, &b| (&records[a].date, a).cmp(&(&records[b].date, b)))
         };
-        let current = latest(true)
-            .or_else(|| latest(false))
+        let current = newest(true)
+            .or_else(|| newest(false))
             .or(records.len().checked_sub(1))?;
         Some(self.first_of(current))
     }
