@@ -71,13 +71,26 @@ pub async fn find(server: web::Data<Server>, tail: web::Path<String>) -> Answer 
     }))
 }
 
+/// The store to answer lookups from (`None`: the catalogue has none, so no
+/// lookup has an answer); 503 while it lacks some of the current view's
+/// lookups and cannot be caught up (another writer holds the lock, or the
+/// catalogue cannot be written): an answer then could be wrong.
+fn lookups(server: &Server) -> Result<Option<std::sync::Arc<faircore::StoreReader>>, ApiError> {
+    if server.is_behind() {
+        return Err(ApiError::Unavailable(
+            "the derived store lacks lookups of this catalogue and cannot be caught up now (see /health)".into(),
+        ));
+    }
+    Ok(server.store())
+}
+
 /// `GET /machine/access/{checksum}`: the URL infos of an element.
 pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answer {
     let element = checksum(&tail).ok_or(ApiError::NotFound)?;
     // A few pages of the database, normally in its cache or the page cache: read
     // on the worker, which costs less than a hop to the blocking pool (and keeps
     // that pool's threads, and their memory, from piling up under load).
-    let found = match server.store() {
+    let found = match lookups(&server)? {
         Some(store) => store.access(&element).map_err(|e| {
             tracing::error!("{e}");
             ApiError::Unavailable("the access lookups cannot be read".into())
@@ -120,7 +133,8 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
 /// through the locate index), for `--serve-source`.
 fn source_key(server: &Server, element: &Checksum) -> Option<String> {
     let store = server.store()?;
-    let places = locate::lookup(store.redb(), element)
+    let places = store
+        .locate(element)
         .inspect_err(|e| tracing::error!("{e}"))
         .ok()?;
     places.into_iter().map(|p| p.key).find(|key| {
@@ -258,8 +272,8 @@ pub async fn locate(server: web::Data<Server>, tail: web::Path<String>) -> Answe
         ))
     })?;
     let view = server.view();
-    let places = match server.store() {
-        Some(store) => locate::lookup(store.redb(), &element).map_err(|e| {
+    let places = match lookups(&server)? {
+        Some(store) => store.locate(&element).map_err(|e| {
             tracing::error!("{e}");
             ApiError::Unavailable("the reverse index cannot be read".into())
         })?,

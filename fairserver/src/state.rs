@@ -147,7 +147,7 @@ impl Server {
 
     /// Whether the current view was published with lookups missing from the
     /// store.
-    fn is_behind(&self) -> bool {
+    pub(crate) fn is_behind(&self) -> bool {
         self.behind.load(Ordering::Acquire)
     }
 

@@ -1,6 +1,9 @@
 //! `fair locate`: every (dataset, distribution, key) holding an element.
 
+use std::io::Write;
 use std::path::PathBuf;
+
+use anyhow::Context;
 
 use faircore::store::locate;
 use faircore::store::sync::{self, Ensured};
@@ -62,18 +65,24 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         Ensured::Behind(why) => anyhow::bail!("{why}"),
     }
     let places = match StoreReader::open(catalogue.layout())? {
-        Some(store) => locate::lookup(store.redb(), &args.element)?,
+        Some(store) => store.locate(&args.element)?,
         None => Vec::new(),
     };
     let holders = locate::holders(&places, &view);
-    if args.json {
-        let out = serde_json::json!({"element": args.element, "holders": holders});
-        println!("{out}");
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        let json = serde_json::json!({"element": args.element, "holders": holders});
+        writeln!(out, "{json}")
     } else {
-        for h in &holders {
+        holders.iter().try_for_each(|h| {
             let release = h.version.or(h.date).unwrap_or("-");
-            println!("{} {} {release} {}", h.dataset, h.distribution, h.key);
-        }
+            writeln!(out, "{} {} {release} {}", h.dataset, h.distribution, h.key)
+        })
+    };
+    match written {
+        // The reader went away (`| head`): what it read was complete.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
+        other => other.context("writing to stdout")?,
     }
     if holders.is_empty() {
         eprintln!("{}: no distribution holds this element", args.element);

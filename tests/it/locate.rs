@@ -210,7 +210,12 @@ fn while_another_writer_holds_the_lock_the_server_says_so_and_catches_up_after()
         health["problems"].to_string().contains("fair reindex"),
         "{health}"
     );
-    // The records are served from their files meanwhile.
+    // The records are served from their files meanwhile; lookups, which the
+    // store lacks, are refused rather than answered wrong.
+    for route in ["access", "locate"] {
+        let answer = served.get(&format!("/machine/{route}/{element}"));
+        assert_eq!(answer.status, 503, "{route}: {}", answer.text());
+    }
     assert_eq!(
         served
             .get("/machine/find_distribution?dataset=mydataset&version=1")
@@ -265,4 +270,95 @@ fn fair_reindex_stores_what_the_store_lacks_and_verify_sees_a_store_behind() {
         (&0.into(), &0.into())
     );
     fair_ok(&["verify", path_str(&root), "--no-buffers"], 0);
+}
+
+/// Damages the store in place: every 97th byte past the first page flipped,
+/// as a disk or a hand might.
+fn damage(store: &Path) {
+    let mut bytes = fs::read(store).expect("store");
+    for i in (4096..bytes.len()).step_by(97) {
+        bytes[i] ^= 0xff;
+    }
+    fs::write(store, bytes).expect("write");
+}
+
+#[test]
+fn a_damaged_store_is_reported_by_verify_and_rebuilt_by_the_next_writer_or_reader() {
+    let (_tmp, root, element) = without_store();
+    fair_ok(&["reindex", path_str(&root)], 0);
+    let store = root.join(".fair/store.redb");
+    damage(&store);
+    // verify names it, and says what to do.
+    let out = fair(&["verify", path_str(&root), "--no-buffers"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stdout.contains("store.redb") && stdout.contains("fair reindex"),
+        "{stdout}"
+    );
+    // A writer sets it aside and rebuilds it.
+    let rebuilt = fair_ok(&["reindex", path_str(&root), "--json"], 0);
+    let rebuilt: serde_json::Value = serde_json::from_slice(&rebuilt.stdout).expect("JSON");
+    assert!(rebuilt["collections"].as_u64() > Some(0), "{rebuilt}");
+    assert!(root.join(".fair/store.redb.unusable").is_file());
+    fair_ok(&["verify", path_str(&root), "--no-buffers"], 0);
+    // A reader that finds it damaged, the lock free, has it rebuilt too.
+    damage(&store);
+    let served = InProc::start(&root);
+    for route in ["access", "locate"] {
+        let answer = served.get(&format!("/machine/{route}/{element}"));
+        assert_eq!(answer.status, 200, "{route}: {}", answer.text());
+    }
+    damage(&store);
+    let located = fair(&["locate", path_str(&root), &element]);
+    assert_eq!(located.status.code(), Some(0), "{}", describe(&located));
+}
+
+#[test]
+fn a_file_another_tool_lost_does_not_stop_the_next_snapshot() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = init(tmp.path(), "blake3");
+    let source = tmp.path().join("src");
+    write_tree(&source, &[("a.txt".into(), b"a\n".to_vec())]);
+    release(&root, &source, "1");
+    write_tree(&source, &[("b.txt".into(), b"b\n".to_vec())]);
+    release(&root, &source, "2");
+    // Version 1's collection file is gone (as Seamless's defects leave it) and
+    // the store is to be rebuilt: its reverse index cannot be.
+    let records: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("distributions/files.json")).expect("records"))
+            .expect("JSON");
+    let first = records[0]["checksum"].as_str().expect("checksum");
+    fs::remove_file(root.join("buffers").join(first)).expect("remove");
+    fs::remove_dir_all(root.join(".fair")).expect("no store");
+    write_tree(&source, &[("c.txt".into(), b"c\n".to_vec())]);
+    let out = fair(&[
+        "index",
+        path_str(&root),
+        "--source",
+        path_str(&source),
+        "--collection",
+        "files",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let out = fair(&[
+        "snapshot",
+        path_str(&root),
+        "files",
+        "files",
+        "--version",
+        "3",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the new version is published: {}",
+        describe(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(first), "the lost file is named: {stderr}");
+    // Its own lookups are there.
+    let located = fair_ok(&["locate", path_str(&root), &blake3(b"c\n"), "--json"], 0);
+    let located: serde_json::Value = serde_json::from_slice(&located.stdout).expect("JSON");
+    assert_eq!(located["holders"][0]["version"], "3", "{located}");
 }

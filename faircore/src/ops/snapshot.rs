@@ -202,7 +202,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
         }
     }
     records.push(record.clone());
-    catch_up(writer, &store, &request.dataset, &records)?;
+    catch_up(writer, &store, &request.dataset, &records, &record)?;
     writer.publish(&records_path, &distribution::to_vec(&records))?;
     Ok(Outcome {
         record,
@@ -215,21 +215,22 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
 /// The plain bytes of the keyorder that follows `base`'s for `collection`.
 /// Brings the store's lookups up to date with the catalogue as it will be once
 /// `records` are those of `dataset` (added last): the whole catalogue, so that
-/// one written by another tool is caught up too. What the new record needs must be there;
-/// a problem with another dataset's files is only a warning (its reader reports
-/// it).
+/// one written by another tool is caught up too. What the new `record` needs
+/// must be there; a problem with the files of other records (an access index
+/// Seamless lost) is only a warning: `fair verify` and the server report it.
 fn catch_up(
     writer: &Writer<'_>,
     store: &crate::Store,
     dataset: &Name,
     records: &[Distribution],
+    record: &Distribution,
 ) -> Result<()> {
     let catalogue = writer.catalogue();
     let view = crate::View::load(catalogue);
     let others = view.datasets.iter().filter(|(name, _)| *name != dataset);
     let needs = sync::Needs::of(others.map(|(_, d)| d.records.as_slice()).chain([records]));
     let caught = sync::catch_up(store, catalogue, &needs)?;
-    let mine = sync::Needs::of([records]);
+    let mine = sync::Needs::of([std::slice::from_ref(record)]);
     let missing = mine.missing(store.redb())?;
     if !missing.is_empty() {
         return Err(Error::invalid(

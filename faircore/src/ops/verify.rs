@@ -74,10 +74,32 @@ pub fn verify(
 /// every record (a catalogue changed by another tool lacks them until a reader
 /// or `fair reindex` catches up).
 fn check_store(catalogue: &Catalogue, view: &crate::View, report: &mut Verification) -> Result<()> {
-    let Some(store) = crate::StoreReader::open(catalogue.layout())? else {
-        return Ok(());
+    let subject = catalogue.layout().store().display().to_string();
+    let opened = crate::StoreReader::open(catalogue.layout())
+        .and_then(|store| store.map(|s| s.missing(&view.needs())).transpose());
+    let missing = match opened {
+        Ok(Some(missing)) => missing,
+        Ok(None) if catalogue.layout().store().exists() => {
+            report.problems.push(Problem {
+                subject,
+                problem:
+                    "left by a writer that was killed: its next writer repairs it (`fair reindex`)"
+                        .into(),
+            });
+            return Ok(());
+        }
+        Ok(None) => return Ok(()),
+        Err(crate::Error::Database { message, .. }) => {
+            report.problems.push(Problem {
+                subject,
+                problem: format!(
+                    "cannot be read ({message}): `fair reindex` sets it aside and rebuilds it"
+                ),
+            });
+            return Ok(());
+        }
+        Err(e) => return Err(e),
     };
-    let missing = view.needs().missing(store.redb())?;
     let lacks = missing
         .access_indexes
         .iter()
@@ -90,7 +112,7 @@ fn check_store(catalogue: &Catalogue, view: &crate::View, report: &mut Verificat
         );
     for what in lacks {
         report.problems.push(Problem {
-            subject: catalogue.layout().store().display().to_string(),
+            subject: subject.clone(),
             problem: format!("lacks {what}: run `fair reindex`"),
         });
     }

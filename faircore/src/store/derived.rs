@@ -34,6 +34,10 @@ const UPGRADABLE: [u64; 1] = [1];
 /// How every process opens the store: one writer, any number of readers.
 const MODE: ConcurrencyMode = ConcurrencyMode::SingleWriter;
 
+/// Why a reader gives up on a store redb panicked on.
+const DAMAGED: &str =
+    "damaged (redb failed on one of its pages); a writer sets it aside and rebuilds it";
+
 /// Page cache of a handle (redb's default, 1 GiB, would count in a server's RSS).
 const CACHE_BYTES: usize = 16 << 20;
 
@@ -98,6 +102,9 @@ impl Store {
         let db = redb::Builder::new()
             .set_concurrency_mode(MODE)
             .set_cache_size(CACHE_BYTES)
+            // A file damaged outside redb is then an error (set aside and
+            // rebuilt), where a plain open may panic on its first bad page.
+            .set_check_integrity_on_open(true)
             .create(path)
             .map_err(|e| match e {
                 redb::DatabaseError::Storage(redb::StorageError::Io(io))
@@ -300,6 +307,14 @@ impl StoreReader {
     /// may not do).
     pub fn open(layout: &Layout) -> Result<Option<Self>> {
         let path = layout.store();
+        // As every read of a reader (see `read`): a panic of redb on a damaged
+        // page is this store's error.
+        std::panic::catch_unwind(|| Self::try_open(&path))
+            .unwrap_or_else(|_| Err(Error::database(&path, DAMAGED)))
+    }
+
+    fn try_open(path: &Path) -> Result<Option<Self>> {
+        let path = path.to_owned();
         // Taken before opening: a file replaced in between is opened again later.
         let identity = identity(&path);
         match redb::Builder::new()
@@ -337,31 +352,46 @@ impl StoreReader {
         self.identity.is_some() && identity(&self.path) == self.identity
     }
 
-    /// The redb handle, for the lookups of [`super::locate`] and [`super::sync`].
-    pub fn redb(&self) -> &redb::ReadOnlyDatabase {
-        &self.db
-    }
-
     /// Wraps a redb error with this store's path.
     pub fn error(&self, err: impl std::fmt::Display) -> Error {
         Error::database(&self.path, err)
     }
 
+    /// Runs a read of the store. A reader cannot check the file's integrity (a
+    /// writer does, when it opens it), and redb may panic on a page damaged
+    /// outside it: that panic is this store's error, "damaged", so that the
+    /// caller answers as for any unreadable store (and a writer, which sets a
+    /// damaged store aside, can be asked to rebuild it).
+    fn read<T>(&self, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+            .unwrap_or_else(|_| Err(self.error(DAMAGED)))
+    }
+
     /// Sees the writer's latest commit in the access lookups (each other read
     /// sees it at once).
     pub fn refresh(&self) -> Result<()> {
-        self.access.refresh(&self.db).map_err(|e| self.error(e))
+        self.read(|| self.access.refresh(&self.db).map_err(|e| self.error(e)))
     }
 
     /// The plain bytes of the URL infos of `element`, as of the last
     /// [`StoreReader::refresh`]; `None` if no access index added has it.
     pub fn access(&self, element: &Checksum) -> Result<Option<Vec<u8>>> {
-        self.access.get(element).map_err(|e| self.error(e))
+        self.read(|| self.access.get(element).map_err(|e| self.error(e)))
+    }
+
+    /// Every place of `element` in the reverse index.
+    pub fn locate(&self, element: &Checksum) -> Result<Vec<super::locate::Place>> {
+        self.read(|| super::locate::lookup(&self.db, element))
+    }
+
+    /// What of `needs` this store lacks.
+    pub fn missing(&self, needs: &super::sync::Needs) -> Result<super::sync::Needs> {
+        self.read(|| needs.missing(&self.db))
     }
 
     /// The extra digests recorded for the element `checksum`.
     pub fn extra_digests(&self, checksum: &Checksum) -> Result<Option<ExtraDigests>> {
-        extra_digests(&self.db, checksum).map_err(|e| Error::database(&self.path, e))
+        self.read(|| extra_digests(&self.db, checksum).map_err(|e| self.error(e)))
     }
 
     /// The files of the indexed source trees that were indexed as `key` with the
@@ -400,7 +430,7 @@ impl StoreReader {
             }
             Ok(found)
         };
-        find().map_err(|e| Error::database(&self.path, e))
+        self.read(|| find().map_err(|e| self.error(e)))
     }
 }
 

@@ -121,9 +121,14 @@ pub enum Ensured {
 /// unreadable.
 pub fn ensure(catalogue: &Catalogue, view: &crate::View) -> Result<Ensured> {
     let needs = view.needs();
-    let missing = match super::StoreReader::open(catalogue.layout())? {
-        Some(reader) => needs.missing(reader.redb())?,
-        None => needs,
+    // A store a reader cannot use (absent, damaged, left for its writer to
+    // repair) lacks everything: a writer rebuilds or repairs it.
+    let usable = super::StoreReader::open(catalogue.layout())
+        .and_then(|reader| reader.map(|r| r.missing(&needs)).transpose())
+        .inspect_err(|e| tracing::warn!("{e}"));
+    let missing = match usable {
+        Ok(Some(missing)) => missing,
+        Ok(None) | Err(_) => needs,
     };
     if missing.is_empty() {
         return Ok(Ensured::Current);
