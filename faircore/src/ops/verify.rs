@@ -79,15 +79,8 @@ fn check_store(catalogue: &Catalogue, view: &crate::View, report: &mut Verificat
         .and_then(|store| store.map(|s| s.missing(&view.needs())).transpose());
     let missing = match opened {
         Ok(Some(missing)) => missing,
-        Ok(None) if catalogue.layout().store().exists() => {
-            report.problems.push(Problem {
-                subject,
-                problem:
-                    "left by a writer that was killed: its next writer repairs it (`fair reindex`)"
-                        .into(),
-            });
-            return Ok(());
-        }
+        // None, or one a killed writer left for the next one to repair (as
+        // redb does after any crash): derived state, nothing wrong yet.
         Ok(None) => return Ok(()),
         Err(crate::Error::Database { message, .. }) => {
             report.problems.push(Problem {
