@@ -13,6 +13,7 @@
 //! aria2's `checksum=`, Metalink's `<hash>`.
 
 mod format;
+mod names;
 mod urls;
 
 use std::io::{self, Write};
@@ -39,6 +40,9 @@ pub struct Mirror {
     /// every key is offered, else only the elements in `buffers/`.
     pub sources: bool,
 }
+
+/// The keys of a manifest with their elements, in key order.
+type Keys = Box<dyn Iterator<Item = Result<(String, Checksum)>>>;
 
 /// What a check-file format lists: the catalogue's checksums, or an extra digest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +135,7 @@ impl Manifest {
         };
         let collection =
             |r: &Distribution| catalogue.layout().content(ContentDir::Buffers, &r.checksum);
-        Ok(Manifest {
+        let manifest = Manifest {
             format,
             algo,
             listed,
@@ -142,7 +146,45 @@ impl Manifest {
             access_index,
             buffers: catalogue.layout().content_dir(ContentDir::Buffers),
             mirror,
+        };
+        manifest.refuse_keys()?;
+        Ok(manifest)
+    }
+
+    /// The keys listed, with their elements: the collection's, or those added or
+    /// changed since the old one.
+    fn keys(&self) -> Result<Keys> {
+        let new = EntryStream::open(&self.collection)?;
+        Ok(match &self.since {
+            None => Box::new(new),
+            Some(old) => Box::new(
+                diff::diff(EntryStream::open(old)?, new).filter_map(|change| match change {
+                    Ok(Change::Added { key, new } | Change::Changed { key, new, .. }) => {
+                        Some(Ok((key, new)))
+                    }
+                    Ok(Change::Removed { .. }) => None,
+                    Err(e) => Some(Err(e)),
+                }),
+            ),
         })
+    }
+
+    /// Reads the keys once, before a byte is written: the first one this format
+    /// cannot carry is refused, named (escaped for a terminal) with the reason.
+    fn refuse_keys(&self) -> Result<()> {
+        for entry in self.keys()? {
+            let (key, _) = entry?;
+            if let Some(what) = names::refusal(self.format, &key) {
+                return Err(Error::invalid(
+                    format!("key {key:?}"),
+                    format!(
+                        "it has {what}, which the {} manifest format cannot carry",
+                        self.format
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Writes the manifest to `out`, entry by entry.
@@ -155,19 +197,7 @@ impl Manifest {
             true => StoreReader::open(&self.layout)?,
             false => None,
         };
-        let new = EntryStream::open(&self.collection)?;
-        let entries: Box<dyn Iterator<Item = Result<(String, Checksum)>>> = match &self.since {
-            None => Box::new(new),
-            Some(old) => Box::new(
-                diff::diff(EntryStream::open(old)?, new).filter_map(|change| match change {
-                    Ok(Change::Added { key, new } | Change::Changed { key, new, .. }) => {
-                        Some(Ok((key, new)))
-                    }
-                    Ok(Change::Removed { .. }) => None,
-                    Err(e) => Some(Err(e)),
-                }),
-            ),
-        };
+        let entries = self.keys()?;
         let io = |e: io::Error| Error::io("the manifest's output", e);
         let mut summary = Summary::default();
         let mut buffer = Vec::new();
@@ -272,7 +302,7 @@ impl Manifest {
                     .map(|u| one_line(u))
                     .collect::<io::Result<_>>()?;
                 writeln!(out, "{}", mirrors.join("\t"))?;
-                writeln!(out, "  out={}", one_line(key)?)?;
+                writeln!(out, "  out={key}")?;
                 match (&sha256, extra.md5) {
                     (Some(hex), _) => writeln!(out, "  checksum=sha-256={hex}"),
                     (None, Some(md5)) => writeln!(out, "  checksum=md5={}", hex::encode(md5)),
@@ -280,7 +310,7 @@ impl Manifest {
                 }
             }
             Format::Metalink => {
-                writeln!(out, "  <file name=\"{}\">", xml(key))?;
+                writeln!(out, "  <file name=\"{}\">", names::xml(key))?;
                 if let Some(size) = size {
                     writeln!(out, "    <size>{size}</size>")?;
                 }
@@ -297,7 +327,7 @@ impl Manifest {
                     writeln!(out, "    <hash type=\"md5\">{}</hash>", hex::encode(md5))?;
                 }
                 for url in urls {
-                    writeln!(out, "    <url>{}</url>", xml(url))?;
+                    writeln!(out, "    <url>{}</url>", names::xml(url))?;
                 }
                 writeln!(out, "  </file>")
             }
@@ -306,19 +336,9 @@ impl Manifest {
                     Listed::Checksum => element.to_hex(),
                     Listed::Extra(algo) => extra.get(algo).map(hex::encode).unwrap_or_default(),
                 };
-                // GNU's convention: a name with a backslash or a newline is escaped
-                // and its line starts with a backslash.
-                if key.contains(['\\', '\n', '\r']) {
-                    let escaped = key
-                        .replace('\\', "\\\\")
-                        .replace('\n', "\\n")
-                        .replace('\r', "\\r");
-                    writeln!(out, "\\{digest}  {escaped}")
-                } else {
-                    writeln!(out, "{digest}  {key}")
-                }
+                writeln!(out, "{}", names::check_line(self.format, &digest, key))
             }
-            Format::Rsync => writeln!(out, "{}", one_line(key)?),
+            Format::Rsync => writeln!(out, "{}", names::rsync_line(key)),
             Format::Bagit => {
                 // RFC 8493 §2.2.3: CR, LF and % in a file path are percent-encoded.
                 let path = key
@@ -341,31 +361,5 @@ fn one_line(text: &str) -> io::Result<&str> {
         ))
     } else {
         Ok(text)
-    }
-}
-
-/// `text` escaped for XML text and attribute values.
-fn xml(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn xml_escapes_the_five_characters() {
-        assert_eq!(xml(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
     }
 }
