@@ -122,7 +122,10 @@ fn served(dir: &Path, keys: &[String]) -> (Served, String, BTreeMap<String, Vec<
     if out.status.code() == Some(1) {
         assert!(out.stdout.is_empty(), "nothing written: {}", describe(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("rsync manifest format cannot carry"), "{stderr}");
+        assert!(
+            stderr.contains("rsync manifest format cannot carry"),
+            "{stderr}"
+        );
         assert!(stderr.contains("key \""), "the key, quoted: {stderr}");
     } else {
         assert!(out.status.success(), "{}", describe(&out));
