@@ -78,7 +78,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         base,
         sources: args.serve_source,
     });
-    let manifest = Manifest::new(&catalogue, record, since, args.format, mirror)?;
+    let manifest = Manifest::new(&catalogue, record, since, args.format, mirror.clone())?;
     let mut out = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());
     let summary = match manifest.write(&mut out) {
         Err(faircore::Error::Io { source, .. })
@@ -95,6 +95,13 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             "; {} keys left out: no URL gives their bytes as they are",
             summary.without_url
         );
+        match &mirror {
+            None => eprint!("; {}", faircore::manifest::OWN_URLS),
+            Some(m) if !m.sources => eprint!(
+                "; to offer them from this catalogue's server, intern them into buffers/ (fair index --intern copy) or serve the source trees (fair serve --serve-source) and pass --serve-source"
+            ),
+            Some(_) => {}
+        }
     }
     if summary.without_digest > 0 {
         eprint!(
@@ -103,6 +110,9 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         );
     }
     eprintln!();
+    if let Some(note) = manifest.unchecked() {
+        eprintln!("note: {note}");
+    }
     if let (Format::Wget, Some(base)) = (args.format, &catalogue.config().base_url) {
         let cut = faircore::manifest::wget_cut_dirs(base);
         eprintln!("fetch them with: wget -x -nH --cut-dirs={cut} -i FILE");

@@ -196,7 +196,12 @@ fn the_wget_format_names_each_key_under_the_server_s_files() {
     // Nothing interned: without --serve-source the server has none of them.
     let out = fair_ok(&wget, 0);
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("61 keys left out"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("61 keys left out"), "{stderr}");
+    assert!(
+        stderr.contains("(fair index --intern copy) or serve the source trees (fair serve --serve-source) and pass --serve-source"),
+        "{stderr}"
+    );
     let out = fair_ok(&[&wget[..], &["--serve-source"]].concat(), 0);
     let list = String::from_utf8(out.stdout).expect("UTF-8");
     assert_eq!(list.lines().count(), 61, "{list}");
@@ -215,7 +220,81 @@ fn the_wget_format_names_each_key_under_the_server_s_files() {
     let plain = tempfile::tempdir().expect("tempdir");
     let (root, _) = catalogue(plain.path(), &["--hash", "blake3"]);
     let args = ["manifest", path_str(&root), "files@2", "--format", "wget"];
-    refused(&args, "set a base URL");
+    refused(
+        &args,
+        "set its public URL as base_url = \"http://HOST:PORT/\" in the catalogue's fair.toml (fair init --base-url sets it only for a new catalogue), then either intern the files into buffers/ (fair index --intern copy) or serve",
+    );
+}
+
+#[test]
+fn a_catalogue_as_fair_init_makes_it_is_told_how_to_get_urls_and_checked_hashes() {
+    // No download index, no base URL: the URL formats say what to set, where.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = init_with(tmp.path(), &[]);
+    let source = tmp.path().join("source");
+    write_tree(&source, &small_files(3));
+    let index = ["index", path_str(&root), "--source", path_str(&source)];
+    fair_ok(&[&index[..], &["--collection", "files"]].concat(), 0);
+    fair_ok(
+        &[
+            "snapshot",
+            path_str(&root),
+            "files",
+            "files",
+            "--version",
+            "1",
+        ],
+        0,
+    );
+    for format in ["urls", "aria2", "metalink", "bagit"] {
+        let args = ["manifest", path_str(&root), "files@1", "--format", format];
+        refused(
+            &args,
+            "base_url = \"http://HOST:PORT/\" in the catalogue's fair.toml",
+        );
+    }
+    // Once fair.toml has a base URL, the files served from the source are listed.
+    let toml = root.join("fair.toml");
+    let text = std::fs::read_to_string(&toml).expect("fair.toml");
+    std::fs::write(&toml, format!("{text}base_url = \"http://127.0.0.1:9/\"\n")).expect("write");
+    let args = ["manifest", path_str(&root), "files@1", "--format", "urls"];
+    let out = fair_ok(&[&args[..], &["--serve-source"]].concat(), 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+
+    // A blake3 Metalink gives aria2c no hash it checks: said on stderr, unless
+    // SHA-256 is recorded too.
+    let (plain, _) = catalogue(&tmp.path().join("plain"), &["--hash", "blake3"]);
+    let out = fair_ok(
+        &[
+            "manifest",
+            path_str(&plain),
+            "files@2",
+            "--format",
+            "metalink",
+        ],
+        0,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("aria2c checks none of these downloads: it knows no blake3 hash"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("extra_digests = [\"sha256\"] in fair.toml"),
+        "{stderr}"
+    );
+    let (extra, _) = catalogue(&tmp.path().join("extra"), &["--extra-digest", "sha256"]);
+    let out = fair_ok(
+        &[
+            "manifest",
+            path_str(&extra),
+            "files@2",
+            "--format",
+            "metalink",
+        ],
+        0,
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("aria2c checks none"));
 }
 
 #[test]

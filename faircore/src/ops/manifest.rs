@@ -31,6 +31,10 @@ use crate::{
     Catalogue, Checksum, ContentDir, Distribution, Error, ExtraAlgo, ExtraDigests, HashAlgo, Result,
 };
 
+/// How to give a catalogue's keys URLs of its own server, for the messages that
+/// find none.
+pub const OWN_URLS: &str = "to offer this catalogue's own server (fair serve) as a mirror, set its public URL as base_url = \"http://HOST:PORT/\" in the catalogue's fair.toml (fair init --base-url sets it only for a new catalogue), then either intern the files into buffers/ (fair index --intern copy) or serve the indexed source trees (fair serve --serve-source, and fair manifest --serve-source)";
+
 /// A server of this catalogue (`fair serve`), offered as one more mirror.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mirror {
@@ -61,6 +65,8 @@ pub struct Manifest {
     layout: crate::Layout,
     /// Whether the catalogue records extra digests.
     extra: bool,
+    /// Whether it has a hash aria2c checks (SHA-256 or MD5).
+    aria2_hash: bool,
     collection: std::path::PathBuf,
     since: Option<std::path::PathBuf>,
     access_index: Option<std::path::PathBuf>,
@@ -114,7 +120,9 @@ impl Manifest {
         if format == Format::Wget && mirror.is_none() {
             return Err(Error::invalid(
                 "manifest format wget",
-                "its URLs are those of a server of this catalogue (BASE/files/ELEMENT/KEY): set a base URL (fair init --base-url, or fair serve --base-url)",
+                format!(
+                    "its URLs are those of a server of this catalogue (BASE/files/ELEMENT/KEY) and no base URL is set: {OWN_URLS}"
+                ),
             ));
         }
         let access_index = match (format.needs_urls(), record.access_index) {
@@ -128,7 +136,7 @@ impl Manifest {
                 return Err(Error::invalid(
                     format!("distribution {}", record.checksum),
                     format!(
-                        "it has no access index (its collection had no download index when it was snapshotted) and no base URL is set, so format {format} has no URL to list"
+                        "it has no access index (its collection had no download index when it was snapshotted) and no base URL is set, so format {format} has no URL to list: {OWN_URLS}"
                     ),
                 ));
             }
@@ -141,6 +149,7 @@ impl Manifest {
             listed,
             layout: catalogue.layout().clone(),
             extra: !extras.is_empty(),
+            aria2_hash: algo == HashAlgo::Sha256 || !extras.is_empty(),
             collection: collection(record),
             since: since.map(collection),
             access_index,
@@ -149,6 +158,19 @@ impl Manifest {
         };
         manifest.refuse_keys()?;
         Ok(manifest)
+    }
+
+    /// For the `aria2` and `metalink` formats, what aria2c cannot check: a
+    /// blake3 or sha3-256 catalogue without extra digests lists no hash aria2c
+    /// knows (it knows SHA-256 and MD5), so it checks nothing it downloads.
+    pub fn unchecked(&self) -> Option<String> {
+        let aria2 = matches!(self.format, Format::Aria2 | Format::Metalink);
+        (aria2 && !self.aria2_hash).then(|| {
+            format!(
+                "aria2c checks none of these downloads: it knows no {} hash, the only one this catalogue records; record SHA-256 too with extra_digests = [\"sha256\"] in fair.toml and fair index again (fair init --extra-digest sha256 for a new catalogue)",
+                self.algo
+            )
+        })
     }
 
     /// The keys listed, with their elements: the collection's, or those added or
