@@ -215,7 +215,10 @@ fn the_wget_format_names_each_key_under_the_server_s_files() {
         "{list}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("wget -x -nH --cut-dirs=3 -i"), "{stderr}");
+    assert!(
+        stderr.contains("wget -x -nH --cut-dirs=3 --restrict-file-names=nocontrol -i"),
+        "{stderr}"
+    );
 
     let plain = tempfile::tempdir().expect("tempdir");
     let (root, _) = catalogue(plain.path(), &["--hash", "blake3"]);
