@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::helpers::{describe, fair, fair_ok, init_with, path_str, small_files, write_tree};
+use crate::helpers::{
+    describe, fair, fair_ok, index_and_snapshot, init_with, path_str, small_files, write_tree,
+};
 use crate::http::Answers;
 use crate::inproc::InProc;
 
@@ -236,19 +238,7 @@ fn a_catalogue_as_fair_init_makes_it_is_told_how_to_get_urls_and_checked_hashes(
     let root = init_with(tmp.path(), &[]);
     let source = tmp.path().join("source");
     write_tree(&source, &small_files(3));
-    let index = ["index", path_str(&root), "--source", path_str(&source)];
-    fair_ok(&[&index[..], &["--collection", "files"]].concat(), 0);
-    fair_ok(
-        &[
-            "snapshot",
-            path_str(&root),
-            "files",
-            "files",
-            "--version",
-            "1",
-        ],
-        0,
-    );
+    index_and_snapshot(&root, &source, "1");
     for format in ["urls", "aria2", "metalink", "bagit"] {
         let args = ["manifest", path_str(&root), "files@1", "--format", format];
         refused(
@@ -266,38 +256,19 @@ fn a_catalogue_as_fair_init_makes_it_is_told_how_to_get_urls_and_checked_hashes(
 
     // A blake3 Metalink gives aria2c no hash it checks: said on stderr, unless
     // SHA-256 is recorded too.
-    let (plain, _) = catalogue(&tmp.path().join("plain"), &["--hash", "blake3"]);
-    let out = fair_ok(
-        &[
-            "manifest",
-            path_str(&plain),
-            "files@2",
-            "--format",
-            "metalink",
-        ],
-        0,
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("aria2c checks none of these downloads: it knows no blake3 hash"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("extra_digests = [\"sha256\"] in fair.toml"),
-        "{stderr}"
-    );
-    let (extra, _) = catalogue(&tmp.path().join("extra"), &["--extra-digest", "sha256"]);
-    let out = fair_ok(
-        &[
-            "manifest",
-            path_str(&extra),
-            "files@2",
-            "--format",
-            "metalink",
-        ],
-        0,
-    );
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("aria2c checks none"));
+    for (name, init, note) in [("plain", "blake3", true), ("extra", "sha256", false)] {
+        let flag = if note { "--hash" } else { "--extra-digest" };
+        let (root, _) = catalogue(&tmp.path().join(name), &[flag, init]);
+        let args = ["manifest", path_str(&root), "files@2", "--format"];
+        let out = fair_ok(&[&args[..], &["metalink"]].concat(), 0);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let said = "aria2c checks none of these downloads: it knows no blake3 hash";
+        assert_eq!(stderr.contains(said), note, "{name}: {stderr}");
+        assert_eq!(
+            stderr.contains("extra_digests = [\"sha256\"] in fair.toml"),
+            note
+        );
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::helpers::{describe, fair, fair_ok, init_with, path_str, write_tree};
+use crate::helpers::{describe, fair, index_and_snapshot, init_with, path_str, tree, write_tree};
 use crate::http::{Answers, Served};
 
 /// The characters of the non-ASCII part of the alphabet (U+FFFD is b3sum's, and
@@ -60,25 +60,6 @@ fn keys(seed: u64, n: usize, alphabet: &[char], fixed: &[&str]) -> Vec<String> {
     keys.into_iter().collect()
 }
 
-/// Every file under `dir` by relative path (keys are UTF-8).
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).expect("under dir");
-                let rel = rel.to_str().expect("UTF-8 name").to_string();
-                files.insert(rel, std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    files
-}
-
 /// Runs `command` in `dir`; asserts it succeeded.
 fn run(name: &str, command: &mut Command, dir: &Path) {
     std::fs::create_dir_all(dir).expect("mkdir");
@@ -102,21 +83,8 @@ fn served(dir: &Path, keys: &[String]) -> (Served, String, BTreeMap<String, Vec<
         .map(|(i, k)| (k.clone(), format!("file {i}\n").into_bytes()))
         .collect();
     write_tree(&source, &files);
-    let index = ["index", path_str(&root), "--source", path_str(&source)];
-    fair_ok(&[&index[..], &["--collection", "files"]].concat(), 0);
-    let snapshot = ["snapshot", path_str(&root), "files", "files", "--version"];
-    let out = fair_ok(&[&snapshot[..], &["1", "--json"]].concat(), 0);
-    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let checksum = record["checksum"].as_str().expect("checksum").to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let base = format!("http://{listen}/");
-    let serve = ["serve", path_str(&root), "--listen", &listen, "--base-url"];
-    let args = [&serve[..], &[&base, "--serve-source"]].concat();
-    let served = Served::spawn(&args, Stdio::null());
+    let checksum = index_and_snapshot(&root, &source, "1");
+    let served = Served::with_base_url(&root, true);
     // The command refuses exactly as the server does.
     let out = fair(&["manifest", path_str(&root), &checksum, "--format", "rsync"]);
     if out.status.code() == Some(1) {
