@@ -230,8 +230,8 @@ pub async fn manifest(
         ),
         None => None,
     };
-    // Manifest::new reads every key once (refusing any the format cannot carry):
-    // on the blocking pool.
+    // refuse_keys reads every key once (refusing any the format cannot carry),
+    // before the status is sent: on the blocking pool.
     let (record, since, mirror) = (record.clone(), since.cloned(), server.mirror());
     let catalogue = server.clone();
     let manifest = web::block(move || {
@@ -242,6 +242,7 @@ pub async fn manifest(
             format,
             mirror,
         )
+        .and_then(|manifest| manifest.refuse_keys().map(|()| manifest))
     })
     .await
     .map_err(|e| ApiError::Unavailable(e.to_string()))?

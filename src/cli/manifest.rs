@@ -87,6 +87,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         sources: args.serve_source,
     });
     let manifest = Manifest::new(&catalogue, record, since, args.format, mirror.clone())?;
+    manifest.refuse_keys()?;
     let mut out = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());
     let summary = match manifest.write(&mut out) {
         Err(faircore::Error::Io { source, .. })

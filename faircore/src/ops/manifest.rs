@@ -55,8 +55,10 @@ enum Listed {
     Extra(ExtraAlgo),
 }
 
-/// A manifest ready to be written: what can be refused is refused by [`Manifest::new`],
-/// before a byte is written.
+/// A manifest ready to be written: what the catalogue or distribution cannot give
+/// is refused by [`Manifest::new`] (cheap: the metadata pages ask it of every
+/// format), a key the format cannot carry by [`Manifest::refuse_keys`] (one pass
+/// over the keys); both before a byte is written.
 #[derive(Debug)]
 pub struct Manifest {
     format: Format,
@@ -156,7 +158,6 @@ impl Manifest {
             buffers: catalogue.layout().content_dir(ContentDir::Buffers),
             mirror,
         };
-        manifest.refuse_keys()?;
         Ok(manifest)
     }
 
@@ -191,25 +192,34 @@ impl Manifest {
         })
     }
 
-    /// Reads the keys once, before a byte is written: the first one this format
-    /// cannot carry is refused, named (escaped for a terminal) with the reason.
-    fn refuse_keys(&self) -> Result<()> {
+    /// Reads the keys once, to be called before [`Manifest::write`]: the first
+    /// one this format cannot carry is refused, named (escaped for a terminal)
+    /// with the reason.
+    pub fn refuse_keys(&self) -> Result<()> {
         for entry in self.keys()? {
             let (key, _) = entry?;
-            if let Some(what) = names::refusal(self.format, &key) {
-                return Err(Error::invalid(
-                    format!("key {key:?}"),
-                    format!(
-                        "it has {what}, which the {} manifest format cannot carry",
-                        self.format
-                    ),
-                ));
-            }
+            self.carried(&key)?;
         }
         Ok(())
     }
 
-    /// Writes the manifest to `out`, entry by entry.
+    /// `key`, if this format can carry it.
+    fn carried(&self, key: &str) -> Result<()> {
+        match names::refusal(self.format, key) {
+            None => Ok(()),
+            Some(what) => Err(Error::invalid(
+                format!("key {key:?}"),
+                format!(
+                    "it has {what}, which the {} manifest format cannot carry",
+                    self.format
+                ),
+            )),
+        }
+    }
+
+    /// Writes the manifest to `out`, entry by entry ([`Manifest::refuse_keys`]
+    /// first, so that a key it cannot carry is refused before the first byte;
+    /// here it would only stop the writing).
     pub fn write(&self, out: &mut dyn Write) -> Result<Summary> {
         let lookup = match &self.access_index {
             Some(path) => Some(AccessLookup::open(path)?),
@@ -226,6 +236,7 @@ impl Manifest {
         self.begin(out).map_err(io)?;
         for entry in entries {
             let (key, element) = entry?;
+            self.carried(&key)?;
             let urls = match &lookup {
                 Some(lookup) if lookup.read(&element, &mut buffer)? => lookup.parse(&buffer)?,
                 _ => Vec::new(),
