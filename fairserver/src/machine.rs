@@ -244,8 +244,23 @@ pub async fn manifest(
         ),
         None => None,
     };
-    let manifest = Manifest::new(&server.catalogue, record, since, format, server.mirror())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    // refuse_keys reads every key once (refusing any the format cannot carry),
+    // before the status is sent: on the blocking pool.
+    let (record, since, mirror) = (record.clone(), since.cloned(), server.mirror());
+    let catalogue = server.clone();
+    let manifest = web::block(move || {
+        Manifest::new(
+            &catalogue.catalogue,
+            &record,
+            since.as_ref(),
+            format,
+            mirror,
+        )
+        .and_then(|manifest| manifest.refuse_keys().map(|()| manifest))
+    })
+    .await
+    .map_err(|e| ApiError::Unavailable(e.to_string()))?
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let body = streaming::body(format!("{format} manifest of {wanted}"), move |out| {
         manifest.write(out).map(drop).map_err(|e| match e {
             // The client went away: not a failure of ours.

@@ -15,13 +15,14 @@ DATASET@latest (resolved as `fair find` does).
 
 Formats:
   urls         one URL a line (the first mirror)            wget -i, curl
-  wget         BASE/files/CHECKSUM/KEY a line               wget -x -nH --cut-dirs=N -i FILE
+  wget         BASE/files/CHECKSUM/KEY a line               wget -x -nH --cut-dirs=N
+                                                              --restrict-file-names=nocontrol -i FILE
   aria2        every mirror, out=KEY, checksum=sha-256/md5   aria2c -i FILE
   metalink     Metalink 4: mirrors, size, hashes             aria2c -M FILE.meta4
   b3sum        HEX  KEY (blake3 catalogues)                  b3sum -c FILE
   sha256sum    HEX  KEY (sha256, or --extra-digest sha256)   sha256sum -c FILE
   sha3-256sum  HEX  KEY (sha3-256 catalogues)
-  rsync        one key a line                                rsync --files-from=FILE
+  rsync        one key a line (./ before # and ;)           rsync --files-from=FILE
   bagit        URL LENGTH data/KEY                           a BagIt fetch.txt
 
 When fair.toml has a base_url, BASE/buffers/CHECKSUM (served by `fair serve`) is
@@ -32,18 +33,25 @@ only those URLs, whose path ends with the key: `wget -x -nH --cut-dirs=N` with N
 recreates the keys' directories. In catalogues with extra digests, aria2 gives
 checksum=sha-256= and metalink a sha-256 and md5 <hash> when they are recorded. Only URLs that give the element's
 bytes as they are (not compressed, no cell type) are listed; keys without one are left out of the URL formats and counted on stderr.
-The manifest is written as the collection is read (constant memory).
+The manifest is written as the collection is read (constant memory), after one
+pass over the keys: a key the format cannot carry is refused, named, before the
+first byte (aria2: a line break, or a blank at either end; rsync: a line break;
+metalink: a control character XML forbids; b3sum: U+FFFD). aria2c -M itself
+refuses names with control characters and saves & as &#38;: use aria2 for those.
+aria2c checks SHA-256 and MD5 only: a blake3 or sha3-256 catalogue without
+extra digests gets a note on stderr.
 
 Examples:
   fair manifest /srv/fair pdb@latest --format aria2 > pdb.aria2 && aria2c -i pdb.aria2
   fair manifest /srv/fair pdb@2025.02 --format urls --since pdb@2025.01
   cd /mirror/pdb && fair manifest /srv/fair pdb@latest --format b3sum | b3sum -c
   fair manifest /srv/fair pdb@latest --format wget --serve-source > list &&
-    wget -x -nH --cut-dirs=2 -i list     # base_url http://host:61918/
+    wget -x -nH --cut-dirs=2 --restrict-file-names=nocontrol -i list  # base_url http://host:61918/
 
 Exit codes: 0 written; 1 unknown or ambiguous distribution, a format this catalogue
 or distribution cannot give (check files of another algorithm without that extra
-digest; URLs without an access index; wget without a base URL).";
+digest; URLs without an access index; wget without a base URL; a key the format
+cannot carry).";
 
 /// Flags of `fair manifest`.
 #[derive(Debug, clap::Args)]
@@ -78,7 +86,8 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         base,
         sources: args.serve_source,
     });
-    let manifest = Manifest::new(&catalogue, record, since, args.format, mirror)?;
+    let manifest = Manifest::new(&catalogue, record, since, args.format, mirror.clone())?;
+    manifest.refuse_keys()?;
     let mut out = std::io::BufWriter::with_capacity(256 << 10, std::io::stdout().lock());
     let summary = match manifest.write(&mut out) {
         Err(faircore::Error::Io { source, .. })
@@ -95,6 +104,13 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             "; {} keys left out: no URL gives their bytes as they are",
             summary.without_url
         );
+        match &mirror {
+            None => eprint!("; {}", faircore::manifest::OWN_URLS),
+            Some(m) if !m.sources => eprint!(
+                "; to offer them from this catalogue's server, intern them into buffers/ (fair index --intern copy) or serve the source trees (fair serve --serve-source) and pass --serve-source"
+            ),
+            Some(_) => {}
+        }
     }
     if summary.without_digest > 0 {
         eprint!(
@@ -103,9 +119,14 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         );
     }
     eprintln!();
+    if let Some(note) = manifest.unchecked() {
+        eprintln!("note: {note}");
+    }
     if let (Format::Wget, Some(base)) = (args.format, &catalogue.config().base_url) {
         let cut = faircore::manifest::wget_cut_dirs(base);
-        eprintln!("fetch them with: wget -x -nH --cut-dirs={cut} -i FILE");
+        eprintln!(
+            "fetch them with: wget -x -nH --cut-dirs={cut} --restrict-file-names=nocontrol -i FILE"
+        );
     }
     Ok(Exit::Success)
 }

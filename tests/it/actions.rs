@@ -332,3 +332,47 @@ fn gzip_and_zip_bombs_are_refused_with_bounded_memory() {
         );
     }
 }
+
+#[test]
+fn gunzip_accepts_zero_padding_and_names_trailing_garbage_as_gzip_d_does() {
+    let f = Fixture::new("blake3", &[]);
+    let mut member = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    member.write_all(b"hello\n").expect("gzip");
+    let member = member.finish().expect("gzip");
+    fs::create_dir_all(&f.source).expect("mkdir");
+    // Tape or block padding: `gzip -d` and Python's gzip accept it.
+    fs::write(
+        f.source.join("padded.gz"),
+        [&member[..], &[0; 512]].concat(),
+    )
+    .expect("write");
+    backdate_tree(&f.source);
+    let actions = f.tmp.path().join("gunzip.yaml");
+    let text = "collection: gz\ncross_device: false\nactions:\n  - action: operation\n    command: gunzip\n    collection: out\n";
+    fs::write(&actions, text).expect("actions");
+    run_actions(&f, &actions, &[], 0);
+    let hello = HashAlgo::Blake3.hash(b"hello\n").to_hex();
+    assert!(
+        names(&f.root.join("buffers")).contains(&hello),
+        "decompressed"
+    );
+
+    fs::write(
+        f.source.join("junk.gz"),
+        [&member[..], b"\0\0junk"].concat(),
+    )
+    .expect("write");
+    backdate_tree(&f.source);
+    let mut args = vec!["index", path_str(&f.root), "--source", path_str(&f.source)];
+    args.extend(["--actions", path_str(&actions)]);
+    let out = fair_ok(&args, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = format!(
+        "trailing garbage after the last gzip member at byte {}",
+        member.len() + 2
+    );
+    assert!(
+        stderr.contains("junk.gz") && stderr.contains(&want),
+        "{stderr}"
+    );
+}

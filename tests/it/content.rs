@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::helpers::{
-    backdate, describe, digest_by, fair_ok, init, init_with, path_str, small_files, write_tree,
+    backdate, describe, digest_by, fair_ok, init, init_with, path_str, small_files, tree,
+    write_tree,
 };
 use crate::http::{Answers, Served};
 use crate::inproc::{self, InProc};
@@ -49,24 +50,7 @@ fn served_with(dir: &Path, n: usize, from: Origin, prepare: &dyn Fn(&Path)) -> W
 /// [`served`] by `fair serve` on a free port, for the downloaders.
 fn served_over_tcp(dir: &Path, n: usize, from: Origin) -> With<Served> {
     let (root, files, checksum, source) = catalogue(dir, n, from, &|_| {});
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let base = format!("http://{listen}/");
-    let mut serve = vec![
-        "serve",
-        path_str(&root),
-        "--listen",
-        &listen,
-        "--base-url",
-        &base,
-    ];
-    if from == Origin::Source {
-        serve.push("--serve-source");
-    }
-    let served = Served::spawn(&serve, Stdio::null());
+    let served = Served::with_base_url(&root, from == Origin::Source);
     (served, files, checksum, source)
 }
 
@@ -109,27 +93,6 @@ fn catalogue(dir: &Path, n: usize, from: Origin, prepare: &dyn Fn(&Path)) -> Wit
     let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let checksum = record["checksum"].as_str().expect("checksum").to_string();
     (root, files.into_iter().collect(), checksum, source)
-}
-
-/// Every file under `dir`, by relative path.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).expect("under dir");
-                files.insert(
-                    path_str(rel).to_string(),
-                    std::fs::read(&path).expect("read"),
-                );
-            }
-        }
-    }
-    files
 }
 
 #[test]

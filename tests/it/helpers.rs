@@ -207,3 +207,32 @@ pub fn fixture(relative: &str) -> PathBuf {
         .join("fixtures")
         .join(relative)
 }
+
+/// Indexes `source` into `root` as the collection `files` and snapshots it as
+/// version `version` of the dataset `files`; returns the distribution's checksum.
+pub fn index_and_snapshot(root: &Path, source: &Path, version: &str) -> String {
+    let index = ["index", path_str(root), "--source", path_str(source)];
+    fair_ok(&[&index[..], &["--collection", "files"]].concat(), 0);
+    let snapshot = ["snapshot", path_str(root), "files", "files", "--version"];
+    let out = fair_ok(&[&snapshot[..], &[version, "--json"]].concat(), 0);
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    record["checksum"].as_str().expect("checksum").to_string()
+}
+
+/// Every file under `dir`, by relative path.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("under dir");
+                files.insert(path_str(rel).to_string(), fs::read(&path).expect("read"));
+            }
+        }
+    }
+    files
+}

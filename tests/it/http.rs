@@ -33,6 +33,24 @@ impl Served {
         Served::spawn(&args, Stdio::null())
     }
 
+    /// Starts `fair serve dir` on a free port with its own address as base URL
+    /// (the downloaders need one before it starts), with `--serve-source` when
+    /// `sources`.
+    pub fn with_base_url(dir: &Path, sources: bool) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let base = format!("http://{listen}/");
+        let mut args = vec!["serve", path_str(dir), "--listen", &listen];
+        args.extend(["--base-url", &base]);
+        if sources {
+            args.push("--serve-source");
+        }
+        Served::spawn(&args, Stdio::null())
+    }
+
     /// Runs `fair ARGS`, a command that ends up serving, and waits until it listens
     /// (prints `on http://ADDR/` on stderr).
     pub fn spawn(args: &[&str], stdout: Stdio) -> Served {

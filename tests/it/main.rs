@@ -16,6 +16,7 @@ mod incremental;
 mod intern;
 mod locate;
 mod manifest;
+mod manifest_names;
 mod metadata;
 mod ops;
 mod problems;

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::helpers::{describe, fair, fair_ok, init_with, path_str, small_files, write_tree};
+use crate::helpers::{
+    describe, fair, fair_ok, index_and_snapshot, init_with, path_str, small_files, write_tree,
+};
 use crate::http::Answers;
 use crate::inproc::InProc;
 
@@ -196,7 +198,12 @@ fn the_wget_format_names_each_key_under_the_server_s_files() {
     // Nothing interned: without --serve-source the server has none of them.
     let out = fair_ok(&wget, 0);
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("61 keys left out"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("61 keys left out"), "{stderr}");
+    assert!(
+        stderr.contains("(fair index --intern copy) or serve the source trees (fair serve --serve-source) and pass --serve-source"),
+        "{stderr}"
+    );
     let out = fair_ok(&[&wget[..], &["--serve-source"]].concat(), 0);
     let list = String::from_utf8(out.stdout).expect("UTF-8");
     assert_eq!(list.lines().count(), 61, "{list}");
@@ -210,12 +217,58 @@ fn the_wget_format_names_each_key_under_the_server_s_files() {
         "{list}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("wget -x -nH --cut-dirs=3 -i"), "{stderr}");
+    assert!(
+        stderr.contains("wget -x -nH --cut-dirs=3 --restrict-file-names=nocontrol -i"),
+        "{stderr}"
+    );
 
     let plain = tempfile::tempdir().expect("tempdir");
     let (root, _) = catalogue(plain.path(), &["--hash", "blake3"]);
     let args = ["manifest", path_str(&root), "files@2", "--format", "wget"];
-    refused(&args, "set a base URL");
+    refused(
+        &args,
+        "set its public URL as base_url = \"http://HOST:PORT/\" in the catalogue's fair.toml (fair init --base-url sets it only for a new catalogue), then either intern the files into buffers/ (fair index --intern copy) or serve",
+    );
+}
+
+#[test]
+fn a_catalogue_as_fair_init_makes_it_is_told_how_to_get_urls_and_checked_hashes() {
+    // No download index, no base URL: the URL formats say what to set, where.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = init_with(tmp.path(), &[]);
+    let source = tmp.path().join("source");
+    write_tree(&source, &small_files(3));
+    index_and_snapshot(&root, &source, "1");
+    for format in ["urls", "aria2", "metalink", "bagit"] {
+        let args = ["manifest", path_str(&root), "files@1", "--format", format];
+        refused(
+            &args,
+            "base_url = \"http://HOST:PORT/\" in the catalogue's fair.toml",
+        );
+    }
+    // Once fair.toml has a base URL, the files served from the source are listed.
+    let toml = root.join("fair.toml");
+    let text = std::fs::read_to_string(&toml).expect("fair.toml");
+    std::fs::write(&toml, format!("{text}base_url = \"http://127.0.0.1:9/\"\n")).expect("write");
+    let args = ["manifest", path_str(&root), "files@1", "--format", "urls"];
+    let out = fair_ok(&[&args[..], &["--serve-source"]].concat(), 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+
+    // A blake3 Metalink gives aria2c no hash it checks: said on stderr, unless
+    // SHA-256 is recorded too.
+    for (name, init, note) in [("plain", "blake3", true), ("extra", "sha256", false)] {
+        let flag = if note { "--hash" } else { "--extra-digest" };
+        let (root, _) = catalogue(&tmp.path().join(name), &[flag, init]);
+        let args = ["manifest", path_str(&root), "files@2", "--format"];
+        let out = fair_ok(&[&args[..], &["metalink"]].concat(), 0);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let said = "aria2c checks none of these downloads: it knows no blake3 hash";
+        assert_eq!(stderr.contains(said), note, "{name}: {stderr}");
+        assert_eq!(
+            stderr.contains("extra_digests = [\"sha256\"] in fair.toml"),
+            note
+        );
+    }
 }
 
 #[test]

@@ -5,14 +5,19 @@
 //!
 //! Only URLs that give an element's bytes as they are (no `compression`, no
 //! `celltype`) are offered: a tool that checks what it fetched against the
-//! checksum could not use the others. Entries without such a URL are left out of
-//! the URL formats and counted.
+//! checksum could not use the others; nor are URLs with a control character
+//! (not URLs, and they would break the line formats). Entries without such a
+//! URL are left out of the URL formats and counted.
+//!
+//! How each format writes a key, and the keys it cannot carry: `names` (a key
+//! is refused by [`Manifest::refuse_keys`] before the first byte).
 //!
 //! A catalogue with extra digests (`fair init --extra-digest`) also lists them
 //! where a format has room: `sha256sum` check files of a blake3 catalogue,
 //! aria2's `checksum=`, Metalink's `<hash>`.
 
 mod format;
+mod names;
 mod urls;
 
 use std::io::{self, Write};
@@ -30,6 +35,10 @@ use crate::{
     Catalogue, Checksum, ContentDir, Distribution, Error, ExtraAlgo, ExtraDigests, HashAlgo, Result,
 };
 
+/// How to give a catalogue's keys URLs of its own server, for the messages that
+/// find none.
+pub const OWN_URLS: &str = "to offer this catalogue's own server (fair serve) as a mirror, set its public URL as base_url = \"http://HOST:PORT/\" in the catalogue's fair.toml (fair init --base-url sets it only for a new catalogue), then either intern the files into buffers/ (fair index --intern copy) or serve the indexed source trees (fair serve --serve-source, and fair manifest --serve-source)";
+
 /// A server of this catalogue (`fair serve`), offered as one more mirror.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mirror {
@@ -40,6 +49,9 @@ pub struct Mirror {
     pub sources: bool,
 }
 
+/// The keys of a manifest with their elements, in key order.
+type Keys = Box<dyn Iterator<Item = Result<(String, Checksum)>>>;
+
 /// What a check-file format lists: the catalogue's checksums, or an extra digest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Listed {
@@ -47,8 +59,10 @@ enum Listed {
     Extra(ExtraAlgo),
 }
 
-/// A manifest ready to be written: what can be refused is refused by [`Manifest::new`],
-/// before a byte is written.
+/// A manifest ready to be written: what the catalogue or distribution cannot give
+/// is refused by [`Manifest::new`] (cheap: the metadata pages ask it of every
+/// format), a key the format cannot carry by [`Manifest::refuse_keys`] (one pass
+/// over the keys); both before a byte is written.
 #[derive(Debug)]
 pub struct Manifest {
     format: Format,
@@ -57,6 +71,8 @@ pub struct Manifest {
     layout: crate::Layout,
     /// Whether the catalogue records extra digests.
     extra: bool,
+    /// Whether it has a hash aria2c checks (SHA-256 or MD5).
+    aria2_hash: bool,
     collection: std::path::PathBuf,
     since: Option<std::path::PathBuf>,
     access_index: Option<std::path::PathBuf>,
@@ -110,7 +126,9 @@ impl Manifest {
         if format == Format::Wget && mirror.is_none() {
             return Err(Error::invalid(
                 "manifest format wget",
-                "its URLs are those of a server of this catalogue (BASE/files/ELEMENT/KEY): set a base URL (fair init --base-url, or fair serve --base-url)",
+                format!(
+                    "its URLs are those of a server of this catalogue (BASE/files/ELEMENT/KEY) and no base URL is set: {OWN_URLS}"
+                ),
             ));
         }
         let access_index = match (format.needs_urls(), record.access_index) {
@@ -124,39 +142,47 @@ impl Manifest {
                 return Err(Error::invalid(
                     format!("distribution {}", record.checksum),
                     format!(
-                        "it has no access index (its collection had no download index when it was snapshotted) and no base URL is set, so format {format} has no URL to list"
+                        "it has no access index (its collection had no download index when it was snapshotted) and no base URL is set, so format {format} has no URL to list: {OWN_URLS}"
                     ),
                 ));
             }
         };
         let collection =
             |r: &Distribution| catalogue.layout().content(ContentDir::Buffers, &r.checksum);
-        Ok(Manifest {
+        let manifest = Manifest {
             format,
             algo,
             listed,
             layout: catalogue.layout().clone(),
             extra: !extras.is_empty(),
+            aria2_hash: algo == HashAlgo::Sha256 || !extras.is_empty(),
             collection: collection(record),
             since: since.map(collection),
             access_index,
             buffers: catalogue.layout().content_dir(ContentDir::Buffers),
             mirror,
+        };
+        Ok(manifest)
+    }
+
+    /// For the `aria2` and `metalink` formats, what aria2c cannot check: a
+    /// blake3 or sha3-256 catalogue without extra digests lists no hash aria2c
+    /// knows (it knows SHA-256 and MD5), so it checks nothing it downloads.
+    pub fn unchecked(&self) -> Option<String> {
+        let aria2 = matches!(self.format, Format::Aria2 | Format::Metalink);
+        (aria2 && !self.aria2_hash).then(|| {
+            format!(
+                "aria2c checks none of these downloads: it knows no {} hash, the only one this catalogue records; record SHA-256 too with extra_digests = [\"sha256\"] in fair.toml and fair index again (fair init --extra-digest sha256 for a new catalogue)",
+                self.algo
+            )
         })
     }
 
-    /// Writes the manifest to `out`, entry by entry.
-    pub fn write(&self, out: &mut dyn Write) -> Result<Summary> {
-        let lookup = match &self.access_index {
-            Some(path) => Some(AccessLookup::open(path)?),
-            None => None,
-        };
-        let digests = match self.extra {
-            true => StoreReader::open(&self.layout)?,
-            false => None,
-        };
+    /// The keys listed, with their elements: the collection's, or those added or
+    /// changed since the old one.
+    fn keys(&self) -> Result<Keys> {
         let new = EntryStream::open(&self.collection)?;
-        let entries: Box<dyn Iterator<Item = Result<(String, Checksum)>>> = match &self.since {
+        Ok(match &self.since {
             None => Box::new(new),
             Some(old) => Box::new(
                 diff::diff(EntryStream::open(old)?, new).filter_map(|change| match change {
@@ -167,20 +193,63 @@ impl Manifest {
                     Err(e) => Some(Err(e)),
                 }),
             ),
+        })
+    }
+
+    /// Reads the keys once, to be called before [`Manifest::write`]: the first
+    /// one this format cannot carry is refused, named (escaped for a terminal)
+    /// with the reason.
+    pub fn refuse_keys(&self) -> Result<()> {
+        for entry in self.keys()? {
+            let (key, _) = entry?;
+            self.carried(&key)?;
+        }
+        Ok(())
+    }
+
+    /// `key`, if this format can carry it.
+    fn carried(&self, key: &str) -> Result<()> {
+        match names::refusal(self.format, key) {
+            None => Ok(()),
+            Some(what) => Err(Error::invalid(
+                format!("key {key:?}"),
+                format!(
+                    "it has {what}, which the {} manifest format cannot carry",
+                    self.format
+                ),
+            )),
+        }
+    }
+
+    /// Writes the manifest to `out`, entry by entry ([`Manifest::refuse_keys`]
+    /// first, so that a key it cannot carry is refused before the first byte;
+    /// here it would only stop the writing).
+    pub fn write(&self, out: &mut dyn Write) -> Result<Summary> {
+        let lookup = match &self.access_index {
+            Some(path) => Some(AccessLookup::open(path)?),
+            None => None,
         };
+        let digests = match self.extra {
+            true => StoreReader::open(&self.layout)?,
+            false => None,
+        };
+        let entries = self.keys()?;
         let io = |e: io::Error| Error::io("the manifest's output", e);
         let mut summary = Summary::default();
         let mut buffer = Vec::new();
         self.begin(out).map_err(io)?;
         for entry in entries {
             let (key, element) = entry?;
+            self.carried(&key)?;
             let urls = match &lookup {
                 Some(lookup) if lookup.read(&element, &mut buffer)? => lookup.parse(&buffer)?,
                 _ => Vec::new(),
             };
             let mut urls: Vec<Cow<'_, str>> = urls
                 .iter()
-                .filter(|u| u.is_exact())
+                // A URL with a control character (TAB, LF, CR, ...) is not one
+                // and would break the line formats: never listed.
+                .filter(|u| u.is_exact() && !u.url().contains(char::is_control))
                 .map(|u| Cow::Borrowed(u.url()))
                 .collect();
             let needs_buffer = self.format.needs_sizes() || self.mirror.is_some();
@@ -213,12 +282,7 @@ impl Manifest {
                 continue;
             }
             self.entry(out, &key, &element, &extra, &urls, size)
-                .map_err(|e| match e.kind() {
-                    io::ErrorKind::InvalidData => {
-                        Error::invalid(format!("key {key:?}"), e.to_string())
-                    }
-                    _ => io(e),
-                })?;
+                .map_err(io)?;
             summary.entries += 1;
         }
         self.end(out).map_err(io)?;
@@ -263,16 +327,12 @@ impl Manifest {
             _ => extra.sha256.map(hex::encode),
         };
         match self.format {
-            Format::Urls => writeln!(out, "{}", one_line(first)?),
+            Format::Urls => writeln!(out, "{first}"),
             // The own URL comes last, after any of the access index.
-            Format::Wget => writeln!(out, "{}", one_line(urls.last().map_or("", |u| u))?),
+            Format::Wget => writeln!(out, "{}", urls.last().map_or("", |u| u)),
             Format::Aria2 => {
-                let mirrors: Vec<&str> = urls
-                    .iter()
-                    .map(|u| one_line(u))
-                    .collect::<io::Result<_>>()?;
-                writeln!(out, "{}", mirrors.join("\t"))?;
-                writeln!(out, "  out={}", one_line(key)?)?;
+                writeln!(out, "{}", urls.join("\t"))?;
+                writeln!(out, "  out={key}")?;
                 match (&sha256, extra.md5) {
                     (Some(hex), _) => writeln!(out, "  checksum=sha-256={hex}"),
                     (None, Some(md5)) => writeln!(out, "  checksum=md5={}", hex::encode(md5)),
@@ -280,7 +340,7 @@ impl Manifest {
                 }
             }
             Format::Metalink => {
-                writeln!(out, "  <file name=\"{}\">", xml(key))?;
+                writeln!(out, "  <file name=\"{}\">", names::xml(key))?;
                 if let Some(size) = size {
                     writeln!(out, "    <size>{size}</size>")?;
                 }
@@ -297,7 +357,7 @@ impl Manifest {
                     writeln!(out, "    <hash type=\"md5\">{}</hash>", hex::encode(md5))?;
                 }
                 for url in urls {
-                    writeln!(out, "    <url>{}</url>", xml(url))?;
+                    writeln!(out, "    <url>{}</url>", names::xml(url))?;
                 }
                 writeln!(out, "  </file>")
             }
@@ -306,19 +366,9 @@ impl Manifest {
                     Listed::Checksum => element.to_hex(),
                     Listed::Extra(algo) => extra.get(algo).map(hex::encode).unwrap_or_default(),
                 };
-                // GNU's convention: a name with a backslash or a newline is escaped
-                // and its line starts with a backslash.
-                if key.contains(['\\', '\n', '\r']) {
-                    let escaped = key
-                        .replace('\\', "\\\\")
-                        .replace('\n', "\\n")
-                        .replace('\r', "\\r");
-                    writeln!(out, "\\{digest}  {escaped}")
-                } else {
-                    writeln!(out, "{digest}  {key}")
-                }
+                writeln!(out, "{}", names::check_line(self.format, &digest, key))
             }
-            Format::Rsync => writeln!(out, "{}", one_line(key)?),
+            Format::Rsync => writeln!(out, "{}", names::rsync_line(key)),
             Format::Bagit => {
                 // RFC 8493 §2.2.3: CR, LF and % in a file path are percent-encoded.
                 let path = key
@@ -326,46 +376,8 @@ impl Manifest {
                     .replace('\r', "%0D")
                     .replace('\n', "%0A");
                 let length = size.map_or_else(|| "-".to_string(), |s| s.to_string());
-                writeln!(out, "{} {length} data/{path}", one_line(first)?)
+                writeln!(out, "{first} {length} data/{path}")
             }
         }
-    }
-}
-
-/// `text`, if it fits on one line of a line-based manifest.
-fn one_line(text: &str) -> io::Result<&str> {
-    if text.contains(['\n', '\r', '\t']) {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{text:?} has a tab or line break, which this manifest format cannot hold"),
-        ))
-    } else {
-        Ok(text)
-    }
-}
-
-/// `text` escaped for XML text and attribute values.
-fn xml(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn xml_escapes_the_five_characters() {
-        assert_eq!(xml(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
     }
 }

@@ -193,7 +193,9 @@ impl<'v> Site<'v> {
     }
 
     /// The distributions of a snapshot: its collection, and the manifests that can
-    /// be made of it (those `/machine/manifest` does not refuse).
+    /// be made of it (those its catalogue and record can give; the keys are not
+    /// read here, so a key a format cannot carry is refused by
+    /// `/machine/manifest` alone).
     fn parts(&self, record: &Distribution) -> Vec<Part> {
         let made = |f: &Format| {
             Manifest::new(self.catalogue, record, None, *f, self.mirror.clone()).is_ok()

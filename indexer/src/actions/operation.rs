@@ -2,6 +2,8 @@
 //! celltype, streaming from the input file to a buffer file, with a cap on the
 //! decompressed size so that a bomb is refused and memory stays bounded.
 
+mod gunzip;
+
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
@@ -9,6 +11,7 @@ use std::path::Path;
 use faircore::{Checksum, HashAlgo, Hasher};
 
 use super::spec::{Celltype, Command};
+use gunzip::{Counted, Gunzip};
 
 /// The largest JSON document converted to celltype plain (it is parsed in memory).
 const PLAIN_LIMIT: u64 = 1 << 30;
@@ -50,6 +53,7 @@ pub fn apply(
     let mut source = HashingReader {
         inner: BufReader::with_capacity(256 << 10, file),
         hasher: algo.hasher(),
+        position: 0,
     };
     let mut sink = Sink {
         out: BufWriter::with_capacity(256 << 10, out),
@@ -58,7 +62,7 @@ pub fn apply(
     let mut archive;
     let mut decoder: Box<dyn Read + '_> = match spec.command {
         None => Box::new(&mut source),
-        Some(Command::Gunzip) => Box::new(flate2::bufread::MultiGzDecoder::new(&mut source)),
+        Some(Command::Gunzip) => Box::new(Gunzip::new(&mut source)),
         Some(Command::Bunzip2) => Box::new(bzip2::bufread::MultiBzDecoder::new(&mut source)),
         Some(Command::Unzip) => {
             archive = open_archive(&mut source)?;
@@ -208,17 +212,25 @@ fn write_escaped(out: &mut impl Write, text: &[u8]) -> io::Result<()> {
     out.write_all(&text[start..])
 }
 
-/// Reads through, hashing what passes.
+/// Reads through, hashing and counting what passes.
 struct HashingReader<R> {
     inner: R,
     hasher: Hasher,
+    position: u64,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        self.position += n as u64;
         Ok(n)
+    }
+}
+
+impl<R: io::BufRead> Counted for HashingReader<R> {
+    fn position(&self) -> u64 {
+        self.position
     }
 }
 
@@ -231,6 +243,7 @@ impl<R: io::BufRead> io::BufRead for HashingReader<R> {
         if let Ok(buf) = self.inner.fill_buf() {
             let amt = amt.min(buf.len());
             self.hasher.update(&buf[..amt]);
+            self.position += amt as u64;
         }
         self.inner.consume(amt);
     }
