@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use crate::helpers::{
     backdate, describe, digest_by, fair_ok, init, init_with, path_str, small_files, write_tree,
 };
-use crate::http::{Answers, Served};
+use crate::http::{self, Answers, Served};
 use crate::inproc::{self, InProc};
 
 /// Where the server takes the files' bytes from.
@@ -188,6 +188,27 @@ fn aria2c_fetches_a_whole_distribution_from_the_source_tree_with_the_metalink_ma
 }
 
 #[test]
+fn downloads_one_after_another_on_one_keep_alive_connection_each_complete() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, files, checksum, _) = served_over_tcp(tmp.path(), 20, Origin::Source);
+    let list = served.get(&format!("/machine/manifest/{checksum}?format=wget"));
+    let targets: Vec<String> = list
+        .text()
+        .lines()
+        .map(|url| url[url.find("/files/").expect("a /files/ URL")..].to_string())
+        .chain(["/health".to_string()])
+        .collect();
+    assert_eq!(targets.len(), 21);
+    let answers = http::one_after_another(&served.addr, &targets);
+    for (target, answer) in targets.iter().zip(&answers) {
+        assert_eq!(answer.status, 200, "{target}");
+        if let Some(key) = target.splitn(4, '/').nth(3) {
+            assert_eq!(Some(&answer.body), files.get(key), "{target}");
+        }
+    }
+}
+
+#[test]
 fn wget_recreates_the_keys_from_the_wget_manifest() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (served, files, checksum, _) = served_over_tcp(tmp.path(), 1000, Origin::Source);
@@ -346,18 +367,26 @@ fn buffers_are_immutable_ranged_and_digested() {
     assert!(cached.body.is_empty());
 }
 
+/// A catalogue of three files served in this process; the server, the
+/// distribution's keyorder checksum and the keyorder file's bytes.
+fn served_keyorder(dir: &Path) -> (InProc, String, Vec<u8>) {
+    let (served, _, _, _) = served(dir, 3, Origin::Buffers);
+    let record = served.get("/machine/find_distribution?dataset=files");
+    let record: serde_json::Value = serde_json::from_slice(&record.body).expect("JSON");
+    let keyorder = record["keyorder"].as_str().expect("a keyorder").to_string();
+    let file = dir.join("catalogue/keyorder").join(&keyorder);
+    let stored = std::fs::read(file).expect("the keyorder file");
+    (served, keyorder, stored)
+}
+
 #[test]
 fn keyorders_are_immutable_and_revalidated_by_their_etag() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, _, _, _) = served(tmp.path(), 3, Origin::Buffers);
-    let record = served.get("/machine/find_distribution?dataset=files");
-    let record: serde_json::Value = serde_json::from_slice(&record.body).expect("JSON");
-    let keyorder = record["keyorder"].as_str().expect("a keyorder");
+    let (served, keyorder, stored) = served_keyorder(tmp.path());
     let target = format!("/machine/keyorder/{keyorder}");
     let whole = served.get(&target);
     assert_eq!(whole.status, 200, "{}", whole.text());
-    let file = tmp.path().join("catalogue/keyorder").join(keyorder);
-    assert_eq!(whole.body, std::fs::read(file).expect("the keyorder file"));
+    assert_eq!(whole.body, stored);
     assert_eq!(
         whole.header("content-type"),
         Some("application/octet-stream")
@@ -462,13 +491,8 @@ fn a_range_under_an_if_range_that_is_not_the_strong_etag_gets_the_whole_file() {
 #[test]
 fn each_content_coding_of_a_keyorder_has_its_own_strong_etag_and_revalidates() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, _, _, _) = served(tmp.path(), 3, Origin::Buffers);
-    let record = served.get("/machine/find_distribution?dataset=files");
-    let record: serde_json::Value = serde_json::from_slice(&record.body).expect("JSON");
-    let keyorder = record["keyorder"].as_str().expect("a keyorder");
+    let (served, keyorder, stored) = served_keyorder(tmp.path());
     let target = format!("/machine/keyorder/{keyorder}");
-    let stored = std::fs::read(tmp.path().join("catalogue/keyorder").join(keyorder))
-        .expect("the keyorder file");
     let mut etags = Vec::new();
     for (accept, coding) in [
         ("", None),

@@ -242,53 +242,32 @@ mod tests {
 
     #[test]
     fn accept_is_negotiated_by_quality_then_specificity() {
-        let pick = |accept| choose(None, accept).ok();
-        assert_eq!(pick(None), Some(Representation::Turtle));
-        assert_eq!(pick(Some("*/*")), Some(Representation::Turtle));
-        assert_eq!(
-            pick(Some(
-                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-            )),
-            Some(Representation::Html)
-        );
-        assert_eq!(
-            pick(Some("text/turtle;q=0.5, application/ld+json")),
-            Some(Representation::JsonLd)
-        );
-        assert_eq!(
-            pick(Some("application/*, application/rdf+xml")),
-            Some(Representation::RdfXml)
-        );
-        assert_eq!(
-            pick(Some("text/html;q=0, */*;q=0.1")),
-            Some(Representation::Turtle)
-        );
-        assert_eq!(pick(Some("image/png")), None);
-        // q=0 is "not acceptable", whatever a less specific range allows.
-        assert_eq!(
-            pick(Some("text/turtle;q=0, */*")),
-            Some(Representation::JsonLd)
-        );
-        assert_eq!(
-            pick(Some("text/*;q=0, text/html;q=0.2, */*;q=0.1")),
-            Some(Representation::Html)
-        );
-        assert_eq!(
-            pick(Some("application/*;q=0, text/turtle;q=0, */*")),
-            Some(Representation::Html)
-        );
-        assert_eq!(pick(Some("text/turtle;q=0")), None);
-        assert_eq!(pick(Some("*/*;q=0")), None);
-        assert_eq!(pick(Some("text/*")), Some(Representation::Turtle));
-        assert_eq!(pick(Some("application/*")), Some(Representation::JsonLd));
+        use Representation::{Html, JsonLd, RdfXml, Turtle};
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        for (accept, wanted) in [
+            (None, Some(Turtle)),
+            (Some("*/*"), Some(Turtle)),
+            (Some(browser), Some(Html)),
+            (Some("text/turtle;q=0.5, application/ld+json"), Some(JsonLd)),
+            (Some("application/*, application/rdf+xml"), Some(RdfXml)),
+            (Some("text/html;q=0, */*;q=0.1"), Some(Turtle)),
+            (Some("image/png"), None),
+            // q=0 is "not acceptable", whatever a less specific range allows.
+            (Some("text/turtle;q=0, */*"), Some(JsonLd)),
+            (Some("text/*;q=0, text/html;q=0.2, */*;q=0.1"), Some(Html)),
+            (Some("application/*;q=0, text/turtle;q=0, */*"), Some(Html)),
+            (Some("text/turtle;q=0"), None),
+            (Some("*/*;q=0"), None),
+            (Some("text/*"), Some(Turtle)),
+            (Some("application/*"), Some(JsonLd)),
+        ] {
+            assert_eq!(choose(None, accept).ok(), wanted, "{accept:?}");
+        }
         assert!(matches!(
             choose(None, Some("image/png")),
             Err(ApiError::NotAcceptable(m)) if m.contains("text/turtle")
         ));
-        assert_eq!(
-            choose(Some("jsonld"), Some("text/html")).ok(),
-            Some(Representation::JsonLd)
-        );
+        assert_eq!(choose(Some("jsonld"), Some("text/html")).ok(), Some(JsonLd));
         assert!(matches!(
             choose(Some("n3"), None),
             Err(ApiError::BadRequest(m)) if m.contains("ttl, jsonld, rdf, html, linkset")
