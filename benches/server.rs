@@ -5,6 +5,13 @@
 //! `keyorder` (a 1,000-key distribution's) as ratios of the same server's
 //! `/health`, measured in the same run (target: each at least 0.5); the server's
 //! RSS after at least 100,000 random access lookups (target: under 100 MB).
+//! Then downloads one after another on one keep-alive connection, as a bulk
+//! downloader makes them: 200 `GET /buffers/ELEMENT` and 200 `GET
+//! /files/ELEMENT/KEY` of a 16 KiB interned buffer, each as a rate against 200
+//! `/health` on the same kind of connection in the same run (target: each at
+//! least 0.5; without `TCP_NODELAY` an answer whose headers and body are written
+//! apart waited for the client's delayed ACK), and `/files/` of a 16 KiB file
+//! of an indexed source tree (`--serve-source`; no target).
 //!
 //! Run: `cargo bench --bench server` (`SERVER_KEYS` and `SERVER_SECONDS` change the
 //! access index's size and the length of each wrk run). Needs `wrk` on PATH
@@ -26,6 +33,12 @@ const LOOKUPS: u64 = 100_000;
 const RSS_LIMIT_MB: f64 = 100.0;
 /// Growth of the server's RSS allowed while it streams a manifest.
 const MANIFEST_LIMIT_MB: f64 = 50.0;
+/// Requests of each keep-alive run.
+const SEQUENTIAL: usize = 200;
+/// Keep-alive runs of each route, taking turns.
+const ROUNDS: usize = 5;
+/// The size of the files the keep-alive runs download.
+const FILE_SIZE: usize = 16 << 10;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -73,7 +86,7 @@ struct Server {
 impl Server {
     fn start(dir: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fair"))
-            .args(["-q", "serve", "--listen", "127.0.0.1:0"])
+            .args(["-q", "serve", "--serve-source", "--listen", "127.0.0.1:0"])
             .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -164,6 +177,77 @@ impl Server {
             }
         })
     }
+}
+
+impl Server {
+    /// Requests per second of `SEQUENTIAL` GETs of `target` one after another on
+    /// a new keep-alive connection (each answer read whole before the next
+    /// request), after a few to warm up.
+    fn sequential(&self, target: &str) -> f64 {
+        use std::io::Read;
+        let mut stream = std::net::TcpStream::connect(&self.addr).expect("connect");
+        let request = format!("GET {target} HTTP/1.1\r\nHost: {}\r\n\r\n", self.addr);
+        let mut buffer = Vec::with_capacity(FILE_SIZE * 2);
+        let mut one = || {
+            stream.write_all(request.as_bytes()).expect("request");
+            buffer.clear();
+            let mut chunk = [0; 64 << 10];
+            let (head, length) = loop {
+                let n = stream.read(&mut chunk).expect("read");
+                assert!(n > 0, "{target}: the connection closed");
+                buffer.extend_from_slice(&chunk[..n]);
+                if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+                    assert!(head.starts_with("http/1.1 200"), "{target}: {head}");
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or_else(|| panic!("{target}: no Content-Length in {head}"));
+                    break (end + 4, length);
+                }
+            };
+            while buffer.len() < head + length {
+                let n = stream.read(&mut chunk).expect("read");
+                assert!(n > 0, "{target}: the connection closed");
+                buffer.extend_from_slice(&chunk[..n]);
+            }
+        };
+        for _ in 0..10 {
+            one();
+        }
+        let started = std::time::Instant::now();
+        for _ in 0..SEQUENTIAL {
+            one();
+        }
+        SEQUENTIAL as f64 / started.elapsed().as_secs_f64()
+    }
+}
+
+/// Indexes a tree of one `FILE_SIZE` file into the collection `name` of the
+/// catalogue `root` (interned with `intern`); returns the file's element
+/// checksum and key.
+fn small_file(root: &Path, name: &str, intern: bool) -> (String, String) {
+    let source = root.with_file_name(name);
+    std::fs::create_dir_all(&source).expect("source");
+    let bytes: Vec<u8> = (0..FILE_SIZE).map(|i| (i * 7 + name.len()) as u8).collect();
+    std::fs::write(source.join("entry.bin"), &bytes).expect("write");
+    let mut index = Command::new(env!("CARGO_BIN_EXE_fair"));
+    index
+        .args(["-q", "index"])
+        .arg(root)
+        .arg("--source")
+        .arg(&source)
+        .args(["--collection", name]);
+    if intern {
+        index.args(["--intern", "copy"]);
+    }
+    let status = index.stdout(Stdio::null()).status().expect("fair index");
+    assert!(status.success(), "fair index {name}");
+    (
+        HashAlgo::Blake3.hash(&bytes).to_string(),
+        "entry.bin".into(),
+    )
 }
 
 impl Drop for Server {
@@ -267,6 +351,9 @@ fn main() {
     )
     .expect("script");
 
+    let (from_source, key) = small_file(&root, "source", false);
+    let (interned, _) = small_file(&root, "interned", true);
+
     let started = std::time::Instant::now();
     let server = Server::start(&root);
     println!(
@@ -334,6 +421,41 @@ fn main() {
         manifest.rss_max - manifest.rss_before
     );
     met &= manifest.rss_max - manifest.rss_before < MANIFEST_LIMIT_MB;
+    // (label, target, whether 0.5 of /health is a target): the routes take turns
+    // in each round, so that a slow spell of the machine hits them all.
+    let routes = [
+        ("/health", "/health".to_string(), true),
+        (
+            "/files/ (interned)",
+            format!("/files/{interned}/{key}"),
+            true,
+        ),
+        ("/buffers/ (interned)", format!("/buffers/{interned}"), true),
+        // Not a target: each answer also looks the file up in the store, resolves
+        // its path and checks its stat.
+        (
+            "/files/ (source tree)",
+            format!("/files/{from_source}/{key}"),
+            false,
+        ),
+    ];
+    let mut rates = [0.0_f64; 4];
+    for _ in 0..ROUNDS {
+        for (rate, (_, target, _)) in rates.iter_mut().zip(&routes) {
+            *rate = rate.max(server.sequential(target));
+        }
+    }
+    println!(
+        "one keep-alive connection, {SEQUENTIAL} requests one after another (best of {ROUNDS} rounds), {} KiB files",
+        FILE_SIZE >> 10
+    );
+    println!("route                        req/s   ratio to /health");
+    for (rate, (label, _, target)) in rates.iter().zip(&routes) {
+        let (rate, target) = (*rate, *target);
+        let ratio = rate / rates[0];
+        met &= !target || ratio >= 0.5;
+        println!("{label:<24} {rate:>9.0}   {ratio:>6.2}");
+    }
     // `exit` runs no destructor: stop the server and remove the catalogue first.
     drop(server);
     drop(tmp);

@@ -1,22 +1,23 @@
 //! `GET /buffers/{checksum}`: element buffers of the catalogue, served as the
 //! immutable, content-addressed files they are: strong `ETag` (the checksum),
-//! `Cache-Control: immutable`, single byte ranges, and `Repr-Digest` when the
-//! element's SHA-256 is known (a sha256 catalogue, or an extra digest). A buffer
-//! is served only once its bytes are known to hash to its name (checked once per
-//! run). `GET /files/{checksum}/{key}` gives the same bytes under a key's name,
+//! `Cache-Control: immutable`, single byte ranges (under `If-Range` only if it
+//! names that ETag), and `Repr-Digest` when the element's SHA-256 is known (a
+//! sha256 catalogue, or an extra digest). A buffer is served only once its bytes
+//! are known to hash to its name (checked once per run). `GET /files/{checksum}/{key}` gives the same bytes under a key's name,
 //! and with `--serve-source` also from the indexed source trees.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::http::header::{self, ContentEncoding};
+use actix_web::{HttpRequest, HttpResponse, web};
 use faircore::statcache::FileStat;
 use faircore::{Checksum, ContentDir, HashAlgo};
 
 use crate::Server;
 use crate::checked::{Checked, Verdict};
 use crate::error::ApiError;
+use crate::immutable;
 
 type Answer = Result<HttpResponse, ApiError>;
 
@@ -107,25 +108,6 @@ pub(crate) async fn verified(
             .map_err(|e| ApiError::Unavailable(e.to_string()))?
             .ok_or(ApiError::NotFound)?;
     Ok((path, verdict))
-}
-
-/// An answer for the immutable file `wanted`: its strong ETag, cacheable for a year.
-pub(crate) fn immutable(wanted: &Checksum) -> HttpResponseBuilder {
-    let mut answer = HttpResponse::Ok();
-    answer
-        .insert_header((header::ETAG, format!("\"{wanted}\"")))
-        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"));
-    answer
-}
-
-/// Whether the request's `If-None-Match` matches the file `wanted`.
-pub(crate) fn not_modified(request: &HttpRequest, wanted: &Checksum) -> bool {
-    let etag = format!("\"{wanted}\"");
-    request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }
 
 /// Opens the checked file at `path` (`what` names it in errors): the file and its
@@ -260,7 +242,7 @@ fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
 }
 
 /// The bytes of an element: kept in memory, or an open file and its size.
-enum Content {
+pub(crate) enum Content {
     Kept(web::Bytes),
     File((File, u64)),
 }
@@ -274,7 +256,8 @@ async fn send(
     content: Content,
     path: &Path,
 ) -> Answer {
-    let mut answer = immutable(&wanted);
+    let etag = immutable::etag(&wanted, ContentEncoding::Identity);
+    let mut answer = immutable::answer(&etag);
     answer
         .content_type("application/octet-stream")
         .insert_header((header::ACCEPT_RANGES, "bytes"));
@@ -294,7 +277,7 @@ async fn send(
     if let Some(sha256) = sha256 {
         answer.insert_header(("Repr-Digest", format!("sha-256=:{}:", base64(&sha256))));
     }
-    if not_modified(request, &wanted) {
+    if immutable::not_modified(request, &etag) {
         answer.status(actix_web::http::StatusCode::NOT_MODIFIED);
         return Ok(answer.finish());
     }
@@ -305,7 +288,8 @@ async fn send(
     let range = request
         .headers()
         .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| immutable::range_allowed(request, &etag));
     let span = match span(range, size) {
         None => Span {
             first: 0,

@@ -1,8 +1,20 @@
-//! CORS: `GET` and `HEAD` from any origin, as upstream (aiohttp-cors with every
-//! origin allowed, credentials on): preflights for other methods are refused.
+//! CORS: the catalogue is public, so every answer, whatever its `Origin` (or
+//! none: a shared cache may then give it to any origin, and no `Vary: Origin`
+//! is needed), says `Access-Control-Allow-Origin: *`, without credentials, and
+//! exposes the headers browser code reads (validators, ranges, digests, links).
+//! Preflights are answered for `GET` and `HEAD` with whatever request headers
+//! they name, and refused (403, as upstream's aiohttp-cors) for other methods.
+//! Upstream echoed the origin with `Access-Control-Allow-Credentials: true`.
 
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
+
+/// The response headers a script may read besides the CORS-safelisted ones.
+const EXPOSED: &str = "Accept-Ranges, Content-Encoding, Content-Length, Content-Range, Date, \
+                       ETag, Link, Location, Repr-Digest, Server, Vary";
+
+/// How long a browser may keep a preflight's answer, in seconds.
+const MAX_AGE: &str = "86400";
 
 /// The answer to an `OPTIONS` request (a preflight).
 pub fn preflight(headers: &HeaderMap) -> HttpResponse {
@@ -24,22 +36,26 @@ pub fn preflight(headers: &HeaderMap) -> HttpResponse {
             origin.to_str().unwrap_or_default()
         ));
     }
-    HttpResponse::Ok()
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone()))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true"))
+    let mut answer = HttpResponse::Ok();
+    answer
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, method))
-        .finish()
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, MAX_AGE));
+    // `Range`, `If-Range`, `If-None-Match`, `Accept`...: whatever it asks.
+    if let Some(asked) = headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        answer.insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone()));
+    }
+    answer.finish()
 }
 
-/// Adds the CORS headers to the answer to a request from `origin`.
-pub fn decorate(origin: HeaderValue, response: &mut HeaderMap) {
-    response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+/// Adds the CORS headers to an answer.
+pub fn decorate(response: &mut HeaderMap) {
     response.insert(
-        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        HeaderValue::from_static("true"),
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
     );
     response.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("Server,Date,Content-Length,ETag"),
+        HeaderValue::from_static(EXPOSED),
     );
 }

@@ -23,6 +23,7 @@ mod checked;
 mod content;
 mod cors;
 mod error;
+mod immutable;
 mod machine;
 mod metadata;
 mod metrics;

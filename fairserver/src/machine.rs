@@ -2,19 +2,22 @@
 //! server (dataset, find, access, keyorder, find_distribution, find_checksum,
 //! datasets), plus the extensions (diff, manifest, locate).
 
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentEncoding};
 use actix_web::{HttpRequest, HttpResponse, web};
 use faircore::{Checksum, ContentDir, Distribution, Name, Query};
 use serde_json::{Value, json};
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use faircore::manifest::{Format, Manifest};
 use faircore::store::locate;
 use faircore::stream::EntryStream;
 
 use crate::checked::{KEEP_MAX, Verdict};
+use crate::content::Content;
 use crate::error::ApiError;
-use crate::{Server, content, streaming};
+use crate::{Server, content, immutable, streaming};
 
 type Answer = Result<HttpResponse, ApiError>;
 
@@ -145,8 +148,10 @@ fn source_key(server: &Server, element: &Checksum) -> Option<String> {
     })
 }
 
-/// `GET /machine/keyorder/{checksum}`: the keyorder file, streamed, only if its
-/// bytes hash to its name (checked once per file and server run); immutable.
+/// `GET /machine/keyorder/{checksum}`: the keyorder file, only if its bytes
+/// hash to its name (checked once per file and server run); immutable, gzipped
+/// or deflated when `Accept-Encoding` prefers it (then streamed from the blocking
+/// pool), each coding with its own strong ETag.
 pub async fn keyorder(
     server: web::Data<Server>,
     request: HttpRequest,
@@ -159,28 +164,48 @@ pub async fn keyorder(
         ))
     })?;
     let (path, verdict) = content::verified(&server, ContentDir::Keyorder, wanted).await?;
-    if content::not_modified(&request, &wanted) {
-        return Ok(content::immutable(&wanted)
-            .status(actix_web::http::StatusCode::NOT_MODIFIED)
-            .finish());
+    let coding = immutable::coding(&request)?;
+    let etag = immutable::etag(&wanted, coding);
+    let mut answer = immutable::answer(&etag);
+    answer.insert_header((header::VARY, "Accept-Encoding"));
+    if immutable::not_modified(&request, &etag) {
+        return Ok(answer.status(StatusCode::NOT_MODIFIED).finish());
     }
-    let mut answer = content::immutable(&wanted);
     answer.content_type("application/octet-stream");
-    if let Verdict::Kept(bytes) = verdict {
-        return Ok(answer.body(bytes));
+    let unreadable = |e: std::io::Error| {
+        tracing::error!("{}: {e}", path.display());
+        ApiError::Unavailable(format!("keyorder {wanted} cannot be read"))
+    };
+    let content = match verdict {
+        Verdict::Kept(bytes) => Content::Kept(bytes),
+        Verdict::OnDisk => {
+            let (mut file, size) = content::open(&path, &format!("keyorder {wanted}"))?;
+            if size <= KEEP_MAX {
+                let mut bytes = Vec::with_capacity(size as usize);
+                file.read_to_end(&mut bytes).map_err(unreadable)?;
+                Content::Kept(bytes.into())
+            } else {
+                Content::File((file, size))
+            }
+        }
+    };
+    if coding != ContentEncoding::Identity {
+        answer.insert_header((header::CONTENT_ENCODING, coding.as_str()));
+        let what = format!("keyorder {wanted} ({})", coding.as_str());
+        let body = streaming::body(what, move |out| match content {
+            Content::Kept(bytes) => immutable::encode(coding, &bytes[..], out),
+            Content::File((file, _)) => immutable::encode(coding, file, out),
+        });
+        return Ok(answer.streaming(body));
     }
-    let (mut file, size) = content::open(&path, &format!("keyorder {wanted}"))?;
-    if size <= KEEP_MAX {
-        let mut bytes = Vec::with_capacity(size as usize);
-        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| {
-            tracing::error!("{}: {e}", path.display());
-            ApiError::Unavailable(format!("keyorder {wanted} cannot be read"))
-        })?;
-        return Ok(answer.body(bytes));
+    match content {
+        Content::Kept(bytes) => Ok(answer.body(bytes)),
+        Content::File((file, size)) => {
+            let file = tokio::fs::File::from_std(file);
+            let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 << 10);
+            Ok(answer.body(actix_web::body::SizedStream::new(size, stream)))
+        }
     }
-    let stream =
-        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 << 10);
-    Ok(answer.body(actix_web::body::SizedStream::new(size, stream)))
 }
 
 /// `GET /machine/diff/{old}/{new}`: the keys added, removed and changed between

@@ -1,5 +1,5 @@
 //! What every request goes through around its route: CORS (preflights answered
-//! here, answers to other origins decorated), the metrics of its route and
+//! here, every other answer decorated), the metrics of its route and
 //! status, and one log line.
 
 use std::future::Future;
@@ -29,17 +29,11 @@ where
         let response = cors::preflight(request.headers());
         return Either::Left(ok(request.into_response(response).map_into_right_body()));
     }
-    let origin = request
-        .headers()
-        .get(actix_web::http::header::ORIGIN)
-        .cloned();
     let metrics = server.clone();
     let answer = service.call(request);
     Either::Right(async move {
         let mut response = answer.await?;
-        if let Some(origin) = origin {
-            cors::decorate(origin, response.headers_mut());
-        }
+        cors::decorate(response.headers_mut());
         let route = response
             .request()
             .match_pattern()

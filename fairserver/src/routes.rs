@@ -3,7 +3,6 @@
 //! exactly this list; `fair serve --help` prints it, and the tests check the
 //! README's route table against it and take their requests from it.
 
-use actix_web::middleware::Compress;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
 
 use crate::{content, machine, metadata, ops};
@@ -49,9 +48,7 @@ pub const ROUTES: &[Route] = &[
         syntax: "GET /machine/keyorder/CHECKSUM",
         summary: "a keyorder file (immutable, gzip if asked)",
         pattern: "/machine/keyorder/{checksum:.*}",
-        mount: |app, at| {
-            app.service(resource(at, machine::keyorder).wrap(Compress::default()));
-        },
+        mount: |app, at| get(app, at, machine::keyorder),
     },
     Route {
         syntax: "GET /machine/find_distribution?dataset=D[&type=&version=&date=&format=&compression=]",

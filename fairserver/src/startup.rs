@@ -68,6 +68,10 @@ pub fn serve(options: &Options, ready: impl FnOnce(SocketAddr)) -> std::io::Resu
         let app_server = server.clone();
         let http = HttpServer::new(move || create_app(app_server.clone()))
             .shutdown_timeout(30)
+            // Headers and body are separate writes: with Nagle's algorithm the body
+            // waits for the client's delayed ACK of the headers (~40 ms an answer
+            // on a keep-alive connection).
+            .tcp_nodelay(true)
             // Only large keyorders are read there; a few threads per worker are plenty,
             // and each thread's stack and allocator heap would count in the RSS.
             .worker_max_blocking_threads(BLOCKING_THREADS)

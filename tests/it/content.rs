@@ -11,7 +11,7 @@ use crate::helpers::{
     backdate, describe, digest_by, fair_ok, init, init_with, path_str, small_files, tree,
     write_tree,
 };
-use crate::http::{Answers, Served};
+use crate::http::{self, Answers, Served};
 use crate::inproc::{self, InProc};
 
 /// Where the server takes the files' bytes from.
@@ -148,6 +148,27 @@ fn aria2c_fetches_a_whole_distribution_from_the_source_tree_with_the_metalink_ma
         .output()
         .expect("aria2c runs");
     assert!(!out.status.success(), "aria2c accepted a wrong hash");
+}
+
+#[test]
+fn downloads_one_after_another_on_one_keep_alive_connection_each_complete() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, files, checksum, _) = served_over_tcp(tmp.path(), 20, Origin::Source);
+    let list = served.get(&format!("/machine/manifest/{checksum}?format=wget"));
+    let targets: Vec<String> = list
+        .text()
+        .lines()
+        .map(|url| url[url.find("/files/").expect("a /files/ URL")..].to_string())
+        .chain(["/health".to_string()])
+        .collect();
+    assert_eq!(targets.len(), 21);
+    let answers = http::one_after_another(&served.addr, &targets);
+    for (target, answer) in targets.iter().zip(&answers) {
+        assert_eq!(answer.status, 200, "{target}");
+        if let Some(key) = target.splitn(4, '/').nth(3) {
+            assert_eq!(Some(&answer.body), files.get(key), "{target}");
+        }
+    }
 }
 
 #[test]
@@ -309,18 +330,26 @@ fn buffers_are_immutable_ranged_and_digested() {
     assert!(cached.body.is_empty());
 }
 
+/// A catalogue of three files served in this process; the server, the
+/// distribution's keyorder checksum and the keyorder file's bytes.
+fn served_keyorder(dir: &Path) -> (InProc, String, Vec<u8>) {
+    let (served, _, _, _) = served(dir, 3, Origin::Buffers);
+    let record = served.get("/machine/find_distribution?dataset=files");
+    let record: serde_json::Value = serde_json::from_slice(&record.body).expect("JSON");
+    let keyorder = record["keyorder"].as_str().expect("a keyorder").to_string();
+    let file = dir.join("catalogue/keyorder").join(&keyorder);
+    let stored = std::fs::read(file).expect("the keyorder file");
+    (served, keyorder, stored)
+}
+
 #[test]
 fn keyorders_are_immutable_and_revalidated_by_their_etag() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (served, _, _, _) = served(tmp.path(), 3, Origin::Buffers);
-    let record = served.get("/machine/find_distribution?dataset=files");
-    let record: serde_json::Value = serde_json::from_slice(&record.body).expect("JSON");
-    let keyorder = record["keyorder"].as_str().expect("a keyorder");
+    let (served, keyorder, stored) = served_keyorder(tmp.path());
     let target = format!("/machine/keyorder/{keyorder}");
     let whole = served.get(&target);
     assert_eq!(whole.status, 200, "{}", whole.text());
-    let file = tmp.path().join("catalogue/keyorder").join(keyorder);
-    assert_eq!(whole.body, std::fs::read(file).expect("the keyorder file"));
+    assert_eq!(whole.body, stored);
     assert_eq!(
         whole.header("content-type"),
         Some("application/octet-stream")
@@ -369,4 +398,117 @@ fn files_give_a_buffer_under_a_key_s_name_and_refuse_malformed_targets() {
     ] {
         assert_eq!(served.get(&target).status, status, "{target}");
     }
+}
+
+/// Asks `target` (an element of `content`) for bytes 1-3 under each kind of
+/// `If-Range`: only its own strong ETag gets the range, anything else the whole.
+fn assert_if_range(served: &InProc, target: &str, etag: &str, content: &[u8]) {
+    let ranged = |if_range: &str| {
+        served.request(
+            "GET",
+            target,
+            &[("Range", "bytes=1-3"), ("If-Range", if_range)],
+        )
+    };
+    let part = ranged(etag);
+    assert_eq!(
+        (part.status, &part.body[..]),
+        (206, &content[1..4]),
+        "{target}"
+    );
+    let weak = format!("W/{etag}");
+    let other = format!("\"{}\"", "0".repeat(64));
+    for if_range in [
+        weak.as_str(),
+        &other,
+        "Sat, 29 Oct 1994 19:43:31 GMT",
+        "Fri, 04 Dec 2099 00:00:00 GMT",
+        "no validator",
+    ] {
+        let whole = ranged(if_range);
+        assert_eq!(whole.status, 200, "{target} If-Range: {if_range}");
+        assert_eq!(whole.body, content, "{target} If-Range: {if_range}");
+        assert_eq!(whole.header("content-range"), None);
+    }
+}
+
+#[test]
+fn a_range_under_an_if_range_that_is_not_the_strong_etag_gets_the_whole_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (buffers, key, content, hex) = served_buffers(tmp.path());
+    let etag = format!("\"{hex}\"");
+    assert_if_range(&buffers, &format!("/buffers/{hex}"), &etag, &content);
+    assert_if_range(&buffers, &format!("/files/{hex}/{key}"), &etag, &content);
+
+    // A file served from its source tree (read from disk, not kept).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, files, checksum, _) = served(tmp.path(), 3, Origin::Source);
+    let list = served.get(&format!("/machine/manifest/{checksum}?format=wget"));
+    let url = list.text().lines().next().expect("a URL").to_string();
+    let target = &url[url.find("/files/").expect("a /files/ URL")..];
+    let key = target.splitn(4, '/').nth(3).expect("a key");
+    let element = target.split('/').nth(2).expect("an element");
+    assert_if_range(&served, target, &format!("\"{element}\""), &files[key]);
+}
+
+#[test]
+fn each_content_coding_of_a_keyorder_has_its_own_strong_etag_and_revalidates() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (served, keyorder, stored) = served_keyorder(tmp.path());
+    let target = format!("/machine/keyorder/{keyorder}");
+    let mut etags = Vec::new();
+    for (accept, coding) in [
+        ("", None),
+        ("identity", None),
+        ("gzip", Some("gzip")),
+        ("deflate", Some("deflate")),
+        ("gzip;q=0.5, deflate", Some("deflate")),
+        ("br", None),
+        ("br, gzip;q=0.1", Some("gzip")),
+    ] {
+        let got = served.request("GET", &target, &[("Accept-Encoding", accept)]);
+        assert_eq!(got.status, 200, "{accept}");
+        assert_eq!(got.header("content-encoding"), coding, "{accept}");
+        assert_eq!(got.header("vary"), Some("Accept-Encoding"), "{accept}");
+        let etag = match coding {
+            None => format!("\"{keyorder}\""),
+            Some(coding) => format!("\"{keyorder}-{coding}\""),
+        };
+        assert_eq!(got.header("etag"), Some(etag.as_str()), "{accept}");
+        assert_eq!(decoded(coding, &got.body), stored, "{accept}");
+        // Revalidated by its own tag, not by another coding's.
+        let asked = [("Accept-Encoding", accept), ("If-None-Match", &etag)];
+        let cached = served.request("GET", &target, &asked);
+        assert_eq!(cached.status, 304, "{accept}");
+        assert_eq!(cached.header("etag"), Some(etag.as_str()), "{accept}");
+        assert_eq!(cached.header("vary"), Some("Accept-Encoding"), "{accept}");
+        assert!(cached.body.is_empty());
+        etags.push(etag);
+    }
+    etags.sort();
+    etags.dedup();
+    assert_eq!(etags.len(), 3, "{etags:?}");
+    for (accept, other) in [("gzip", &etags[0]), ("identity", &etags[1])] {
+        let asked = [
+            ("Accept-Encoding", accept),
+            ("If-None-Match", other.as_str()),
+        ];
+        let got = served.request("GET", &target, &asked);
+        assert_eq!(got.status, 200, "{accept} with {other}");
+    }
+    let refused = served.request("GET", &target, &[("Accept-Encoding", "identity;q=0")]);
+    assert_eq!(refused.status, 406, "{}", refused.text());
+}
+
+/// `body` with the content coding `coding` undone.
+fn decoded(coding: Option<&str>, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        Some("gzip") => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
+        Some("deflate") => flate2::read::ZlibDecoder::new(body).read_to_end(&mut out),
+        _ => return body.to_vec(),
+    }
+    .expect("decodes");
+    out
 }

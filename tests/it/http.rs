@@ -167,6 +167,44 @@ pub fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)])
     parse(&raw, method == "HEAD")
 }
 
+/// GETs each of `targets` in turn on one keep-alive connection (each answer,
+/// sized by its `Content-Length`, read whole before the next request).
+pub fn one_after_another(addr: &str, targets: &[String]) -> Vec<Response> {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut raw = Vec::new();
+    let mut chunk = [0; 64 << 10];
+    let mut read = |raw: &mut Vec<u8>, stream: &mut TcpStream| {
+        let n = stream.read(&mut chunk).expect("read");
+        assert!(n > 0, "the server closed the connection");
+        raw.extend_from_slice(&chunk[..n]);
+    };
+    let mut answers = Vec::new();
+    for target in targets {
+        let head = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        stream.write_all(head.as_bytes()).expect("send");
+        let end = loop {
+            if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            read(&mut raw, &mut stream);
+        };
+        let length = parse(&raw[..end], true)
+            .header("content-length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .expect("a Content-Length");
+        while raw.len() < end + length {
+            read(&mut raw, &mut stream);
+        }
+        let rest = raw.split_off(end + length);
+        answers.push(parse(&raw, false));
+        raw = rest;
+    }
+    answers
+}
+
 fn parse(raw: &[u8], head: bool) -> Response {
     let end = raw
         .windows(4)

@@ -389,6 +389,15 @@ fn resources_negotiate_their_representation_and_carry_signposts() {
         let refused = demo.get(path, "image/png");
         assert_eq!(refused.status, 406, "{path}");
         assert!(refused.text().contains("text/turtle"), "{}", refused.text());
+        // q=0 refuses a type, whatever a wider range allows.
+        let not_turtle = demo.get(path, "text/turtle;q=0, */*");
+        assert_eq!(
+            not_turtle.header("content-type"),
+            Some("application/ld+json; charset=utf-8"),
+            "{path}"
+        );
+        assert_eq!(demo.get(path, "text/turtle;q=0").status, 406, "{path}");
+        assert_eq!(demo.get(path, "*/*;q=0").status, 406, "{path}");
         assert_eq!(demo.served.get(&format!("{path}?format=n3")).status, 400);
         // Signposting level 1 on HEAD as on GET.
         let head = demo.served.request("HEAD", path, &[]);

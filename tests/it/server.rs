@@ -87,6 +87,7 @@ fn replay(served: &impl Answers, outside: &Path) {
     assert_eq!(cases.len(), 69);
     let outside = path_str(outside).to_string();
     let mut deviations = Vec::new();
+    let mut cors_deviations = Vec::new();
     for case in &cases {
         let target = case.target.replace("<outside>", &outside);
         let headers: Vec<(&str, &str)> = case
@@ -161,15 +162,23 @@ fn replay(served: &impl Answers, outside: &Path) {
         }
         for (name, value) in &case.headers {
             if name.starts_with("access-control-allow") || name == "allow" {
-                assert_eq!(
-                    got.header(name),
-                    Some(value.as_str()),
-                    "{}: {name}",
-                    case.case
-                );
+                // CORS: the catalogue is public: `*` and no credentials, where
+                // upstream echoes the origin with credentials (any site could then
+                // read answers with the user's cookies, and a shared cache would
+                // give one origin's answer to another: it sends no `Vary: Origin`).
+                let want = match name.as_str() {
+                    "access-control-allow-origin" => Some("*"),
+                    "access-control-allow-credentials" => None,
+                    _ => Some(value.as_str()),
+                };
+                if want != Some(value.as_str()) && !cors_deviations.contains(&id) {
+                    cors_deviations.push(id);
+                }
+                assert_eq!(got.header(name), want, "{}: {name}", case.case);
             }
         }
     }
+    assert_eq!(cors_deviations, ["A66.", "A68."]);
     assert_eq!(
         deviations,
         [

@@ -30,16 +30,9 @@ impl WriteLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
                 return Err(Error::Locked {
                     path: path.to_owned(),
-                    holder: if holder.is_empty() {
-                        "unknown process".into()
-                    } else {
-                        holder.into()
-                    },
+                    holder: holder(&mut file),
                 });
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
@@ -50,6 +43,24 @@ impl WriteLock {
             .map_err(io)?;
         Ok(WriteLock { file })
     }
+}
+
+/// The holder named in the lock file: `pid N`. A holder writes it just after
+/// it took the lock, so an empty file is read again for a moment before the
+/// holder is called unknown.
+fn holder(file: &mut File) -> String {
+    for _ in 0..50 {
+        let mut holder = String::new();
+        let read = file
+            .rewind()
+            .and_then(|()| file.read_to_string(&mut holder));
+        let holder = holder.trim();
+        if read.is_ok() && !holder.is_empty() {
+            return holder.to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    "unknown process".into()
 }
 
 impl Drop for WriteLock {

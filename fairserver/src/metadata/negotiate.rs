@@ -68,21 +68,24 @@ impl Representation {
         }
     }
 
-    /// What an `Accept` media range (lowercase, without parameters) names, with
-    /// its specificity (2 exact, 1 `type/*`, 0 `*/*`).
-    fn matching(range: &str) -> Option<(Representation, u8)> {
-        let exact = match range {
-            "text/turtle" | "application/x-turtle" => Representation::Turtle,
-            "application/ld+json" | "application/json" => Representation::JsonLd,
-            "application/rdf+xml" => Representation::RdfXml,
-            "text/html" | "application/xhtml+xml" => Representation::Html,
-            "application/linkset+json" => Representation::Linkset,
-            "*/*" => return Some((Representation::Turtle, 0)),
-            "text/*" => return Some((Representation::Turtle, 1)),
-            "application/*" => return Some((Representation::JsonLd, 1)),
-            _ => return None,
+    /// How specifically an `Accept` media range (lowercase, without parameters)
+    /// names this representation: 2 by its media type (or an alias), 1 by
+    /// `type/*`, 0 by `*/*`; `None` if it does not.
+    fn named_by(self, range: &str) -> Option<u8> {
+        if range == "*/*" {
+            return Some(0);
+        }
+        if let Some(kind) = range.strip_suffix("/*") {
+            let (own, _) = self.media_type().split_once('/')?;
+            return (own == kind).then_some(1);
+        }
+        let alias = match self {
+            Representation::Turtle => "application/x-turtle",
+            Representation::JsonLd => "application/json",
+            Representation::Html => "application/xhtml+xml",
+            _ => "",
         };
-        Some((exact, 2))
+        (range == self.media_type() || range == alias).then_some(2)
     }
 }
 
@@ -105,24 +108,42 @@ pub fn choose(format: Option<&str>, accept: Option<&str>) -> Result<Representati
     if accept.is_empty() {
         return Ok(Representation::Turtle);
     }
-    // (q in thousandths, specificity, -position): the best range wins.
+    // Each range: (lowercase media range, q in thousandths, position).
+    let ranges: Vec<(String, u16, isize)> = accept
+        .split(',')
+        .enumerate()
+        .map(|(position, item)| {
+            let mut parts = item.split(';');
+            let range = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let quality = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .map(|q| {
+                    q.trim()
+                        .parse::<f32>()
+                        .map_or(0, |q| (q.clamp(0.0, 1.0) * 1000.0) as u16)
+                })
+                .next()
+                .unwrap_or(1000);
+            (range, quality, position as isize)
+        })
+        .collect();
+    // A representation has the quality of the most specific range that names it
+    // (RFC 9110 §12.5.1: `text/turtle;q=0, */*` refuses Turtle, q=0 meaning "not
+    // acceptable"); the best (quality, specificity, -position) wins, ties going
+    // to the first of `ALL`.
     let mut best: Option<((u16, u8, isize), Representation)> = None;
-    for (position, item) in accept.split(',').enumerate() {
-        let mut parts = item.split(';');
-        let range = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let quality = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .map(|q| {
-                q.trim()
-                    .parse::<f32>()
-                    .map_or(0, |q| (q.clamp(0.0, 1.0) * 1000.0) as u16)
+    for representation in Representation::ALL {
+        let named = ranges
+            .iter()
+            .filter_map(|(range, quality, position)| {
+                let specificity = representation.named_by(range)?;
+                Some((specificity, *quality, -position))
             })
-            .next()
-            .unwrap_or(1000);
-        let Some((representation, specificity)) = Representation::matching(&range) else {
+            .max();
+        let Some((specificity, quality, position)) = named else {
             continue;
         };
-        let rank = (quality, specificity, -(position as isize));
+        let rank = (quality, specificity, position);
         if quality > 0 && best.is_none_or(|(b, _)| rank > b) {
             best = Some((rank, representation));
         }
@@ -221,36 +242,32 @@ mod tests {
 
     #[test]
     fn accept_is_negotiated_by_quality_then_specificity() {
-        let pick = |accept| choose(None, accept).ok();
-        assert_eq!(pick(None), Some(Representation::Turtle));
-        assert_eq!(pick(Some("*/*")), Some(Representation::Turtle));
-        assert_eq!(
-            pick(Some(
-                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-            )),
-            Some(Representation::Html)
-        );
-        assert_eq!(
-            pick(Some("text/turtle;q=0.5, application/ld+json")),
-            Some(Representation::JsonLd)
-        );
-        assert_eq!(
-            pick(Some("application/*, application/rdf+xml")),
-            Some(Representation::RdfXml)
-        );
-        assert_eq!(
-            pick(Some("text/html;q=0, */*;q=0.1")),
-            Some(Representation::Turtle)
-        );
-        assert_eq!(pick(Some("image/png")), None);
+        use Representation::{Html, JsonLd, RdfXml, Turtle};
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        for (accept, wanted) in [
+            (None, Some(Turtle)),
+            (Some("*/*"), Some(Turtle)),
+            (Some(browser), Some(Html)),
+            (Some("text/turtle;q=0.5, application/ld+json"), Some(JsonLd)),
+            (Some("application/*, application/rdf+xml"), Some(RdfXml)),
+            (Some("text/html;q=0, */*;q=0.1"), Some(Turtle)),
+            (Some("image/png"), None),
+            // q=0 is "not acceptable", whatever a less specific range allows.
+            (Some("text/turtle;q=0, */*"), Some(JsonLd)),
+            (Some("text/*;q=0, text/html;q=0.2, */*;q=0.1"), Some(Html)),
+            (Some("application/*;q=0, text/turtle;q=0, */*"), Some(Html)),
+            (Some("text/turtle;q=0"), None),
+            (Some("*/*;q=0"), None),
+            (Some("text/*"), Some(Turtle)),
+            (Some("application/*"), Some(JsonLd)),
+        ] {
+            assert_eq!(choose(None, accept).ok(), wanted, "{accept:?}");
+        }
         assert!(matches!(
             choose(None, Some("image/png")),
             Err(ApiError::NotAcceptable(m)) if m.contains("text/turtle")
         ));
-        assert_eq!(
-            choose(Some("jsonld"), Some("text/html")).ok(),
-            Some(Representation::JsonLd)
-        );
+        assert_eq!(choose(Some("jsonld"), Some("text/html")).ok(), Some(JsonLd));
         assert!(matches!(
             choose(Some("n3"), None),
             Err(ApiError::BadRequest(m)) if m.contains("ttl, jsonld, rdf, html, linkset")
