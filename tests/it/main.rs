@@ -25,4 +25,5 @@ mod routes;
 mod schemas;
 mod server;
 mod snapshot;
+mod streaming;
 mod vectors;

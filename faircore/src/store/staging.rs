@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn a_rewrite_writes_only_what_differs_and_leaves_an_equal_file_untouched() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let lock = crate::lock::WriteLock::acquire(&dir.path().join("lock")).expect("lock");
+        let lock = WriteLock::acquire(&dir.path().join("lock")).expect("lock");
         let staging = Staging::new(dir.path().join("tmp"), &lock).expect("staging");
         let target = dir.path().join("file");
         let old: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
