@@ -658,3 +658,67 @@ fn health_warns_about_datasets_without_license_or_description() {
     );
     assert!(!all.contains("structures"), "{all}");
 }
+
+/// The header of `fixtures/cson/cells.cson` as `fairserver.py` reads it (with
+/// its bundled `pycson`, the `cson` package of PyPI).
+fn pycson(path: &Path) -> Value {
+    let code =
+        "import cson, json, sys; print(json.dumps(cson.load(open(sys.argv[1], encoding='utf-8'))))";
+    let out = run_python(&["-c", code, path_str(path)]);
+    serde_json::from_str(&out).expect("JSON")
+}
+
+#[test]
+fn a_cson_header_is_served_with_the_values_fairserver_py_gives_and_unread_files_are_named() {
+    let cson = crate::helpers::fixture("cson/cells.cson");
+    let demo = demo_with(|root| {
+        let headers = root.join("dataset_header");
+        std::fs::remove_file(headers.join("cells.yaml")).expect("remove");
+        std::fs::copy(&cson, headers.join("cells.cson")).expect("copy");
+        std::fs::write(headers.join("cells.toml"), "title = 'not read'\n").expect("write");
+        std::fs::write(headers.join("testset.cson"), "title: 'second'\n").expect("write");
+    });
+    let answer = demo.served.get("/machine/dataset/cells");
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let served: Value = serde_json::from_slice(&answer.body).expect("JSON");
+    let mut expected = pycson(&cson);
+    let records = std::fs::read(demo.root.join("distributions/cells.json")).expect("records");
+    expected["distributions"] = serde_json::from_slice(&records).expect("JSON");
+    assert_eq!(served, expected);
+    // The values reach the FAIR metadata too.
+    let page = demo.get("/dataset/cells", "text/html").text();
+    assert!(page.contains("Demo cells (CSON header)"), "{page}");
+
+    let health: Value = serde_json::from_slice(&demo.served.get("/health").body).expect("JSON");
+    let warnings = health["warnings"].to_string();
+    for expected in [
+        "dataset_header/cells.toml: not read: a dataset header is DATASET.json, DATASET.yaml, DATASET.yml, DATASET.cson",
+        "dataset_header/testset.cson: not read: dataset_header/testset.json is read instead",
+    ] {
+        assert!(
+            warnings.contains(expected),
+            "{expected} missing from {warnings}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_cson_header_is_a_problem_naming_its_file_line_and_column() {
+    let demo = demo_with(|root| {
+        let headers = root.join("dataset_header");
+        std::fs::remove_file(headers.join("cells.yaml")).expect("remove");
+        std::fs::write(
+            headers.join("cells.cson"),
+            "title: 'ok'\nlicense: CC0-1.0\n",
+        )
+        .expect("write");
+    });
+    let health: Value = serde_json::from_slice(&demo.served.get("/health").body).expect("JSON");
+    let problems = health.to_string();
+    assert!(
+        problems.contains("dataset_header/cells.cson: line 2, column 10: expected a value"),
+        "{problems}"
+    );
+    // The dataset is still served, without a header, as with any unreadable one.
+    assert_eq!(demo.served.get("/dataset/testset").status, 200);
+}

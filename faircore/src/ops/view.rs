@@ -22,7 +22,7 @@ use crate::{Catalogue, Checksum, Distribution, Name};
 /// One dataset: its header (if it has a readable one) and its records.
 #[derive(Debug)]
 pub struct Dataset {
-    /// `dataset_header/<name>.json` or `.yaml`, an object.
+    /// `dataset_header/<name>.json`, `.yaml`, `.yml` or `.cson`, an object.
     pub header: Option<Map<String, Value>>,
     /// `distributions/<name>.json`, in file order.
     pub records: Vec<Distribution>,
@@ -135,6 +135,7 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> View {
             Vec::new()
         }
     };
+    loaded.warnings.extend(unread_headers(catalogue.layout()));
     let licensed = catalogue.config().catalogue.license.is_some();
     for name in names {
         let records = match catalogue.read_distributions(&name) {
@@ -198,7 +199,52 @@ fn header_meta(
     meta
 }
 
-/// Reads `dataset_header/<name>.json`, `.yaml` or `.yml`: `None` if there is none.
+/// The files of `dataset_header/` that no dataset's header is read from: another
+/// extension, or a second header of a dataset (the first of
+/// [`HEADER_EXTENSIONS`] is read), each with why.
+fn unread_headers(layout: &Layout) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(layout.headers_dir()) else {
+        return Vec::new();
+    };
+    let mut unread = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let known = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(|e| HEADER_EXTENSIONS.iter().position(|k| *k == e));
+        let why = match (known, path.file_stem().and_then(|s| s.to_str())) {
+            (Some(rank), Some(stem)) => {
+                let Ok(name) = stem.parse::<Name>() else {
+                    unread.push(format!(
+                        "dataset_header/{file}: not read: {stem:?} is not a dataset name"
+                    ));
+                    continue;
+                };
+                let read_first = layout.headers(&name)[..rank]
+                    .iter()
+                    .find(|p| p.is_file())
+                    .and_then(|p| p.file_name())
+                    .map(|f| f.to_string_lossy().into_owned());
+                match read_first {
+                    Some(first) => format!("not read: dataset_header/{first} is read instead"),
+                    None => continue,
+                }
+            }
+            _ => format!(
+                "not read: a dataset header is DATASET.{} (tried in that order)",
+                HEADER_EXTENSIONS.join(", DATASET.")
+            ),
+        };
+        unread.push(format!("dataset_header/{file}: {why}"));
+    }
+    unread.sort();
+    unread
+}
+
+/// Reads `dataset_header/<name>.json`, `.yaml`, `.yml` or `.cson` (the first
+/// there): `None` if there is none.
 fn read_header(layout: &Layout, name: &Name) -> Result<Option<Map<String, Value>>, String> {
     for (ext, path) in HEADER_EXTENSIONS.into_iter().zip(layout.headers(name)) {
         let text = match fs::read_to_string(&path) {
@@ -206,10 +252,10 @@ fn read_header(layout: &Layout, name: &Name) -> Result<Option<Map<String, Value>
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        let value: Result<Value, String> = if ext == "json" {
-            serde_json::from_str(&text).map_err(|e| e.to_string())
-        } else {
-            serde_saphyr::from_str(&text).map_err(|e| e.to_string())
+        let value: Result<Value, String> = match ext {
+            "json" => serde_json::from_str(&text).map_err(|e| e.to_string()),
+            "cson" => crate::cson::parse(&text).map_err(|e| e.to_string()),
+            _ => serde_saphyr::from_str(&text).map_err(|e| e.to_string()),
         };
         return match value {
             Ok(Value::Object(map)) => Ok(Some(map)),
