@@ -656,6 +656,12 @@ fn health_warns_about_datasets_without_license_or_description() {
         all.contains("dataset testset: header field license: \"no such thing!\""),
         "{all}"
     );
+    assert!(
+        all.contains(
+            "dataset testset: description of 1 characters: Google Dataset Search wants 50 to 5000"
+        ),
+        "{all}"
+    );
     assert!(!all.contains("structures"), "{all}");
 }
 
@@ -721,4 +727,244 @@ fn a_malformed_cson_header_is_a_problem_naming_its_file_line_and_column() {
     );
     // The dataset is still served, without a header, as with any unreadable one.
     assert_eq!(demo.served.get("/dataset/testset").status, 200);
+}
+
+/// The triples of a Turtle document, each as an N-Triples line without the
+/// final ` .`.
+fn ntriples(turtle: &[u8]) -> Vec<String> {
+    oxttl::TurtleParser::new()
+        .for_slice(turtle)
+        .map(|t| t.expect("Turtle").to_string())
+        .collect()
+}
+
+/// The objects of `subject predicate ?` (N-Triples terms).
+fn objects(triples: &[String], subject: &str, predicate: &str) -> Vec<String> {
+    let prefix = format!("{subject} <{predicate}> ");
+    triples
+        .iter()
+        .filter_map(|t| t.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
+/// The schema.org JSON-LD of an HTML page.
+fn page_json_ld(page: &str) -> Value {
+    let start = page
+        .find("<script type=\"application/ld+json\">")
+        .expect("JSON-LD script")
+        + "<script type=\"application/ld+json\">".len();
+    let end = start + page[start..].find("</script>").expect("end of script");
+    serde_json::from_str(&page[start..end]).expect("JSON-LD")
+}
+
+const DCT: &str = "http://purl.org/dc/terms/";
+const PROV: &str = "http://www.w3.org/ns/prov#";
+
+/// The demo with a testset header that gives a DOI, a ROR creator, an
+/// upstream source and conditions of access.
+fn identified() -> Demo {
+    demo_with(|root| {
+        let header = serde_json::json!({
+            "title": "Seamless testset",
+            "description": "The six-file testset of the Seamless FAIR tools, in two versions.",
+            "license": "CC0-1.0",
+            "identifier": "doi:10.5281/zenodo.1234567",
+            "source": "https://files.example.org/testset/",
+            "conditions_of_access": "Cite the DOI when you use the data.",
+            "creator": [
+                {"name": "Josiah Carberry", "orcid": "https://orcid.org/0000-0002-1825-0097"},
+                {"name": "Example University", "ror": "https://ror.org/02mhbdp94"}
+            ],
+            "link": "https://example.org/testset"
+        });
+        let path = root.join("dataset_header/testset.json");
+        std::fs::write(path, header.to_string()).expect("write");
+    })
+}
+
+#[test]
+fn a_header_identifier_is_cite_as_dct_identifier_and_schema_org_identifier() {
+    let demo = identified();
+    let doi = "https://doi.org/10.5281/zenodo.1234567";
+    let dataset = demo.get("/dataset/testset", "text/html");
+    let links = dataset.header("link").expect("Link").to_string();
+    assert!(
+        links.contains(&format!("<{doi}>; rel=\"cite-as\"")),
+        "{links}"
+    );
+    let page = dataset.text();
+    for link in [
+        format!("<link rel=\"cite-as\" href=\"{doi}\">"),
+        "<link rel=\"author\" href=\"https://orcid.org/0000-0002-1825-0097\">".into(),
+        "<link rel=\"type\" href=\"https://schema.org/Dataset\">".into(),
+        "<link rel=\"type\" href=\"https://schema.org/AboutPage\">".into(),
+    ] {
+        assert!(page.contains(&link), "{link} missing from the page's head");
+    }
+    // DCAT: dct:identifier and an adms:Identifier with the DOI and its scheme.
+    let url = format!("<{}>", demo.url("/dataset/testset"));
+    let triples = ntriples(&demo.get("/dataset/testset", "text/turtle").body);
+    let identifiers = objects(&triples, &url, &format!("{DCT}identifier"));
+    assert!(
+        identifiers.contains(&format!("\"{doi}\"")),
+        "{identifiers:?}"
+    );
+    let adms = objects(&triples, &url, "http://www.w3.org/ns/adms#identifier");
+    let notation = objects(
+        &triples,
+        &adms[0],
+        "http://www.w3.org/2004/02/skos/core#notation",
+    );
+    assert_eq!(notation, ["\"10.5281/zenodo.1234567\""]);
+    // schema.org: a PropertyValue with the scheme.
+    let schema = page_json_ld(&page);
+    assert_eq!(schema["identifier"]["@type"], "PropertyValue");
+    assert_eq!(schema["identifier"]["propertyID"], "doi");
+    assert_eq!(schema["identifier"]["url"], doi);
+    // A snapshot is cited by its own URL.
+    let (_, snapshot) = first_snapshot(&demo);
+    let links = demo
+        .served
+        .get(&snapshot)
+        .header("link")
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        links.contains(&format!("<{}>; rel=\"cite-as\"", demo.url(&snapshot))),
+        "{links}"
+    );
+}
+
+/// The checksum and path of the first snapshot of `testset`.
+fn first_snapshot(demo: &Demo) -> (String, String) {
+    let header: Value =
+        serde_json::from_slice(&demo.served.get("/machine/dataset/testset").body).expect("JSON");
+    let hex = header["distributions"][0]["checksum"]
+        .as_str()
+        .expect("hex");
+    (hex.to_string(), format!("/dataset/testset/{hex}"))
+}
+
+#[test]
+fn access_rights_and_provenance_are_in_the_dcat_and_schema_org_descriptions() {
+    let demo = identified();
+    let (_, snapshot) = first_snapshot(&demo);
+    let url = format!("<{}>", demo.url(&snapshot));
+    let triples = ntriples(&demo.get(&snapshot, "text/turtle").body);
+    let public = "<http://publications.europa.eu/resource/authority/access-right/PUBLIC>";
+    assert_eq!(
+        objects(&triples, &url, &format!("{DCT}accessRights")),
+        [public]
+    );
+    assert_eq!(
+        objects(&triples, &url, &format!("{PROV}wasDerivedFrom")),
+        ["<https://files.example.org/testset/>"]
+    );
+    let generated = objects(&triples, &url, &format!("{PROV}generatedAtTime"));
+    assert!(
+        generated.len() == 1
+            && generated[0].ends_with("^^<http://www.w3.org/2001/XMLSchema#dateTime>"),
+        "{generated:?}"
+    );
+    let activity = objects(&triples, &url, &format!("{PROV}wasGeneratedBy"));
+    assert_eq!(
+        objects(
+            &triples,
+            &activity[0],
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+        ),
+        [format!("<{PROV}Activity>")]
+    );
+    let software = objects(&triples, &activity[0], &format!("{PROV}wasAssociatedWith"));
+    assert_eq!(
+        objects(
+            &triples,
+            &software[0],
+            "http://www.w3.org/2002/07/owl#versionInfo"
+        ),
+        [format!("\"{}\"", env!("CARGO_PKG_VERSION"))]
+    );
+    // A restricted dataset says so.
+    let restricted = demo_with(|root| {
+        let path = root.join("dataset_header/cells.yaml");
+        let mut text = std::fs::read_to_string(&path).expect("header");
+        text.push_str("access_rights: restricted\n");
+        std::fs::write(path, text).expect("write");
+    });
+    let page = restricted.get("/dataset/cells", "text/html").text();
+    assert_eq!(page_json_ld(&page)["isAccessibleForFree"], false);
+    let triples = ntriples(&restricted.get("/dataset/cells", "text/turtle").body);
+    let url = format!("<{}>", restricted.url("/dataset/cells"));
+    assert_eq!(
+        objects(&triples, &url, &format!("{DCT}accessRights")),
+        ["<http://publications.europa.eu/resource/authority/access-right/RESTRICTED>"]
+    );
+    // schema.org of the public one.
+    let schema = page_json_ld(&demo.get("/dataset/testset", "text/html").text());
+    assert_eq!(schema["isAccessibleForFree"], true);
+    assert_eq!(
+        schema["conditionsOfAccess"],
+        "Cite the DOI when you use the data."
+    );
+}
+
+#[test]
+fn schema_org_follows_google_dataset_search_rules() {
+    let demo = identified();
+    let page = demo.get("/dataset/testset", "text/html").text();
+    let schema = page_json_ld(&page);
+    let creators = schema["creator"].as_array().expect("creators");
+    assert_eq!(creators[0]["@type"], "Person");
+    assert_eq!(
+        creators[0]["sameAs"],
+        "https://orcid.org/0000-0002-1825-0097"
+    );
+    assert_eq!(
+        creators[0]["identifier"],
+        "https://orcid.org/0000-0002-1825-0097"
+    );
+    assert!(creators[0].get("@id").is_none(), "{}", creators[0]);
+    assert_eq!(creators[1]["@type"], "Organization");
+    assert_eq!(creators[1]["name"], "Example University");
+    assert_eq!(creators[1]["sameAs"], "https://ror.org/02mhbdp94");
+    assert_eq!(schema["sameAs"], "https://example.org/testset");
+    let coverage = schema["temporalCoverage"]
+        .as_str()
+        .expect("temporalCoverage");
+    assert!(coverage.contains('/') || coverage.len() == 10, "{coverage}");
+    assert!(
+        schema["datePublished"]
+            .as_str()
+            .is_some_and(|d| d <= schema["dateModified"].as_str().unwrap_or_default())
+    );
+    // Every Dataset, nested ones included, has a description of 50 to 5000
+    // characters.
+    let parts = schema["hasPart"].as_array().expect("hasPart");
+    assert!(!parts.is_empty());
+    for dataset in parts.iter().chain([&schema]) {
+        let n = dataset["description"]
+            .as_str()
+            .map_or(0, |d| d.chars().count());
+        assert!((50..=5000).contains(&n), "{dataset}");
+    }
+    let root = page_json_ld(&demo.get("/", "text/html").text());
+    for dataset in root["dataset"].as_array().expect("datasets") {
+        assert!(dataset["description"].as_str().is_some(), "{dataset}");
+    }
+    // A ROR or ORCID creator without a name shows as its registry and ID, and
+    // /health says to name it.
+    let bare = demo_with(|root| {
+        let path = root.join("dataset_header/cells.yaml");
+        let mut text = std::fs::read_to_string(&path).expect("header");
+        text.push_str("creator: https://ror.org/02mhbdp94\n");
+        std::fs::write(path, text).expect("write");
+    });
+    let page = bare.get("/dataset/cells", "text/html").text();
+    assert!(page.contains(">ROR 02mhbdp94</a>"), "{page}");
+    assert_eq!(page_json_ld(&page)["creator"][0]["name"], "ROR 02mhbdp94");
+    let health = bare.served.get("/health").text();
+    assert!(
+        health.contains("creator[0]: https://ror.org/02mhbdp94 has no name"),
+        "{health}"
+    );
 }

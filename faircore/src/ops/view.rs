@@ -172,6 +172,10 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> View {
     loaded
 }
 
+/// The length of a description, in characters, that Google Dataset Search
+/// accepts.
+const DESCRIPTION_LENGTH: std::ops::RangeInclusive<usize> = 50..=5000;
+
 /// The FAIR metadata of a dataset's header; what is malformed or missing (a
 /// license, unless fair.toml gives a default; a description) becomes a warning
 /// naming the dataset.
@@ -193,8 +197,14 @@ fn header_meta(
             "no license: no \"license\" in its header, no [catalogue] license in fair.toml".into(),
         );
     }
-    if meta.description.is_none() {
-        warn("no description in its header".into());
+    match meta.description.as_deref().map(|d| d.chars().count()) {
+        None => warn("no description in its header".into()),
+        Some(n) if !DESCRIPTION_LENGTH.contains(&n) => warn(format!(
+            "description of {n} characters: Google Dataset Search wants {} to {}",
+            DESCRIPTION_LENGTH.start(),
+            DESCRIPTION_LENGTH.end()
+        )),
+        Some(_) => {}
     }
     meta
 }

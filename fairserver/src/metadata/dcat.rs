@@ -3,7 +3,7 @@
 //! distributions' access URLs, agents' names) for the FDP v2 and DCAT-AP 3 shapes
 //! to hold on it alone, and the union of all graphs says the same of each node.
 
-use faircore::header::Agent;
+use faircore::header::{Agent, Identifier};
 use faircore::{Distribution, HashAlgo};
 use oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNode, Term, TripleRef};
 
@@ -20,6 +20,9 @@ const FDPO: &str = "https://w3id.org/fdp/fdp-o#";
 const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
 const RDFS: &str = "http://www.w3.org/2000/01/rdf-schema#";
+const ADMS: &str = "http://www.w3.org/ns/adms#";
+const PROV: &str = "http://www.w3.org/ns/prov#";
+const OWL: &str = "http://www.w3.org/2002/07/owl#";
 
 /// The FAIR Data Point specification the root conforms to.
 const FDP_SPEC: &str = "https://specs.fairdatapoint.org/v1.2";
@@ -99,7 +102,7 @@ impl Builder {
         };
         self.add(subject, predicate, node.clone());
         self.a(&node, (FOAF, "Agent"));
-        self.text(&node, (FOAF, "name"), &agent.name);
+        self.text(&node, (FOAF, "name"), &agent.label());
         if let Some(email) = &agent.email {
             self.link(&node, (FOAF, "mbox"), &format!("mailto:{email}"));
         }
@@ -151,6 +154,50 @@ impl Builder {
         let meta = &entry.dataset.meta;
         self.agent(node, (DCT, "publisher"), &site.publisher(meta));
         self.license(node, site.license(meta).as_deref());
+        if let Some(rights) = iri(&site.access_rights(meta)) {
+            self.add(node, (DCT, "accessRights"), rights.clone());
+            self.a(&rights.into(), (DCT, "RightsStatement"));
+        }
+    }
+
+    /// The persistent identifier of a dataset: `dct:identifier` and an
+    /// `adms:Identifier` with its scheme.
+    fn persistent_identifier(&mut self, node: &NamedOrBlankNode, id: &Identifier) {
+        self.text(node, (DCT, "identifier"), &id.iri);
+        let identifier = self.blank();
+        self.add(node, (ADMS, "identifier"), identifier.clone());
+        self.a(&identifier, (ADMS, "Identifier"));
+        self.text(&identifier, (SKOS, "notation"), &id.value);
+        self.text(&identifier, (ADMS, "schemaAgency"), id.scheme);
+        self.link(&identifier, (RDFS, "seeAlso"), &id.iri);
+    }
+
+    /// How a snapshot came to be (PROV-O): derived from the mirror's upstream
+    /// source when the header names it, generated at its issue time by a `fair`
+    /// activity, associated with `fair` and its version.
+    fn provenance(&mut self, url: &str, source: Option<&str>, issued: Option<&str>) {
+        let this = &node(url);
+        if let Some(source) = source {
+            self.link(this, (PROV, "wasDerivedFrom"), source);
+        }
+        // An IRI of its own, as the FDP shapes want.
+        let activity = node(&format!("{url}#generation"));
+        self.add(this, (PROV, "wasGeneratedBy"), activity.clone());
+        self.a(&activity, (PROV, "Activity"));
+        self.text(&activity, (RDFS, "label"), "fair snapshot");
+        if let Some(issued) = issued {
+            self.typed(this, (PROV, "generatedAtTime"), issued, "dateTime");
+            self.typed(&activity, (PROV, "endedAtTime"), issued, "dateTime");
+        }
+        if let Some(source) = source {
+            self.link(&activity, (PROV, "used"), source);
+        }
+        let software = self.blank();
+        self.add(&activity, (PROV, "wasAssociatedWith"), software.clone());
+        self.a(&software, (PROV, "SoftwareAgent"));
+        let version = env!("CARGO_PKG_VERSION");
+        self.text(&software, (RDFS, "label"), &format!("fair {version}"));
+        self.text(&software, (OWL, "versionInfo"), version);
     }
 
     /// The rest of what a dataset's header says: creators, keywords, themes,
@@ -315,12 +362,14 @@ fn dataset(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>) {
     b.dataset_core(site, &this, entry, &entry.title(), &entry.description());
     b.header(&this, entry);
     b.identifiers(&this, &[&url]);
+    if let Some(id) = &entry.dataset.meta.identifier {
+        b.persistent_identifier(&this, id);
+    }
     b.link(&this, (DCT, "isPartOf"), &site.root());
     let records = &entry.dataset.records;
-    let dates: Vec<String> = records.iter().filter_map(|r| site.issued(r)).collect();
-    if let (Some(first), Some(last)) = (dates.iter().min(), dates.iter().max()) {
-        b.typed(&this, (DCT, "issued"), first, "dateTime");
-        b.typed(&this, (DCT, "modified"), last, "dateTime");
+    if let Some((first, last)) = site.issued_span(entry) {
+        b.typed(&this, (DCT, "issued"), &first, "dateTime");
+        b.typed(&this, (DCT, "modified"), &last, "dateTime");
     }
     let mut members = Vec::new();
     for index in entry.snapshots() {
@@ -351,14 +400,7 @@ fn snapshot(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>, index: usize) {
     let record = &entry.dataset.records[index];
     let url = site.snapshot_url(entry.name, record);
     let this = node(&url);
-    let description = format!(
-        "{} This snapshot holds {} files ({} bytes); its collection index has {} checksum {}.",
-        entry.description(),
-        record.nkeys,
-        record.content_size,
-        site.catalogue.hash(),
-        record.checksum
-    );
+    let description = entry.snapshot_description(site, record);
     b.dataset_core(
         site,
         &this,
@@ -379,9 +421,12 @@ fn snapshot(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>, index: usize) {
             &site.snapshot_url(entry.name, previous),
         );
     }
-    if let Some(issued) = site.issued(record) {
-        b.typed(&this, (DCT, "issued"), &issued, "dateTime");
+    let issued = site.issued(record);
+    if let Some(issued) = &issued {
+        b.typed(&this, (DCT, "issued"), issued, "dateTime");
     }
+    let source = entry.dataset.meta.source.as_deref();
+    b.provenance(&url, source, issued.as_deref());
     for part in site.parts(record) {
         b.link(
             &this,

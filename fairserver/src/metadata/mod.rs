@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use faircore::header::{Agent, HeaderMeta};
+use faircore::header::{ACCESS_RIGHT, Agent, HeaderMeta};
 use faircore::manifest::{Format, Manifest, Mirror};
 use faircore::{Catalogue, Checksum, ContentDir, Distribution, Name};
 
@@ -165,6 +165,25 @@ impl<'v> Site<'v> {
         meta.license.clone().or_else(|| self.catalogue_license())
     }
 
+    /// The access rights of a dataset: its header's, else public (the EU
+    /// access-right vocabulary's concept).
+    fn access_rights(&self, meta: &HeaderMeta) -> String {
+        meta.access_rights
+            .clone()
+            .unwrap_or_else(|| format!("{ACCESS_RIGHT}PUBLIC"))
+    }
+
+    /// When a dataset's snapshots were first and last issued.
+    fn issued_span(&self, entry: &Entry<'_>) -> Option<(String, String)> {
+        let dates: Vec<String> = entry
+            .dataset
+            .records
+            .iter()
+            .filter_map(|r| self.issued(r))
+            .collect();
+        Some((dates.iter().min()?.clone(), dates.iter().max()?.clone()))
+    }
+
     /// The catalogue's publisher (its title when fair.toml names none).
     fn catalogue_publisher(&self) -> Agent {
         let meta = &self.catalogue.config().catalogue;
@@ -274,6 +293,34 @@ impl Entry<'_> {
                 self.name,
                 self.dataset.records.len()
             )
+        })
+    }
+
+    /// The description of a snapshot: the dataset's, and what the snapshot holds.
+    fn snapshot_description(&self, site: &Site<'_>, record: &Distribution) -> String {
+        format!(
+            "{} This snapshot holds {} files ({} bytes); its collection index has {} checksum {}.",
+            self.description(),
+            record.nkeys,
+            record.content_size,
+            site.catalogue.hash(),
+            record.checksum
+        )
+    }
+
+    /// The release dates of the dataset as a `first/last` interval (one date
+    /// alone when they agree), if any record has a date.
+    fn temporal_coverage(&self) -> Option<String> {
+        let dates = self
+            .dataset
+            .records
+            .iter()
+            .filter_map(|r| r.date.as_deref());
+        let (first, last) = (dates.clone().min()?, dates.max()?);
+        Some(if first == last {
+            first.to_string()
+        } else {
+            format!("{first}/{last}")
         })
     }
 

@@ -160,7 +160,9 @@ description: >-
   middle two characters of their code, as the PDB divides its archive.
 license: CC-BY-4.0
 keywords: [demo, structures, mmcif]
-creator: https://orcid.org/0000-0002-1825-0097
+creator:
+  name: Josiah Carberry
+  orcid: https://orcid.org/0000-0002-1825-0097
 themes:
   - http://publications.europa.eu/resource/authority/data-theme/TECH
 link: https://example.org/structures
