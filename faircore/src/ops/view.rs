@@ -17,7 +17,7 @@ use crate::header::HeaderMeta;
 use crate::layout::{HEADER_EXTENSIONS, Layout};
 use crate::resolve::{Query, Unresolved};
 use crate::store::sync::Needs;
-use crate::{Catalogue, Checksum, Distribution, Name};
+use crate::{Catalogue, CatalogueMeta, Checksum, Distribution, Name};
 
 /// One dataset: its header (if it has a readable one) and its records.
 #[derive(Debug)]
@@ -51,6 +51,11 @@ pub struct View {
     pub warnings: Vec<String>,
     /// The files this view was loaded from.
     pub fingerprint: Fingerprint,
+    /// What the metadata says of the catalogue: fair.toml's `[catalogue]`, with
+    /// what it leaves out derived (the title from the directory's name; the
+    /// publisher, its IRI, the contact address and the license from the
+    /// datasets' headers when they all agree).
+    pub catalogue: CatalogueMeta,
 }
 
 impl View {
@@ -169,7 +174,79 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> View {
             },
         );
     }
+    let (meta, unset) = catalogue_meta(catalogue, &loaded.datasets);
+    loaded.catalogue = meta;
+    loaded.warnings.extend(unset);
     loaded
+}
+
+/// The value every dataset's header gives for a field, when they all give the
+/// same one.
+fn agreed<T: PartialEq + Clone>(
+    datasets: &BTreeMap<Name, Dataset>,
+    field: impl Fn(&HeaderMeta) -> Option<&T>,
+) -> Option<T> {
+    let mut values = datasets.values().map(|d| field(&d.meta));
+    let first = values.next()??;
+    values.all(|v| v == Some(first)).then(|| first.clone())
+}
+
+/// fair.toml's `[catalogue]` with what it leaves out derived, and for each
+/// field left out, a warning that says what is used instead and to set it.
+fn catalogue_meta(
+    catalogue: &Catalogue,
+    datasets: &BTreeMap<Name, Dataset>,
+) -> (CatalogueMeta, Vec<String>) {
+    let mut meta = catalogue.config().catalogue.clone();
+    let mut unset = Vec::new();
+    let mut note = |key: &str, used: String| {
+        unset.push(format!("fair.toml: no [catalogue] {key}: {used}; set it"));
+    };
+    if meta.title.is_none() {
+        let root = fs::canonicalize(catalogue.root()).unwrap_or_else(|_| catalogue.root().into());
+        meta.title = root.file_name().map(|n| n.to_string_lossy().into_owned());
+        let used = match &meta.title {
+            Some(title) => format!("the directory's name {title:?} is used"),
+            None => "\"fair catalogue\" is used".into(),
+        };
+        note("title", used);
+    }
+    if meta.description.is_none() {
+        note(
+            "description",
+            "a sentence about fair catalogues is used".into(),
+        );
+    }
+    if meta.publisher.is_none() {
+        let publisher = agreed(datasets, |m| m.publisher.as_ref());
+        let used = match &publisher {
+            Some(agent) => format!("{:?}, the publisher of every dataset, is used", agent.name),
+            None => "the datasets' headers do not agree on one; the title is used".into(),
+        };
+        if let Some(agent) = publisher {
+            meta.publisher_url = meta.publisher_url.take().or(agent.iri);
+            meta.publisher = Some(agent.name);
+        }
+        note("publisher", used);
+    }
+    if meta.contact_email.is_none() {
+        meta.contact_email = agreed(datasets, |m| m.contact.as_ref()?.email.as_ref());
+        let used = match &meta.contact_email {
+            Some(email) => format!("{email}, the contact of every dataset, is used"),
+            None => "the datasets' headers do not agree on one; the catalogue has none".into(),
+        };
+        note("contact_email", used);
+    }
+    if meta.license.is_none() {
+        meta.license = agreed(datasets, |m| m.license.as_ref());
+        let used = match &meta.license {
+            Some(license) => format!("{license}, the license of every dataset, is used"),
+            None => "the datasets' headers do not agree on one; the catalogue's metadata has none"
+                .into(),
+        };
+        note("license", used);
+    }
+    (meta, unset)
 }
 
 /// The length of a description, in characters, that Google Dataset Search

@@ -48,9 +48,28 @@ struct Builder {
     /// Blank nodes made so far: they are numbered, so that the same catalogue
     /// always gives the same bytes.
     blanks: usize,
+    /// The catalogue's URL, under which agents and contacts without an IRI get
+    /// one: the same node in every graph, so that graphs merge into one
+    /// description of it.
+    root: String,
 }
 
 impl Builder {
+    /// The node of an agent: its IRI, else `ROOT#KIND-NAME` (`NAME` made of
+    /// letters, digits and `-`).
+    fn named(&self, kind: &str, agent: &Agent) -> NamedOrBlankNode {
+        if let Some(named) = agent.iri.as_deref().and_then(iri) {
+            return named.into();
+        }
+        let slug: String = agent
+            .name
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '-' })
+            .collect();
+        let fragment = url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>();
+        node(&format!("{}#{kind}-{fragment}", self.root))
+    }
+
     fn blank(&mut self) -> NamedOrBlankNode {
         self.blanks += 1;
         BlankNode::new_unchecked(format!("b{}", self.blanks)).into()
@@ -96,10 +115,7 @@ impl Builder {
     /// `subject predicate agent`, the agent typed `foaf:Agent` with its name (an
     /// IRI node when it has one, else a blank node).
     fn agent(&mut self, subject: &NamedOrBlankNode, predicate: (&str, &str), agent: &Agent) {
-        let node: NamedOrBlankNode = match agent.iri.as_deref().and_then(iri) {
-            Some(named) => named.into(),
-            None => self.blank(),
-        };
+        let node = self.named("agent", agent);
         self.add(subject, predicate, node.clone());
         self.a(&node, (FOAF, "Agent"));
         self.text(&node, (FOAF, "name"), &agent.label());
@@ -108,9 +124,18 @@ impl Builder {
         }
     }
 
-    /// A contact point (`vcard:Kind`) for `agent`.
+    /// A contact point (`vcard:Kind`) for `agent`: an IRI node (its mail
+    /// address, its IRI, else one under the catalogue's), as the FAIR Data
+    /// Point's shapes want.
     fn contact(&mut self, subject: &NamedOrBlankNode, agent: &Agent) {
-        let node = self.blank();
+        let node = match agent
+            .email
+            .as_deref()
+            .and_then(|e| iri(&format!("mailto:{e}")))
+        {
+            Some(mail) => mail.into(),
+            None => self.named("contact", agent),
+        };
         self.add(subject, (DCAT, "contactPoint"), node.clone());
         self.a(&node, (VCARD, "Kind"));
         self.text(&node, (VCARD, "fn"), &agent.name);
@@ -202,7 +227,7 @@ impl Builder {
 
     /// The rest of what a dataset's header says: creators, keywords, themes,
     /// contact point, landing page.
-    fn header(&mut self, node: &NamedOrBlankNode, entry: &Entry<'_>) {
+    fn header(&mut self, site: &Site<'_>, node: &NamedOrBlankNode, entry: &Entry<'_>) {
         let meta = &entry.dataset.meta;
         for creator in &meta.creators {
             self.agent(node, (DCT, "creator"), creator);
@@ -210,7 +235,7 @@ impl Builder {
         for keyword in &meta.keywords {
             self.text(node, (DCAT, "keyword"), keyword);
         }
-        for theme in &meta.themes {
+        for theme in &site.themes(meta) {
             if let Some(concept) = iri(theme) {
                 self.add(node, (DCAT, "theme"), concept.clone());
                 let concept = concept.into();
@@ -271,6 +296,7 @@ pub fn graph(site: &Site<'_>, subject: &Subject<'_>) -> Graph {
     let mut b = Builder {
         graph: Graph::new(),
         blanks: 0,
+        root: site.root(),
     };
     match subject {
         Subject::Catalogue => catalogue(&mut b, site),
@@ -309,6 +335,8 @@ fn catalogue(b: &mut Builder, site: &Site<'_>) {
         b.contact(&root, &publisher);
     }
     b.license(&root, site.catalogue_license().as_deref());
+    // The FAIR Data Point's version: the software's.
+    b.text(&root, (DCAT, "version"), env!("CARGO_PKG_VERSION"));
     b.link(&root, (DCAT, "endpointURL"), &root_url);
     b.identifiers(&root, &[&root_url]);
     b.link(&root, (FDPO, "metadataIdentifier"), &root_url);
@@ -360,7 +388,7 @@ fn dataset(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>) {
     let url = site.dataset_url(entry.name);
     let this = node(&url);
     b.dataset_core(site, &this, entry, &entry.title(), &entry.description());
-    b.header(&this, entry);
+    b.header(site, &this, entry);
     b.identifiers(&this, &[&url]);
     if let Some(id) = &entry.dataset.meta.identifier {
         b.persistent_identifier(&this, id);
@@ -408,7 +436,7 @@ fn snapshot(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>, index: usize) {
         &entry.snapshot_title(record),
         &description,
     );
-    b.header(&this, entry);
+    b.header(site, &this, entry);
     b.identifiers(&this, &[&url, &record.checksum.to_string()]);
     b.text(&this, (DCAT, "version"), &label(record));
     b.link(&this, (DCT, "isVersionOf"), &site.dataset_url(entry.name));

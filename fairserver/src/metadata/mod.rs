@@ -21,6 +21,7 @@ use std::time::SystemTime;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use faircore::config::DEFAULT_THEME;
 use faircore::header::{ACCESS_RIGHT, Agent, HeaderMeta};
 use faircore::manifest::{Format, Manifest, Mirror};
 use faircore::{Catalogue, Checksum, ContentDir, Distribution, Name};
@@ -136,9 +137,9 @@ impl<'v> Site<'v> {
         )
     }
 
-    /// The catalogue's title.
+    /// The catalogue's title (fair.toml's, else the directory's name).
     fn title(&self) -> String {
-        let meta = &self.catalogue.config().catalogue;
+        let meta = &self.view.catalogue;
         meta.title
             .clone()
             .unwrap_or_else(|| "fair catalogue".into())
@@ -146,7 +147,7 @@ impl<'v> Site<'v> {
 
     /// The catalogue's description.
     fn description(&self) -> String {
-        let meta = &self.catalogue.config().catalogue;
+        let meta = &self.view.catalogue;
         meta.description.clone().unwrap_or_else(|| {
             "Versioned, content-addressed datasets: for every release, which bytes it \
              holds and where to download them."
@@ -154,15 +155,26 @@ impl<'v> Site<'v> {
         })
     }
 
-    /// The license of the catalogue's metadata and default of datasets.
+    /// The license of the catalogue's metadata and default of datasets
+    /// (fair.toml's, else the one every dataset's header gives).
     fn catalogue_license(&self) -> Option<String> {
-        let license = self.catalogue.config().catalogue.license.as_deref()?;
+        let license = self.view.catalogue.license.as_deref()?;
         faircore::header::license_iri(license).ok()
     }
 
     /// The license of a dataset: its header's, else the catalogue's.
     fn license(&self, meta: &HeaderMeta) -> Option<String> {
         meta.license.clone().or_else(|| self.catalogue_license())
+    }
+
+    /// The themes of a dataset: its header's, else fair.toml's, else the EU
+    /// data theme "Science and technology".
+    fn themes(&self, meta: &HeaderMeta) -> Vec<String> {
+        if !meta.themes.is_empty() {
+            return meta.themes.clone();
+        }
+        let theme = self.view.catalogue.theme.as_deref();
+        vec![theme.unwrap_or(DEFAULT_THEME).to_string()]
     }
 
     /// The access rights of a dataset: its header's, else public (the EU
@@ -184,9 +196,10 @@ impl<'v> Site<'v> {
         Some((dates.iter().min()?.clone(), dates.iter().max()?.clone()))
     }
 
-    /// The catalogue's publisher (its title when fair.toml names none).
+    /// The catalogue's publisher (fair.toml's, else the one every dataset's
+    /// header gives, else its title).
     fn catalogue_publisher(&self) -> Agent {
-        let meta = &self.catalogue.config().catalogue;
+        let meta = &self.view.catalogue;
         Agent {
             name: meta.publisher.clone().unwrap_or_else(|| self.title()),
             iri: meta.publisher_url.clone(),

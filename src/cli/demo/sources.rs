@@ -133,6 +133,7 @@ pub fn catalogue_meta() -> faircore::CatalogueMeta {
         publisher_url: Some("https://example.org/fair".into()),
         contact_email: Some("fair@example.org".into()),
         license: Some("CC0-1.0".into()),
+        theme: None,
     }
 }
 
