@@ -1041,3 +1041,66 @@ fn without_a_catalogue_table_the_offline_checker_passes_and_health_lists_what_to
         .to_string();
     assert!(!links.contains("rel=\"license\""), "{links}");
 }
+
+/// The `void:dataDump` of the root of `demo`.
+fn data_dump(demo: &Demo<Served>) -> String {
+    let root = demo.url("/");
+    let triples = ntriples(&demo.get("/", "text/turtle").body);
+    let dumps = objects(
+        &triples,
+        &format!("<{root}>"),
+        "http://rdfs.org/ns/void#dataDump",
+    );
+    assert_eq!(dumps.len(), 1, "{dumps:?}");
+    dumps[0].trim_matches(['<', '>']).to_string()
+}
+
+/// What ckanext-dcat's RDFParser (profile euro_dcat_ap_3) harvests from `url`,
+/// following the Hydra pages.
+fn ckan_harvest(url: &str) -> Value {
+    serde_json::from_str(&run_python(&[&script("ckan_harvest.py"), url])).expect("JSON")
+}
+
+#[test]
+fn ckan_s_dcat_harvester_gets_every_dataset_with_resources_and_a_license() {
+    let demo = demo_over_tcp();
+    let harvest = ckan_harvest(&data_dump(&demo));
+    assert_eq!(harvest["pages"], 1);
+    let datasets = harvest["datasets"].as_array().expect("datasets");
+    assert_eq!(datasets.len(), 3, "{harvest}");
+    for dataset in datasets {
+        assert!(dataset["resources"].as_u64() >= Some(1), "{dataset}");
+        // CC0-1.0 and CC-BY-4.0, matched by their titles.
+        let license = dataset["license_id"].as_str().unwrap_or_default();
+        assert!(["cc-zero", "cc-by"].contains(&license), "{dataset}");
+    }
+    assert_eq!(demo.served.get("/catalogue?page=2").status, 404);
+    assert_eq!(demo.served.get("/catalogue?page=x").status, 400);
+    assert_eq!(demo.get("/catalogue", "text/html").status, 406);
+}
+
+#[test]
+fn a_large_catalogue_s_dump_is_paged_and_the_harvester_follows_the_pages() {
+    // 101 more datasets (copies of testset's records, without a header): 104 in
+    // all, two pages of 100.
+    let demo = built(
+        |root| {
+            let records = root.join("distributions/testset.json");
+            for i in 0..101 {
+                let copy = root.join(format!("distributions/copy{i:03}.json"));
+                std::fs::copy(&records, copy).expect("copy");
+            }
+        },
+        Served::start,
+    );
+    let harvest = ckan_harvest(&data_dump(&demo));
+    assert_eq!(harvest["pages"], 2, "{harvest}");
+    let datasets = harvest["datasets"].as_array().expect("datasets");
+    assert_eq!(datasets.len(), 104);
+    assert!(
+        datasets
+            .iter()
+            .all(|d| d["resources"].as_u64() >= Some(1) && d["license_id"] != ""),
+        "{harvest}"
+    );
+}

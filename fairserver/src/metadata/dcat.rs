@@ -23,6 +23,27 @@ const RDFS: &str = "http://www.w3.org/2000/01/rdf-schema#";
 const ADMS: &str = "http://www.w3.org/ns/adms#";
 const PROV: &str = "http://www.w3.org/ns/prov#";
 const OWL: &str = "http://www.w3.org/2002/07/owl#";
+const VOID: &str = "http://rdfs.org/ns/void#";
+const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
+
+/// The titles harvesters match licences by (CKAN's licence register, after the
+/// Open Definition's list), for the SPDX licences they know: (SPDX id, title).
+const LICENSE_TITLES: [(&str, &str); 11] = [
+    ("CC0-1.0", "Creative Commons CCZero"),
+    ("CC-BY-4.0", "Creative Commons Attribution"),
+    ("CC-BY-3.0", "Creative Commons Attribution"),
+    ("CC-BY-SA-4.0", "Creative Commons Attribution Share-Alike"),
+    ("CC-BY-SA-3.0", "Creative Commons Attribution Share-Alike"),
+    ("CC-BY-NC-4.0", "Creative Commons Non-Commercial (Any)"),
+    ("ODbL-1.0", "Open Data Commons Open Database License (ODbL)"),
+    ("ODC-By-1.0", "Open Data Commons Attribution License"),
+    (
+        "PDDL-1.0",
+        "Open Data Commons Public Domain Dedication and License (PDDL)",
+    ),
+    ("GFDL-1.3-or-later", "GNU Free Documentation License"),
+    ("OGL-UK-3.0", "UK Open Government Licence (OGL)"),
+];
 
 /// The FAIR Data Point specification the root conforms to.
 const FDP_SPEC: &str = "https://specs.fairdatapoint.org/v1.2";
@@ -147,11 +168,22 @@ impl Builder {
         }
     }
 
-    /// `dct:license`, the license typed `dct:LicenseDocument`.
+    /// `dct:license`, the license typed `dct:LicenseDocument` with a title a
+    /// harvester can match (its usual title for an SPDX licence, else its SPDX
+    /// identifier or IRI).
     fn license(&mut self, subject: &NamedOrBlankNode, license: Option<&str>) {
-        if let Some(node) = license.and_then(iri) {
-            self.add(subject, (DCT, "license"), node.clone());
-            self.a(&node.into(), (DCT, "LicenseDocument"));
+        if let Some(named) = license.and_then(iri) {
+            self.add(subject, (DCT, "license"), named.clone());
+            let spdx = named.as_str().strip_prefix("https://spdx.org/licenses/");
+            let title = spdx
+                .and_then(|id| LICENSE_TITLES.iter().find(|(known, _)| *known == id))
+                .map(|(_, title)| *title)
+                .or(spdx)
+                .unwrap_or(named.as_str())
+                .to_string();
+            let node = named.into();
+            self.a(&node, (DCT, "LicenseDocument"));
+            self.text(&node, (DCT, "title"), &title);
         }
     }
 
@@ -315,7 +347,9 @@ fn node(url: &str) -> NamedOrBlankNode {
     NamedNode::new_unchecked(url).into()
 }
 
-fn catalogue(b: &mut Builder, site: &Site<'_>) {
+/// What the root says of itself: the FAIR Data Point and catalogue, without its
+/// datasets.
+fn describe_root(b: &mut Builder, site: &Site<'_>) {
     let root_url = site.root();
     let root = node(&root_url);
     for class in [
@@ -359,6 +393,13 @@ fn catalogue(b: &mut Builder, site: &Site<'_>) {
         b.typed(&root, (DCT, "issued"), &issued, "dateTime");
         b.typed(&root, (DCT, "modified"), &modified, "dateTime");
     }
+}
+
+fn catalogue(b: &mut Builder, site: &Site<'_>) {
+    let root_url = site.root();
+    let root = node(&root_url);
+    describe_root(b, site);
+    b.link(&root, (VOID, "dataDump"), &site.dump_url(1));
     let mut members = Vec::new();
     for (name, dataset) in &site.view.datasets {
         let entry = Entry { name, dataset };
@@ -413,6 +454,15 @@ fn dataset(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>) {
             &site.snapshot_url(entry.name, record),
         );
         b.text(&this, (DCAT, "version"), &label(record));
+        // The dataset's distributions are its current version's.
+        for part in site.parts(record) {
+            b.link(
+                &this,
+                (DCAT, "distribution"),
+                &site.part_url(entry.name, record, part),
+            );
+            distribution(b, site, entry, record, part);
+        }
     }
     let title = format!("Versions of {}", entry.name);
     b.container(
@@ -563,4 +613,53 @@ fn distribution(
     let media_type = format!("{IANA}{media}");
     b.link(&this, (DCAT, "mediaType"), &media_type);
     b.a(&node(&media_type), (DCT, "MediaType"));
+}
+
+/// Page `page` (from 1) of the catalogue's data dump, `per_page` datasets a
+/// page: the catalogue, and each dataset of the page with its versions and the
+/// distributions of its current one (what a DCAT harvester such as CKAN's reads
+/// as datasets and resources), and a Hydra view of the pages. `None`: no such
+/// page.
+pub fn dump(site: &Site<'_>, page: usize, per_page: usize) -> Option<Graph> {
+    let total = site.view.datasets.len();
+    let pages = total.div_ceil(per_page).max(1);
+    if page == 0 || page > pages {
+        return None;
+    }
+    let mut b = Builder {
+        graph: Graph::new(),
+        blanks: 0,
+        root: site.root(),
+    };
+    describe_root(&mut b, site);
+    let root = node(&site.root());
+    for (name, dataset) in site
+        .view
+        .datasets
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+    {
+        let entry = Entry { name, dataset };
+        b.link(&root, (DCAT, "dataset"), &site.dataset_url(name));
+        self::dataset(&mut b, site, &entry);
+    }
+    let view = node(&site.dump_url(page));
+    b.a(&view, (HYDRA, "PartialCollectionView"));
+    b.link(&view, (HYDRA, "first"), &site.dump_url(1));
+    b.link(&view, (HYDRA, "last"), &site.dump_url(pages));
+    if page < pages {
+        b.link(&view, (HYDRA, "next"), &site.dump_url(page + 1));
+    }
+    if page > 1 {
+        b.link(&view, (HYDRA, "previous"), &site.dump_url(page - 1));
+    }
+    b.typed(&view, (HYDRA, "totalItems"), &total.to_string(), "integer");
+    b.typed(
+        &view,
+        (HYDRA, "itemsPerPage"),
+        &per_page.to_string(),
+        "integer",
+    );
+    Some(b.graph)
 }

@@ -126,6 +126,11 @@ impl<'v> Site<'v> {
         )
     }
 
+    /// Page `page` of the catalogue's data dump.
+    fn dump_url(&self, page: usize) -> String {
+        format!("{}/catalogue?page={page}", self.base)
+    }
+
     fn download_url(&self, name: &Name, record: &Distribution) -> String {
         format!("{}/collection.json", self.snapshot_url(name, record))
     }
@@ -510,6 +515,55 @@ pub async fn root(server: web::Data<Server>, request: HttpRequest) -> Answer {
     let view = server.view();
     let site = Site::new(&server, &request, &view);
     respond(&site, &request, &Subject::Catalogue)
+}
+
+/// Datasets on a page of the catalogue's data dump.
+const DUMP_PAGE: usize = 100;
+
+/// `GET /catalogue?page=N` (no page: the first): the whole catalogue as one
+/// RDF document (`void:dataDump` of the root), catalogue → datasets → current
+/// distributions, 100 datasets a page linked by a Hydra `PartialCollectionView`,
+/// as DCAT harvesters read it. Turtle, JSON-LD or RDF/XML; a page that is not a
+/// number is a 400, one past the last a 404.
+pub async fn dump(server: web::Data<Server>, request: HttpRequest) -> Answer {
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(request.query_string().as_bytes())
+            .into_owned()
+            .collect();
+    let param = |key: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let page = match param("page") {
+        None => 1,
+        Some(text) => text.parse::<usize>().map_err(|_| {
+            ApiError::BadRequest(format!("page={text:?}: expected a page number from 1"))
+        })?,
+    };
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let representation = negotiate::choose(param("format"), accept)?;
+    if !Representation::RDF.contains(&representation) {
+        return Err(ApiError::NotAcceptable(
+            "the catalogue dump is RDF: text/turtle, application/ld+json or application/rdf+xml"
+                .into(),
+        ));
+    }
+    let view = server.view();
+    let site = Site::new(&server, &request, &view);
+    let graph = dcat::dump(&site, page, DUMP_PAGE).ok_or(ApiError::NotFound)?;
+    let body = negotiate::serialise(&graph, representation).map_err(|e| {
+        tracing::error!("serialising the dump: {e}");
+        ApiError::Unavailable("the metadata could not be serialised".into())
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type(representation.content_type())
+        .insert_header((header::VARY, "Accept"))
+        .body(body))
 }
 
 /// `GET /dataset/{name}`: a dataset and its versions.
