@@ -83,19 +83,21 @@ fn python() -> PathBuf {
 /// Runs a Python script; its stdout, asserting the exit status 0. The checkers
 /// import each other: no `__pycache__` is left in `tests/fair/`.
 fn run_python(args: &[&str]) -> String {
+    let (code, stdout) = run_python_status(args);
+    assert_eq!(code, Some(0), "{args:?}\n{stdout}");
+    stdout
+}
+
+/// Runs a Python script: its exit code, and its stdout followed by its stderr.
+fn run_python_status(args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(python())
         .args(args)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), format!("{stdout}{stderr}"))
 }
 
 /// A helper script of `tests/fair/`.
@@ -215,6 +217,32 @@ fn every_resource_alone_has_no_shacl_violations() {
     ]);
     let expected = format!("{} resources, 0 with violations", resources(&demo).len());
     assert!(out.trim_end().ends_with(&expected), "{out}");
+}
+
+#[test]
+fn the_stock_fair_data_point_shapes_report_only_the_documented_media_type_conflict() {
+    let demo = demo_over_tcp();
+    let (code, out) = run_python_status(&[
+        &script("each_resource_shacl.py"),
+        &demo.url("/"),
+        "--profiles",
+        "fdp-stock",
+    ]);
+    assert_eq!(
+        code,
+        Some(1),
+        "the dcat:mediaType conflict is reported\n{out}"
+    );
+    let violations: Vec<&str> = out.lines().filter(|l| l.contains("violation:")).collect();
+    assert!(!violations.is_empty(), "{out}");
+    let conflict = "path dcat:mediaType value";
+    let others: Vec<&&str> = violations
+        .iter()
+        .filter(|v| !v.contains(conflict))
+        .collect();
+    assert!(others.is_empty(), "{others:#?}");
+    let checked = resources(&demo).len();
+    assert!(out.contains(&format!("{checked} resources, ")), "{out}");
 }
 
 /// The parse errors of `html` by the HTML5 parsing algorithm (html5ever, with

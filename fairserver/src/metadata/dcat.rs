@@ -3,7 +3,7 @@
 //! distributions' access URLs, agents' names) for the FDP v2 and DCAT-AP 3 shapes
 //! to hold on it alone, and the union of all graphs says the same of each node.
 
-use faircore::header::{Agent, Identifier};
+use faircore::header::{Agent, HeaderMeta, Identifier};
 use faircore::{Distribution, HashAlgo};
 use oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNode, Term, TripleRef};
 
@@ -257,17 +257,10 @@ impl Builder {
         self.text(&software, (OWL, "versionInfo"), version);
     }
 
-    /// The rest of what a dataset's header says: creators, keywords, themes,
-    /// contact point, landing page.
-    fn header(&mut self, site: &Site<'_>, node: &NamedOrBlankNode, entry: &Entry<'_>) {
-        let meta = &entry.dataset.meta;
-        for creator in &meta.creators {
-            self.agent(node, (DCT, "creator"), creator);
-        }
-        for keyword in &meta.keywords {
-            self.text(node, (DCAT, "keyword"), keyword);
-        }
-        for theme in &site.themes(meta) {
+    /// `dcat:theme` each of `themes`, a `skos:Concept` labelled by its last
+    /// segment.
+    fn themes(&mut self, node: &NamedOrBlankNode, themes: &[String]) {
+        for theme in themes {
             if let Some(concept) = iri(theme) {
                 self.add(node, (DCAT, "theme"), concept.clone());
                 let concept = concept.into();
@@ -280,6 +273,19 @@ impl Builder {
                 self.text(&concept, (SKOS, "prefLabel"), name);
             }
         }
+    }
+
+    /// The rest of what a dataset's header says: creators, keywords, themes,
+    /// contact point, landing page.
+    fn header(&mut self, site: &Site<'_>, node: &NamedOrBlankNode, entry: &Entry<'_>) {
+        let meta = &entry.dataset.meta;
+        for creator in &meta.creators {
+            self.agent(node, (DCT, "creator"), creator);
+        }
+        for keyword in &meta.keywords {
+            self.text(node, (DCAT, "keyword"), keyword);
+        }
+        self.themes(node, &site.themes(meta));
         if let Some(contact) = &meta.contact {
             self.contact(node, contact);
         }
@@ -371,6 +377,8 @@ fn describe_root(b: &mut Builder, site: &Site<'_>) {
     b.license(&root, site.catalogue_license().as_deref());
     // The FAIR Data Point's version: the software's.
     b.text(&root, (DCAT, "version"), env!("CARGO_PKG_VERSION"));
+    // A dcat:Catalog is a dcat:Dataset: it has the default theme.
+    b.themes(&root, &site.themes(&HeaderMeta::default()));
     b.link(&root, (DCAT, "endpointURL"), &root_url);
     b.identifiers(&root, &[&root_url]);
     b.link(&root, (FDPO, "metadataIdentifier"), &root_url);
@@ -406,13 +414,13 @@ fn catalogue(b: &mut Builder, site: &Site<'_>) {
         let url = site.dataset_url(name);
         b.link(&root, (DCAT, "dataset"), &url);
         b.link(&root, (FDPO, "servesMetadata"), &url);
-        b.dataset_core(
-            site,
-            &node(&url),
-            &entry,
-            &entry.title(),
-            &entry.description(),
-        );
+        let this = node(&url);
+        b.dataset_core(site, &this, &entry, &entry.title(), &entry.description());
+        // What the FAIR Data Point's shapes want of every dataset node.
+        b.themes(&this, &site.themes(&dataset.meta));
+        if let Some(current) = entry.current() {
+            b.text(&this, (DCAT, "version"), &label(&dataset.records[current]));
+        }
         members.push(url);
     }
     let datasets = format!("{}/dataset/", site.base);
