@@ -1132,3 +1132,27 @@ fn a_large_catalogue_s_dump_is_paged_and_the_harvester_follows_the_pages() {
         "{harvest}"
     );
 }
+
+#[test]
+fn no_page_of_the_demo_scrolls_sideways_on_a_phone() {
+    let demo = demo_over_tcp();
+    let shots = tempfile::tempdir().expect("tempdir");
+    let mut wide = Vec::new();
+    let pages = resources(&demo);
+    for (i, path) in pages.iter().enumerate() {
+        let shot = shots.path().join(format!("{i}.png"));
+        let out = run_python(&[
+            &script("browser_check.py"),
+            &demo.url(path),
+            path_str(&shot),
+            "--width",
+            "390",
+        ]);
+        let page: Value = serde_json::from_str(&out).expect("JSON");
+        if page["overflow"].as_i64() != Some(0) {
+            wide.push(format!("{path}: {} px too wide", page["overflow"]));
+        }
+    }
+    assert!(pages.len() > 20, "{pages:?}");
+    assert!(wide.is_empty(), "{wide:#?}");
+}

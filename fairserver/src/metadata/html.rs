@@ -17,7 +17,7 @@ footer{border-top:1px solid #d0d7de;margin-top:2rem;padding:.5rem 0;font-size:.9
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}\
 th,td{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}\
-code,pre{font-family:ui-monospace,monospace;font-size:.85rem}\
+code,pre{font-family:ui-monospace,monospace;font-size:.85rem}code{overflow-wrap:anywhere}\
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
 input[type=search]{width:100%;max-width:24rem;padding:.4rem;font-size:1rem}\
