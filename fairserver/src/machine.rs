@@ -133,7 +133,8 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
 }
 
 /// A key under which a source tree holds `element` as it was indexed (found
-/// through the locate index), for `--serve-source`.
+/// through the locate index), inside the tree (as `/files/` serves it), for
+/// `--serve-source`.
 fn source_key(server: &Server, element: &Checksum) -> Option<String> {
     let store = server.store()?;
     let places = store
@@ -144,7 +145,7 @@ fn source_key(server: &Server, element: &Checksum) -> Option<String> {
         store
             .source_files(key, element)
             .inspect_err(|e| tracing::error!("{e}"))
-            .is_ok_and(|files| !files.is_empty())
+            .is_ok_and(|files| files.iter().any(|f| f.resolved().is_some()))
     })
 }
 

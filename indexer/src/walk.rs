@@ -44,9 +44,9 @@ pub fn walk<V: Visit>(root: &Path, visitor: &V) -> (Vec<V::Output>, Vec<Problem>
     (outputs, problems)
 }
 
-/// The text shown for a path in reports: lossy only for display, never for keys.
+/// The text shown for a path in reports, escaped (`faircore::display`).
 pub fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+    faircore::display::path(path)
 }
 
 /// The key of `name` in the directory `dir`.

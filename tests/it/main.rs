@@ -11,6 +11,7 @@ mod content;
 mod crash;
 mod demo;
 mod diff;
+mod faults;
 mod golden;
 mod incremental;
 mod intern;

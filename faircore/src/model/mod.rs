@@ -11,6 +11,7 @@ pub mod checksum;
 pub mod collection;
 pub mod config;
 pub mod digest;
+pub mod display;
 pub mod distribution;
 pub mod hash;
 pub mod header;

@@ -3,7 +3,7 @@
 //! lock, so it can run beside a writer (whose files appear atomically).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -171,10 +171,7 @@ fn hash_dir(
 }
 
 fn hash_file(path: &Path, algo: HashAlgo) -> io::Result<(u64, Checksum)> {
-    let mut file = File::open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
+    let mut file = crate::regular::open(path)?;
     let mut hasher = algo.hasher();
     let mut buffer = vec![0; 1 << 20];
     let mut size = 0;
@@ -215,7 +212,7 @@ impl<'a> Collections<'a> {
             .catalogue
             .layout()
             .content(ContentDir::Buffers, checksum);
-        if let Ok(bytes) = fs::read(path) {
+        if let Ok(bytes) = crate::regular::read(&path) {
             return Some(bytes);
         }
         let catalogue = self.catalogue;
@@ -226,7 +223,7 @@ impl<'a> Collections<'a> {
                     continue;
                 };
                 for entry in entries.filter_map(|e| e.ok()) {
-                    if let Ok(bytes) = fs::read(entry.path()) {
+                    if let Ok(bytes) = crate::regular::read(&entry.path()) {
                         found.insert(catalogue.hash().hash(&bytes), bytes);
                     }
                 }
@@ -280,7 +277,7 @@ fn check_files(
     let catalogue = collections.catalogue;
     if let Some(index) = &record.access_index {
         let path = catalogue.layout().content(ContentDir::AccessIndex, index);
-        let parsed = fs::read(&path)
+        let parsed = crate::regular::read(&path)
             .map_err(|e| e.to_string())
             .and_then(|b| AccessIndex::parse(&b).map(drop).map_err(|e| e.to_string()));
         if let Err(e) = parsed {
@@ -313,7 +310,7 @@ fn check_files(
     let path = catalogue
         .layout()
         .content(ContentDir::Keyorder, &record.keyorder);
-    let order = fs::read(&path)
+    let order = crate::regular::read(&path)
         .map_err(|e| e.to_string())
         .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).map_err(|e| e.to_string()));
     match order {

@@ -201,7 +201,7 @@ fn header_meta(
 /// Reads `dataset_header/<name>.json`, `.yaml` or `.yml`: `None` if there is none.
 fn read_header(layout: &Layout, name: &Name) -> Result<Option<Map<String, Value>>, String> {
     for (ext, path) in HEADER_EXTENSIONS.into_iter().zip(layout.headers(name)) {
-        let text = match fs::read_to_string(&path) {
+        let text = match crate::regular::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(format!("{}: {e}", path.display())),

@@ -12,8 +12,9 @@ pub mod derived;
 pub mod layout;
 pub mod locate;
 pub mod lock;
+pub mod regular;
 pub mod staging;
 pub mod sync;
 pub mod tables;
 
-pub use derived::{ExtraDigestTable, SourceFile, Store, StoreReader};
+pub use derived::{ExtraDigestTable, Origin, SourceFile, Store, StoreReader};

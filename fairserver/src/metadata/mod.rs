@@ -438,11 +438,20 @@ fn respond(site: &Site<'_>, request: &HttpRequest, subject: &Subject<'_>) -> Ans
             ApiError::Unavailable("the metadata could not be serialised".into())
         })?,
     };
-    Ok(HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .content_type(representation.content_type())
-        .insert_header((header::VARY, "Accept"))
-        .insert_header((header::LINK, signposts.header()))
-        .body(body))
+        .insert_header((header::VARY, "Accept"));
+    // Every target is a checked IRI made a URI; a value a header still cannot
+    // carry loses the header, not the page.
+    match header::HeaderValue::from_str(&signposts.header()) {
+        Ok(link) => answer.insert_header((header::LINK, link)),
+        Err(e) => {
+            tracing::warn!("Link header of {}: {e}; sent without it", request.path());
+            &mut answer
+        }
+    };
+    Ok(answer.body(body))
 }
 
 /// `GET /`: the FAIR Data Point and catalogue.

@@ -49,7 +49,7 @@ pub fn apply(
     cap: u64,
     out: &mut File,
 ) -> Result<Checksum, String> {
-    let file = File::open(input).map_err(|e| e.to_string())?;
+    let file = faircore::regular::open(input).map_err(|e| e.to_string())?;
     let mut source = HashingReader {
         inner: BufReader::with_capacity(256 << 10, file),
         hasher: algo.hasher(),
