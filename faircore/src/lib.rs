@@ -33,7 +33,7 @@ pub mod store;
 // Each module by its own name too: `faircore::plain`, `faircore::snapshot`, …
 pub use model::{
     access, checksum, collection, config, digest, display, distribution, hash, header, keyorder,
-    name, plain, release, statcache,
+    name, plain, release, statcache, yaml,
 };
 pub use ops::{diff, lookup, manifest, resolve, snapshot, stream, verify, view};
 pub use store::{catalogue, layout, lock, regular, staging};

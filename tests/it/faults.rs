@@ -427,3 +427,84 @@ fn changed_bytes_are_not_served_under_the_old_checksum() {
         );
     }
 }
+
+/// Names in reports are escaped: two non-UTF-8 names stay apart, and a name
+/// with a line break cannot forge a report line.
+#[test]
+fn bad_names_are_escaped_in_reports() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::new("blake3", &[("a.txt".to_string(), b"a\n".to_vec())]);
+    for name in [&b"bad\xff"[..], b"bad\xfe", b"x\nfair: forged line"] {
+        mkfifo(&f.source.join(std::ffi::OsStr::from_bytes(name)));
+    }
+    let out = fair(&f.index_args());
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8");
+    assert!(
+        stderr.contains("bad\\xff") && stderr.contains("bad\\xfe"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("x\\nfair: forged line"), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("fair: forged line")),
+        "{stderr}"
+    );
+}
+
+/// A dataset with both `NAME.json` and `NAME.yaml` headers: the one read and the
+/// one ignored are named in `/health`; a YAML header's errors name no parser
+/// internals.
+#[test]
+fn two_headers_of_one_dataset_are_reported() {
+    use crate::http::Answers;
+    let (_tmp, root, _source) = catalogue_with_dataset();
+    fs::write(
+        root.join("dataset_header/d.json"),
+        r#"{"title": "from json"}"#,
+    )
+    .expect("json");
+    fs::write(root.join("dataset_header/d.yaml"), "title: from yaml\n").expect("yaml");
+    fs::write(
+        root.join("dataset_header/files.yaml"),
+        "title: a\ntitle: b\n",
+    )
+    .expect("dup");
+    let served = crate::inproc::InProc::start(&root);
+    let health = served.request("GET", "/health", &[]).text();
+    assert!(
+        health.contains("d.json is read") && health.contains("d.yaml ignored"),
+        "{health}"
+    );
+    assert!(
+        health.contains("duplicate") && !health.contains("DuplicateKeyPolicy"),
+        "{health}"
+    );
+}
+
+/// Without a base URL, the URLs of the answers are built from the request's own
+/// Host, never from `X-Forwarded-Host` or `Forwarded` (which any client sends,
+/// and a cache would keep for everyone).
+#[test]
+fn forwarded_headers_do_not_build_urls_without_a_configured_proxy() {
+    use crate::http::Answers;
+    let (_tmp, root, _source) = catalogue_with_dataset();
+    let served = crate::inproc::InProc::start(&root);
+    for headers in [
+        &[
+            ("X-Forwarded-Host", "evil.example"),
+            ("X-Forwarded-Proto", "https"),
+        ][..],
+        &[("Forwarded", "host=evil.example;proto=https")],
+    ] {
+        for target in ["/?format=ttl", "/dataset/d?format=jsonld", "/dataset/d"] {
+            let answer = served.request("GET", target, headers);
+            assert_eq!(answer.status, 200, "{target}");
+            let all = format!("{:?} {}", answer.headers, answer.text());
+            assert!(!all.contains("evil.example"), "{target} {headers:?}: {all}");
+            assert!(
+                all.contains(crate::inproc::ADDR),
+                "{target}: built from Host"
+            );
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod crash;
 mod demo;
 mod diff;
 mod faults;
+mod fuzz;
 mod golden;
 mod incremental;
 mod intern;

@@ -20,3 +20,4 @@ pub mod name;
 pub mod plain;
 pub mod release;
 pub mod statcache;
+pub mod yaml;

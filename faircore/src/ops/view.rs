@@ -145,6 +145,21 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> View {
                 continue;
             }
         };
+        let headers = catalogue.layout().headers(&name);
+        let present: Vec<_> = headers
+            .iter()
+            .filter(|p| p.symlink_metadata().is_ok())
+            .collect();
+        if let [read, ignored @ ..] = present.as_slice()
+            && !ignored.is_empty()
+        {
+            let ignored: Vec<String> = ignored.iter().map(|p| crate::display::path(p)).collect();
+            loaded.warnings.push(format!(
+                "dataset {name}: {} is read; {} ignored (keep one header)",
+                crate::display::path(read),
+                ignored.join(", ")
+            ));
+        }
         let header = match read_header(catalogue.layout(), &name) {
             Ok(header) => header,
             Err(problem) => {
@@ -204,12 +219,12 @@ fn read_header(layout: &Layout, name: &Name) -> Result<Option<Map<String, Value>
         let text = match crate::regular::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) => return Err(format!("{}: {e}", crate::display::path(&path))),
         };
         let value: Result<Value, String> = if ext == "json" {
             serde_json::from_str(&text).map_err(|e| e.to_string())
         } else {
-            serde_saphyr::from_str(&text).map_err(|e| e.to_string())
+            crate::yaml::from_str(&text)
         };
         return match value {
             Ok(Value::Object(map)) => Ok(Some(map)),

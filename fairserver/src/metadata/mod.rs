@@ -86,8 +86,16 @@ impl<'v> Site<'v> {
         let base = match &server.base_url {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => {
-                let info = request.connection_info();
-                let guess = format!("{}://{}", info.scheme(), info.host());
+                // The request's own Host: never X-Forwarded-Host or Forwarded,
+                // which any client can send (a cache would then keep its URLs for
+                // everyone). Behind a proxy, configure the public URL (base_url).
+                let host = request
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .or_else(|| request.uri().authority().map(|a| a.as_str()))
+                    .unwrap_or("localhost");
+                let guess = format!("http://{host}");
                 // A Host header that is no host must not reach the output.
                 match url::Url::parse(&guess) {
                     Ok(url) if url.path() == "/" && url.query().is_none() => {
