@@ -66,6 +66,14 @@ pub fn verify(
             problem: problem.clone(),
         }));
     check_store(catalogue, &view, &mut report)?;
+    let journal = catalogue.layout().journal();
+    if crate::store::journal::pending(catalogue.layout()) {
+        report.problems.push(problem(
+            &journal,
+            "a run was killed while it published its files, some of which are still the old ones: the next writer (e.g. `fair reindex`) completes it".into(),
+        ));
+    }
+    check_copies(catalogue, buffers, &mut report);
     report.problems.sort();
     Ok(report)
 }
@@ -110,6 +118,68 @@ fn check_store(catalogue: &Catalogue, view: &crate::View, report: &mut Verificat
         });
     }
     Ok(())
+}
+
+/// Checks every copied collection `collections/NAME/` that has a deepfolder
+/// `deepfolders/NAME.json` against it: each key a file there (whose content
+/// hashes to the key's checksum when `hash`), and no other file.
+fn check_copies(catalogue: &Catalogue, hash: bool, report: &mut Verification) {
+    let layout = catalogue.layout();
+    let Ok(entries) = fs::read_dir(layout.copies()) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let dir = entry.path();
+        let name = entry.file_name();
+        let Some(name) = name.to_str().and_then(|n| crate::Name::new(n).ok()) else {
+            continue;
+        };
+        let deepfolder = layout.collection(CollectionKind::Deepfolder, &name);
+        let Ok(bytes) = crate::regular::read(&deepfolder) else {
+            continue;
+        };
+        let Ok(collection) = Collection::from_json(CollectionKind::Deepfolder, &bytes) else {
+            continue; // reported with the collection itself
+        };
+        let mut keys: HashSet<std::path::PathBuf> = HashSet::new();
+        for (key, checksum) in collection.entries() {
+            let file = dir.join(key);
+            keys.insert(file.clone());
+            let checked = match hash {
+                true => hash_file(&file, catalogue.hash()).map(|(_, actual)| actual),
+                false => crate::regular::open(&file).map(|_| *checksum),
+            };
+            let wrong = match checked {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Some(format!(
+                    "missing: {} lists {key}",
+                    crate::display::path(&deepfolder)
+                )),
+                Err(e) => Some(e.to_string()),
+                Ok(actual) if actual != *checksum => Some(format!(
+                    "content hashes to {actual}, {} lists {checksum}",
+                    crate::display::path(&deepfolder)
+                )),
+                Ok(_) => None,
+            };
+            report.problems.extend(wrong.map(|w| problem(&file, w)));
+        }
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for entry in fs::read_dir(&d)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok())
+            {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    dirs.push(path);
+                } else if !keys.contains(&path) {
+                    let listed = format!("not in {}", crate::display::path(&deepfolder));
+                    report.problems.push(problem(&path, listed));
+                }
+            }
+        }
+    }
 }
 
 /// Hashes every file of `dir` in parallel against its name.
@@ -187,7 +257,7 @@ fn hash_file(path: &Path, algo: HashAlgo) -> io::Result<(u64, Checksum)> {
 
 fn problem(path: &Path, problem: String) -> Problem {
     Problem {
-        subject: path.display().to_string(),
+        subject: crate::display::path(path),
         problem,
     }
 }

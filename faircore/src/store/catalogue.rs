@@ -195,6 +195,9 @@ impl Catalogue {
         let private = self.layout.private();
         fs::create_dir_all(&private).map_err(|e| Error::io(&private, e))?;
         let lock = WriteLock::acquire(&self.layout.lock())?;
+        // A publication a killed writer left is completed before its staged
+        // files would be removed.
+        crate::store::journal::complete(&self.layout)?;
         let staging = Staging::new(self.layout.staging(), &lock)?;
         Ok(Writer {
             catalogue: self,

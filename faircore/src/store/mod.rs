@@ -9,6 +9,7 @@
 pub mod access;
 pub mod catalogue;
 pub mod derived;
+pub mod journal;
 pub mod layout;
 pub mod locate;
 pub mod lock;
