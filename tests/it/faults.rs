@@ -508,3 +508,41 @@ fn forwarded_headers_do_not_build_urls_without_a_configured_proxy() {
         }
     }
 }
+
+/// An operation stops an element, and names it, before the buffer filesystem's
+/// free space would fall under the reserve (`--min-free`, here more than any
+/// disk has); nothing is published.
+#[test]
+fn operations_keep_the_free_space_reserve() {
+    use std::io::Write;
+    let f = Fixture::new("blake3", &[]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&[0; 1 << 16]).expect("gzip");
+    fs::create_dir_all(&f.source).expect("mkdir");
+    fs::write(f.source.join("zeros.gz"), gz.finish().expect("gzip")).expect("write");
+    backdate_tree(&f.source);
+    let actions = f.tmp.path().join("gunzip.yaml");
+    fs::write(
+        &actions,
+        "collection: z\ncross_device: false\nactions:\n  - action: operation\n    command: gunzip\n    collection: out\n  - action: copy_collection\n    source_collection: out\n    collection: copied\n    source_file: '(zeros\\.gz)'\n    target_file: '{0}'\n",
+    )
+    .expect("actions");
+    let args = [
+        "index",
+        path_str(&f.root),
+        "--source",
+        path_str(&f.source),
+        "--actions",
+        path_str(&actions),
+    ];
+    let out = fair(&[&args[..], &["--min-free", "1000T"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("zeros.gz") && stderr.contains("--min-free"),
+        "{stderr}"
+    );
+    assert!(!f.root.join("collections/copied").exists());
+    fair_ok(&args, 0);
+    assert!(f.root.join("collections/copied/zeros.gz").exists());
+}

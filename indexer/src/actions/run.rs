@@ -13,7 +13,7 @@ use redb::ReadableDatabase;
 
 use super::copy::{self, Planned};
 use super::download;
-use super::operation::{self, Spec};
+use super::operation::{self, Limits, Spec};
 use super::plan::{Kind, Plan, Step};
 use crate::intern::BufferStore;
 use crate::report::Operations;
@@ -30,12 +30,12 @@ enum Output {
 }
 
 /// Runs `plan` on `options.source` (whose `collection` and `intern` the plan
-/// overrides), deciding the operations' decompression cap with `max_decompressed`.
+/// overrides), the operations bounded by `limits`.
 pub fn run(
     writer: &Writer<'_>,
     plan: &Plan,
     options: &Options,
-    max_decompressed: u64,
+    limits: Limits,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, Error> {
     let started = Instant::now();
@@ -65,7 +65,7 @@ pub fn run(
         source: &options.source,
         collections_dir: catalogue.layout().copies(),
         algo: catalogue.hash(),
-        cap: max_decompressed,
+        limits,
         pool: rayon::ThreadPoolBuilder::new()
             .num_threads(options.jobs.unwrap_or(0))
             .build()
@@ -207,7 +207,7 @@ struct Run<'a> {
     source: &'a Path,
     collections_dir: PathBuf,
     algo: HashAlgo,
-    cap: u64,
+    limits: Limits,
     pool: rayon::ThreadPool,
 }
 
@@ -337,7 +337,7 @@ impl Run<'_> {
             checksum,
             spec,
             self.algo,
-            self.cap,
+            self.limits,
             tmp.as_file_mut(),
         )?;
         let size = tmp.as_file().metadata().map_err(|e| e.to_string())?.len();
