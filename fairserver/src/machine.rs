@@ -196,7 +196,7 @@ pub async fn keyorder(
         let body = streaming::body(what, move |out| match content {
             Content::Kept(bytes) => immutable::encode(coding, &bytes[..], out),
             Content::File((file, _)) => immutable::encode(coding, file, out),
-        });
+        })?;
         return Ok(answer.streaming(body));
     }
     match content {
@@ -235,7 +235,7 @@ pub async fn diff(server: web::Data<Server>, path: web::Path<(String, String)>) 
             out.write_all(b"\n")?;
         }
         Ok(())
-    });
+    })?;
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(body))
@@ -297,7 +297,7 @@ pub async fn manifest(
             }
             e => std::io::Error::other(e),
         })
-    });
+    })?;
     Ok(HttpResponse::Ok()
         .content_type(format.media_type())
         .streaming(body))

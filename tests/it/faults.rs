@@ -546,3 +546,81 @@ fn operations_keep_the_free_space_reserve() {
     fair_ok(&args, 0);
     assert!(f.root.join("collections/copied/zeros.gz").exists());
 }
+
+/// Clients that ask for a large manifest and never read hold no thread other
+/// answers need: with more of them than the workers' blocking pools have
+/// threads, a manifest, a diff and `/health` are still answered at once, and
+/// `/health` counts the streams being sent.
+#[test]
+fn slow_readers_do_not_block_the_streamed_routes() {
+    use std::io::Write;
+    const KEYS: usize = 150_000;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = init(tmp.path(), "blake3");
+    // Ten elements in buffers/ (so that their sizes are known), many keys.
+    fs::create_dir_all(root.join("buffers")).expect("mkdir");
+    let elements: Vec<String> = (0..10u8)
+        .map(|i| {
+            let element = faircore::HashAlgo::Blake3.hash(&[i]).to_hex();
+            fs::write(root.join("buffers").join(&element), [i]).expect("buffer");
+            element
+        })
+        .collect();
+    let entries: serde_json::Map<String, serde_json::Value> = (0..KEYS)
+        .map(|i| {
+            (
+                format!("d{:02}/file{i:07}.dat", i % 100),
+                elements[i % 10].clone().into(),
+            )
+        })
+        .collect();
+    fs::create_dir_all(root.join("deepfolders")).expect("mkdir");
+    let mut plain = serde_json::to_vec_pretty(&entries).expect("json");
+    plain.push(b'\n');
+    fs::write(root.join("deepfolders/big.json"), plain).expect("write");
+    let snapshot = fair_ok(
+        &[
+            "snapshot",
+            path_str(&root),
+            "big",
+            "big",
+            "--version",
+            "1",
+            "--json",
+        ],
+        0,
+    );
+    let record: serde_json::Value = serde_json::from_slice(&snapshot.stdout).expect("JSON");
+    let checksum = record["checksum"].as_str().expect("checksum").to_string();
+    let served = Server::start(&root);
+    let manifest = format!("/machine/manifest/{checksum}?format=b3sum");
+    let mut stalled = Vec::new();
+    for _ in 0..12 {
+        let mut stream = std::net::TcpStream::connect(&served.1).expect("connect");
+        let head = format!("GET {manifest} HTTP/1.1\r\nHost: {}\r\n\r\n", served.1);
+        stream.write_all(head.as_bytes()).expect("send");
+        stalled.push(stream);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while served.health()["streams"]["active"].as_u64() < Some(12) {
+        assert!(std::time::Instant::now() < deadline, "{}", served.health());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let started = std::time::Instant::now();
+    let whole = crate::http::request(&served.1, "GET", &manifest, &[]);
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.text().lines().count(), KEYS, "the whole manifest");
+    let diff = crate::http::request(
+        &served.1,
+        "GET",
+        &format!("/machine/diff/{checksum}/{checksum}"),
+        &[],
+    );
+    assert_eq!((diff.status, diff.body.len()), (200, 0));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stalled);
+}
