@@ -624,3 +624,55 @@ fn slow_readers_do_not_block_the_streamed_routes() {
     );
     drop(stalled);
 }
+
+/// Malformed requests, which any client can send, are counted in `/metrics` and
+/// logged only with `-vv`: no ERROR line each.
+#[test]
+fn malformed_requests_are_counted_not_logged_as_errors() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = init(tmp.path(), "blake3");
+    let log = tmp.path().join("stderr");
+    let mut child = fair_cmd()
+        .args(["serve", path_str(&root), "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let addr = loop {
+        let text = fs::read_to_string(&log).unwrap_or_default();
+        if let Some(rest) = text.split("on http://").nth(1) {
+            break rest.split('/').next().unwrap_or_default().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never listens: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    for raw in [
+        &b"GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+    ] {
+        let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+        stream.write_all(raw).expect("send");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        assert!(
+            answer.starts_with(b"HTTP/1.1 400"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    let metrics = crate::http::request(&addr, "GET", "/metrics", &[]).text();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        metrics.contains("fair_http_stream_errors_total 3"),
+        "{metrics}"
+    );
+    let text = fs::read_to_string(&log).expect("log");
+    assert!(!text.contains("ERROR"), "{text}");
+}
