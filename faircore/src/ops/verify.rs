@@ -59,12 +59,23 @@ pub fn verify(
         let file = format!("distributions/{dataset}.json");
         check_records(&file, &found.records, &mut collections, &mut report);
     }
-    report
-        .problems
-        .extend(view.problems.iter().map(|problem| Problem {
-            subject: catalogue.root().display().to_string(),
-            problem: problem.clone(),
-        }));
+    // A problem of the view names its file first: that is its subject (not the
+    // catalogue, then the file again).
+    let root = crate::display::path(catalogue.root());
+    report.problems.extend(
+        view.problems
+            .iter()
+            .map(|problem| match problem.split_once(": ") {
+                Some((file, what)) if file.starts_with(&root) => Problem {
+                    subject: file.to_string(),
+                    problem: what.to_string(),
+                },
+                _ => Problem {
+                    subject: root.clone(),
+                    problem: problem.clone(),
+                },
+            }),
+    );
     check_store(catalogue, &view, &mut report)?;
     let journal = catalogue.layout().journal();
     if crate::store::journal::pending(catalogue.layout()) {
