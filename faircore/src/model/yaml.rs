@@ -15,15 +15,16 @@ fn message(error: &serde_saphyr::Error) -> String {
         .location()
         .map(|l| format!(" at line {} column {}", l.line(), l.column()))
         .unwrap_or_default();
-    match error {
-        serde_saphyr::Error::Budget { .. } => format!(
+    let text = error.to_string();
+    // The variant may come wrapped (with a snippet of the input): its text is
+    // what is known for sure.
+    if matches!(error, serde_saphyr::Error::Budget { .. }) || text.contains("budget breached") {
+        return format!(
             "the document is too large or too deeply nested{at} (more nodes, nesting or aliases than a YAML file of fair may have): make it smaller or simpler"
-        ),
-        _ => error
-            .to_string()
-            .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
-            .replace("set DuplicateKeyPolicy in Options if acceptable", ""),
+        );
     }
+    text.replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .replace("set DuplicateKeyPolicy in Options if acceptable", "")
 }
 
 #[cfg(test)]
