@@ -13,12 +13,13 @@ mod error;
 mod filehash;
 mod index;
 mod intern;
+mod ordered;
 mod report;
 mod stat;
 mod walk;
 
 pub use cache::RACY_WINDOW_NS;
 pub use error::Error;
-pub use index::{Options, Scan, index, scan};
+pub use index::{Options, Scan, index, last_totals, scan};
 pub use intern::InternMode;
 pub use report::{Operations, Problem, Report};

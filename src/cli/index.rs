@@ -137,12 +137,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let options = args.options(collection);
     let catalogue = Catalogue::open(&args.dir)?;
     let writer = catalogue.writer()?;
-    let bar = super::progress_bar("{spinner} {human_pos} files ({per_sec}) {elapsed}");
-    let tick = |_| {
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
-    };
+    let progress = super::progress::Progress::new(
+        indexer::last_totals(&writer, &options.collection)?.map(|(files, _)| files),
+    );
+    let tick = |size| progress.file(size);
     let limits = indexer::actions::Limits {
         max_decompressed: args.max_decompressed,
         min_free: args.min_free,
@@ -155,9 +153,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         Some(actions) => format!("{} on {}", actions.display(), args.source.display()),
         None => format!("indexing {}", args.source.display()),
     })?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

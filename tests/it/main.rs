@@ -27,4 +27,5 @@ mod routes;
 mod schemas;
 mod server;
 mod snapshot;
+mod streaming;
 mod vectors;
