@@ -40,3 +40,34 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Demo(args) => cli::demo::run(&args),
     }
 }
+
+/// The message of `err` for stderr: its context chain joined with ": ", each
+/// cause once (an error that already ends with its cause's text, as a faircore
+/// I/O error with its path does, is not followed by it again).
+pub fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.ends_with(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_is_said_once() {
+        let io = std::io::Error::from_raw_os_error(28);
+        let err = anyhow::Error::new(faircore::Error::io("/srv/buffers", io)).context("interning");
+        assert_eq!(
+            super::message(&err),
+            "interning: /srv/buffers: No space left on device (os error 28)"
+        );
+    }
+}

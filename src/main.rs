@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     match fair::run(cli) {
         Ok(exit) => exit.into(),
         Err(err) => {
-            eprintln!("fair: error: {err:#}");
+            eprintln!("fair: error: {}", fair::message(&err));
             fair::Exit::Failure.into()
         }
     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An I/O operation on `path` failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", crate::display::path(path))]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -21,14 +21,29 @@ pub enum Error {
     /// The directory has neither `fair.toml` nor Seamless subdirectories.
     #[error(
         "{}: not a fair catalogue (no fair.toml and no Seamless FAIR subdirectories); create one with `fair init`",
-        path.display()
+        crate::display::path(path)
     )]
     NotACatalogue {
         /// The directory.
         path: PathBuf,
     },
+    /// `fair.toml` is missing from a catalogue fair wrote with one.
+    #[error(
+        "{}: missing, but fair wrote this catalogue with one; restore it ({}), or, to read the directory as a Seamless FAIR dir (sha3-256) and re-hash its sources, remove {}",
+        crate::display::path(path),
+        hash.map_or("from a backup".to_string(), |h| format!("from a backup, or with the lines `format = {}` and `hash = \"{h}\"`", crate::config::FORMAT_VERSION)),
+        crate::display::path(store)
+    )]
+    ConfigMissing {
+        /// The missing `fair.toml`.
+        path: PathBuf,
+        /// The algorithm the store records, if it does.
+        hash: Option<crate::HashAlgo>,
+        /// fair's state directory (`.fair/`).
+        store: PathBuf,
+    },
     /// `fair init` on a directory that already has `fair.toml`.
-    #[error("{}: already a fair catalogue", path.display())]
+    #[error("{}: already a fair catalogue", crate::display::path(path))]
     AlreadyInitialised {
         /// The existing `fair.toml`.
         path: PathBuf,
@@ -36,14 +51,14 @@ pub enum Error {
     /// `fair init` with another algorithm than the Seamless data already present.
     #[error(
         "{}: holds Seamless FAIR data, which is hashed with sha3-256; initialise it with `--hash sha3-256`",
-        path.display()
+        crate::display::path(path)
     )]
     SeamlessNeedsSha3 {
         /// The directory.
         path: PathBuf,
     },
     /// `fair.toml` is not valid.
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", crate::display::path(path))]
     Config {
         /// The configuration file.
         path: PathBuf,
@@ -53,7 +68,7 @@ pub enum Error {
     /// Another process holds the writer lock.
     #[error(
         "{}: the catalogue is locked by another writer ({holder}); try again when it has finished (the lock is released when that process exits)",
-        path.display()
+        crate::display::path(path)
     )]
     Locked {
         /// The lock file.
@@ -62,7 +77,7 @@ pub enum Error {
         holder: String,
     },
     /// A JSON file of the catalogue could not be parsed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", crate::display::path(path))]
     Json {
         /// The file.
         path: PathBuf,
@@ -79,7 +94,7 @@ pub enum Error {
         message: String,
     },
     /// The embedded database failed.
-    #[error("{}: database error: {message}", path.display())]
+    #[error("{}: database error: {message}", crate::display::path(path))]
     Database {
         /// The database file.
         path: PathBuf,

@@ -32,11 +32,11 @@ pub mod store;
 
 // Each module by its own name too: `faircore::plain`, `faircore::snapshot`, …
 pub use model::{
-    access, checksum, collection, config, cson, digest, distribution, hash, header, keyorder, name,
-    plain, release, statcache,
+    access, checksum, collection, config, cson, digest, display, distribution, hash, header,
+    keyorder, name, plain, release, statcache, yaml,
 };
 pub use ops::{diff, lookup, manifest, resolve, snapshot, stream, verify, view};
-pub use store::{catalogue, layout, lock, staging};
+pub use store::{catalogue, layout, lock, regular, staging};
 
 pub use access::UrlInfo;
 pub use catalogue::{Catalogue, CollectionStream, Writer};

@@ -1,13 +1,17 @@
-//! Content-addressed files served only once their bytes are known to hash to
-//! their name: each is checked once per run, and the small ones are kept in
-//! memory (up to a budget), so that serving them again costs no system call.
+//! Files served only once their bytes are known to hash to their name (the
+//! content-addressed files of the catalogue, and source files served with
+//! `--serve-source`): each is checked once, and again whenever its size, mtime,
+//! ctime or inode changes (a hard-linked buffer edited in place, a file rewritten
+//! with the same size and mtime); the small ones are kept in memory (up to a
+//! budget), so that serving them again costs no system call.
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use actix_web::web::Bytes;
+use faircore::statcache::FileStat;
 use faircore::{Checksum, HashAlgo};
 
 /// Files up to this size are kept in memory once checked.
@@ -32,21 +36,35 @@ pub struct Checked {
 
 #[derive(Debug, Default)]
 struct Inner {
-    files: HashMap<Checksum, Verdict>,
+    /// By path: the checksum it was checked against, the verdict, and the file's
+    /// stat when it was checked.
+    files: HashMap<PathBuf, (Checksum, Verdict, FileStat)>,
     kept: usize,
 }
 
 impl Checked {
-    /// What is known of the file named `checksum`, if it was checked.
-    pub fn get(&self, checksum: &Checksum) -> Option<Verdict> {
-        let inner = self.inner.lock().ok()?;
-        inner.files.get(checksum).cloned()
+    /// What is known of the file at `path` as the content `checksum`, if it was
+    /// checked: kept bytes as they are, a file on disk only while its stat is the
+    /// one it was checked with.
+    pub fn get(&self, path: &Path, checksum: &Checksum) -> Option<Verdict> {
+        let (verdict, stat) = {
+            let inner = self.inner.lock().ok()?;
+            let (known, verdict, stat) = inner.files.get(path)?;
+            (known == checksum).then(|| (verdict.clone(), *stat))?
+        };
+        match verdict {
+            Verdict::Kept(_) => Some(verdict),
+            Verdict::OnDisk => {
+                let now = std::fs::metadata(path).ok().map(|m| FileStat::from(&m));
+                (now == Some(stat)).then_some(verdict)
+            }
+        }
     }
 
     /// Checks the file at `path` against `checksum` (hashing it with `algo`) and
     /// remembers it; `None` if it is missing, unreadable or not what its name says.
     pub fn check(&self, algo: HashAlgo, path: &Path, checksum: &Checksum) -> Option<Verdict> {
-        let mut file = match std::fs::File::open(path) {
+        let mut file = match faircore::regular::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
@@ -54,7 +72,9 @@ impl Checked {
                 return None;
             }
         };
-        let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let stat = |file: &std::fs::File| file.metadata().ok().map(|m| FileStat::from(&m));
+        let before = stat(&file);
+        let size = before.map_or(u64::MAX, |s| s.size);
         let (hashed, kept) = if size <= KEEP_MAX {
             let mut bytes = Vec::with_capacity(size as usize);
             let read = file.read_to_end(&mut bytes);
@@ -64,11 +84,18 @@ impl Checked {
             let read = std::io::copy(&mut file, &mut hasher);
             (read.map(|_| hasher.finalize()), None)
         };
+        let Some(before) = before.filter(|b| Some(*b) == stat(&file)) else {
+            tracing::warn!(
+                "{}: changed while it was checked; not served",
+                path.display()
+            );
+            return None;
+        };
         match hashed {
             Ok(actual) if actual == *checksum => {}
             Ok(_) => {
-                tracing::error!(
-                    "{}: its bytes do not hash to its name; not served",
+                tracing::warn!(
+                    "{}: its bytes do not hash to {checksum}; not served",
                     path.display()
                 );
                 return None;
@@ -89,7 +116,11 @@ impl Checked {
             }
             _ => Verdict::OnDisk,
         };
-        inner.files.insert(*checksum, verdict.clone());
+        if let Some((_, Verdict::Kept(old), _)) = inner.files.get(path) {
+            inner.kept -= old.len();
+        }
+        let entry = (*checksum, verdict.clone(), before);
+        inner.files.insert(path.to_owned(), entry);
         Some(verdict)
     }
 }

@@ -98,7 +98,7 @@ pub(crate) async fn verified(
     wanted: Checksum,
 ) -> Result<(PathBuf, Verdict), ApiError> {
     let path = server.catalogue.layout().content(dir, &wanted);
-    if let Some(verdict) = checked(server, dir).get(&wanted) {
+    if let Some(verdict) = checked(server, dir).get(&path, &wanted) {
         return Ok((path, verdict));
     }
     let (server, file) = (server.clone(), path.clone());
@@ -113,14 +113,19 @@ pub(crate) async fn verified(
 /// Opens the checked file at `path` (`what` names it in errors): the file and its
 /// size; 404 if it went away since, 503 if it cannot be read.
 pub(crate) fn open(path: &Path, what: &str) -> Result<(File, u64), ApiError> {
-    let unreadable = |e: std::io::Error| {
-        tracing::error!("{}: {e}", path.display());
-        match e.kind() {
-            std::io::ErrorKind::NotFound => ApiError::NotFound,
-            _ => ApiError::Unavailable(format!("{what} cannot be read")),
+    let unreadable = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => ApiError::NotFound,
+        // Not a regular file (a FIFO planted in buffers/): nothing to serve.
+        std::io::ErrorKind::InvalidInput => {
+            tracing::warn!("{}: {e}; not served", path.display());
+            ApiError::NotFound
+        }
+        _ => {
+            tracing::error!("{}: {e}", path.display());
+            ApiError::Unavailable(format!("{what} cannot be read"))
         }
     };
-    let file = File::open(path).map_err(unreadable)?;
+    let file = faircore::regular::open(path).map_err(unreadable)?;
     let size = file.metadata().map_err(unreadable)?.len();
     Ok((file, size))
 }
@@ -196,7 +201,7 @@ pub async fn file(
     for source in candidates {
         let path = &source.path;
         // A symbolic link is served only if it resolves inside its source tree.
-        let Some(real) = inside(&source.root, path) else {
+        let Some(real) = source.resolved() else {
             tracing::warn!(
                 "{}: indexed as {key} ({wanted}), resolves outside the source tree {}; not served",
                 path.display(),
@@ -204,41 +209,47 @@ pub async fn file(
             );
             continue;
         };
-        let Ok(file) = File::open(&real) else {
+        let opened = faircore::regular::open(&real).and_then(|f| Ok((f.metadata()?, f)));
+        let Ok((meta, file)) = opened else {
             tracing::warn!(
                 "{}: indexed as {key} ({wanted}), now unreadable; not served",
                 path.display()
             );
             continue;
         };
-        let now = match file.metadata() {
-            Ok(meta) => FileStat::from(&meta),
-            Err(e) => {
-                tracing::warn!("{}: {e}; not served", path.display());
+        // As indexed (device, inode, size, mtime and ctime): the bytes that were
+        // hashed. Anything else changed (a file rewritten with the same size and
+        // mtime keeps neither its ctime nor, often, its inode): hashed again, and
+        // served only if it still hashes to its name.
+        let verdict = if FileStat::from(&meta) == source.stat {
+            Verdict::OnDisk
+        } else if let Some(verdict) = server.sources.get(&real, &wanted) {
+            verdict
+        } else {
+            let (server, real) = (server.clone(), real.clone());
+            let checked = web::block(move || {
+                server
+                    .sources
+                    .check(server.catalogue.hash(), &real, &wanted)
+            })
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            let Some(verdict) = checked else {
+                tracing::warn!(
+                    "{}: changed since it was indexed as {key} ({wanted}); not served until it is indexed again",
+                    path.display()
+                );
                 continue;
-            }
+            };
+            verdict
         };
-        // Size and mtime, and the same file (device, inode): a file replaced by
-        // another with the same size and mtime is not trusted either.
-        if !now.same_content(&source.stat) {
-            tracing::warn!(
-                "{}: size, mtime or inode changed since it was indexed as {key} ({wanted}); not served until it is indexed again",
-                path.display()
-            );
-            continue;
-        }
-        let content = Content::File((file, now.size));
+        let content = match verdict {
+            Verdict::Kept(bytes) => Content::Kept(bytes),
+            Verdict::OnDisk => Content::File((file, meta.len())),
+        };
         return send(&server, &request, wanted, content, path).await;
     }
     Err(ApiError::NotFound)
-}
-
-/// `path` with every symbolic link resolved, if that is inside `root` (resolved
-/// likewise); `None` otherwise, or if either cannot be resolved.
-fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
-    let root = std::fs::canonicalize(root).ok()?;
-    let real = std::fs::canonicalize(path).ok()?;
-    real.starts_with(&root).then_some(real)
 }
 
 /// The bytes of an element: kept in memory, or an open file and its size.

@@ -26,7 +26,7 @@ mod error;
 mod immutable;
 mod machine;
 mod metadata;
-mod metrics;
+pub mod metrics;
 mod middleware;
 mod ops;
 mod routes;

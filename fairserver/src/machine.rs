@@ -133,7 +133,8 @@ pub async fn access(server: web::Data<Server>, tail: web::Path<String>) -> Answe
 }
 
 /// A key under which a source tree holds `element` as it was indexed (found
-/// through the locate index), for `--serve-source`.
+/// through the locate index), inside the tree (as `/files/` serves it), for
+/// `--serve-source`.
 fn source_key(server: &Server, element: &Checksum) -> Option<String> {
     let store = server.store()?;
     let places = store
@@ -144,7 +145,7 @@ fn source_key(server: &Server, element: &Checksum) -> Option<String> {
         store
             .source_files(key, element)
             .inspect_err(|e| tracing::error!("{e}"))
-            .is_ok_and(|files| !files.is_empty())
+            .is_ok_and(|files| files.iter().any(|f| f.resolved().is_some()))
     })
 }
 
@@ -195,7 +196,7 @@ pub async fn keyorder(
         let body = streaming::body(what, move |out| match content {
             Content::Kept(bytes) => immutable::encode(coding, &bytes[..], out),
             Content::File((file, _)) => immutable::encode(coding, file, out),
-        });
+        })?;
         return Ok(answer.streaming(body));
     }
     match content {
@@ -234,7 +235,7 @@ pub async fn diff(server: web::Data<Server>, path: web::Path<(String, String)>) 
             out.write_all(b"\n")?;
         }
         Ok(())
-    });
+    })?;
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(body))
@@ -296,7 +297,7 @@ pub async fn manifest(
             }
             e => std::io::Error::other(e),
         })
-    });
+    })?;
     Ok(HttpResponse::Ok()
         .content_type(format.media_type())
         .streaming(body))

@@ -14,6 +14,29 @@ const BUCKETS: [f64; 10] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0,
 ];
 
+/// Connections the HTTP codec dropped before any route saw a request (malformed
+/// request lines or headers, broken streams), counted from its log events by
+/// [`StreamErrors`].
+static STREAM_ERRORS: AtomicU64 = AtomicU64::new(0);
+
+/// The target of the HTTP codec's log events.
+pub const CODEC: &str = "actix_http::h1::dispatcher";
+
+/// A `tracing` layer that counts the HTTP codec's errors (any client can cause
+/// them, so they are counted in `/metrics` and logged only at debug level: see
+/// the binary's logger).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StreamErrors;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StreamErrors {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let meta = event.metadata();
+        if meta.target() == CODEC && *meta.level() == tracing::Level::ERROR {
+            STREAM_ERRORS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Counters since the server started.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -67,6 +90,11 @@ impl Metrics {
         let sum = self.micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "fair_http_request_duration_seconds_sum {sum}");
         let _ = writeln!(out, "fair_http_request_duration_seconds_count {cumulative}");
+        let _ = writeln!(
+            out,
+            "# HELP fair_http_stream_errors_total Connections dropped by the HTTP codec (malformed requests, broken streams).\n# TYPE fair_http_stream_errors_total counter\nfair_http_stream_errors_total {}",
+            STREAM_ERRORS.load(Ordering::Relaxed)
+        );
         let gauges = [
             (
                 "fair_catalogue_generation",

@@ -11,11 +11,16 @@ use crate::machine::pretty;
 
 type Answer = Result<HttpResponse, ApiError>;
 
-/// `GET /health`: status, generation, counts and problems.
+/// `GET /health`: status (`ok`, `degraded` with problems, `saturated` while as
+/// many streamed answers as may be are being sent), generation, counts,
+/// problems, and the streamed answers being sent.
 pub async fn health(server: web::Data<Server>) -> Answer {
     let view = server.view();
     let problems = &view.problems;
-    let status = if problems.is_empty() {
+    let streams = crate::streaming::active();
+    let status = if streams >= crate::streaming::MAX_STREAMS {
+        "saturated"
+    } else if problems.is_empty() {
         "ok"
     } else {
         "degraded"
@@ -28,6 +33,7 @@ pub async fn health(server: web::Data<Server>) -> Answer {
         "access_indexes": view.needs().access_indexes.len(),
         "problems": problems,
         "warnings": view.warnings,
+        "streams": { "active": streams, "max": crate::streaming::MAX_STREAMS },
     })))
 }
 

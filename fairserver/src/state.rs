@@ -23,6 +23,9 @@ pub struct Server {
     pub(crate) keyorders: checked::Checked,
     /// Element buffers checked likewise.
     pub(crate) buffers: checked::Checked,
+    /// Source files (`--serve-source`) whose stat is no longer the indexed one,
+    /// checked likewise.
+    pub(crate) sources: checked::Checked,
     /// The public URL of this server, if known.
     pub(crate) base_url: Option<String>,
     /// Whether the indexed source trees are served too.
@@ -54,6 +57,7 @@ impl Server {
             metrics: Metrics::default(),
             keyorders: checked::Checked::default(),
             buffers: checked::Checked::default(),
+            sources: checked::Checked::default(),
             base_url,
             serve_source: options.serve_source,
             store: RwLock::new(None),

@@ -477,9 +477,7 @@ impl Run<'_> {
                 stat = FileStat::from(&meta);
             }
             let mut tmp = match &self.store {
-                Some(store) if store.mode() == InternMode::Copy => {
-                    Some(store.temp().map_err(|e| e.to_string())?)
-                }
+                Some(store) if store.mode() == InternMode::Copy => Some(store.temp_for(path)?),
                 _ => None,
             };
             let copy = tmp.as_mut().map(|t| t.as_file_mut());

@@ -32,6 +32,8 @@ pub struct BufferStore {
     dir: PathBuf,
     staging: Staging,
     mode: InternMode,
+    /// The source tree, every link resolved: only files inside it are interned.
+    source: PathBuf,
 }
 
 impl BufferStore {
@@ -58,10 +60,12 @@ impl BufferStore {
             }
         }
         let staging = Staging::new(faircore::Layout::buffer_staging(dir), writer.lock())?;
+        let source = fs::canonicalize(source).map_err(|e| faircore::Error::io(source, e))?;
         Ok(BufferStore {
             dir: dir.to_owned(),
             staging,
             mode,
+            source,
         })
     }
 
@@ -85,9 +89,31 @@ impl BufferStore {
         fs::metadata(self.path(checksum)).ok().map(|m| m.len())
     }
 
-    /// A temporary file to copy a source file into while it is hashed.
+    /// A temporary file to fill (an operation's result, a copy).
     pub fn temp(&self) -> faircore::Result<NamedTempFile> {
         self.staging.temp()
+    }
+
+    /// A temporary file to copy the source file `path` into while it is hashed;
+    /// refused if `path` is a symbolic link that resolves outside the source tree
+    /// (as `fair serve --serve-source` refuses to serve it).
+    pub fn temp_for(&self, path: &Path) -> Result<NamedTempFile, String> {
+        self.inside(path).map_err(|e| e.to_string())?;
+        self.temp().map_err(|e| e.to_string())
+    }
+
+    /// `path` with every link resolved, if that is inside the source tree.
+    fn inside(&self, path: &Path) -> io::Result<PathBuf> {
+        let real = fs::canonicalize(path)?;
+        if real.starts_with(&self.source) {
+            return Ok(real);
+        }
+        let message = format!(
+            "a symbolic link to {}, outside the source tree {}: not interned (only files inside the tree are)",
+            faircore::display::path(&real),
+            faircore::display::path(&self.source)
+        );
+        Err(io::Error::new(io::ErrorKind::PermissionDenied, message))
     }
 
     /// Publishes a filled temporary file as the buffer `checksum`. An existing
@@ -133,8 +159,8 @@ impl BufferStore {
     /// changes its ctime), or an error if the file was replaced in between.
     pub fn link(&self, path: &Path, checksum: &Checksum, stat: &FileStat) -> io::Result<FileStat> {
         let target = self.path(checksum);
-        // Link what a symlink points to, not the symlink.
-        let source = fs::canonicalize(path)?;
+        // Link what a symlink points to, not the symlink; only inside the tree.
+        let source = self.inside(path)?;
         match fs::hard_link(&source, &target) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(*stat),

@@ -113,9 +113,9 @@ pub fn before(name: &str, subdir: &str) -> bool {
     name.bytes().cmp(subdir.bytes().chain(*b"/")) == Ordering::Less
 }
 
-/// The text shown for a path in reports: lossy only for display, never for keys.
+/// The text shown for a path in reports, escaped (`faircore::display`).
 pub fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+    faircore::display::path(path)
 }
 
 /// The key of `name` in the directory `dir`.

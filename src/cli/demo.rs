@@ -117,7 +117,11 @@ fn build(writer: &Writer<'_>, base: &Path) -> anyhow::Result<(Vec<Distribution>,
                 jobs: None,
                 allow_errors: false,
             };
-            let report = indexer::actions::run(writer, &plan, &options, 1 << 30, &|_| ())
+            let limits = indexer::actions::Limits {
+                max_decompressed: 1 << 30,
+                min_free: None,
+            };
+            let report = indexer::actions::run(writer, &plan, &options, limits, &|_| ())
                 .with_context(|| format!("{} on {}", actions.display(), source.display()))?;
             println!(
                 "   fair index {} --source {} --actions {}: {} files",

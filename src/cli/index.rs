@@ -64,6 +64,9 @@ pub struct Args {
     /// Refuse an element that decompresses to more than SIZE bytes (suffixes K, M, G, T: powers of 1024).
     #[arg(long, value_name = "SIZE", default_value = "16G", value_parser = parse_size)]
     pub max_decompressed: u64,
+    /// Stop an element (named among the errors) before the buffer filesystem's free space falls under SIZE (default: 5% of the filesystem, at most 2G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub min_free: Option<u64>,
     /// Also put every file's content into the buffer directory, named by checksum.
     #[arg(
         long,
@@ -138,8 +141,12 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         indexer::last_totals(&writer, &options.collection)?.map(|(files, _)| files),
     );
     let tick = |size| progress.file(size);
+    let limits = indexer::actions::Limits {
+        max_decompressed: args.max_decompressed,
+        min_free: args.min_free,
+    };
     let report = match &plan {
-        Some(plan) => indexer::actions::run(&writer, plan, &options, args.max_decompressed, &tick),
+        Some(plan) => indexer::actions::run(&writer, plan, &options, limits, &tick),
         None => indexer::index(&writer, &options, &tick),
     }
     .with_context(|| match &args.actions {

@@ -240,7 +240,7 @@ fn a_source_file_changed_since_it_was_indexed_is_not_served() {
 }
 
 #[test]
-fn a_symbolic_link_is_served_only_if_it_resolves_inside_its_source_tree() {
+fn a_symbolic_link_is_listed_and_served_only_if_it_resolves_inside_its_source_tree() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let secret = tmp.path().join("secret.txt");
     std::fs::write(&secret, "not part of the source tree\n").expect("write");
@@ -265,7 +265,16 @@ fn a_symbolic_link_is_served_only_if_it_resolves_inside_its_source_tree() {
     assert_eq!(inside.status, 200, "{}", inside.text());
     assert_eq!(inside.body, files["d00/f00000.txt"]);
 
-    let outside = served.get(&target("outside.txt"));
+    // Not listed (the server would refuse it), and refused when asked all the same.
+    assert!(!list.text().contains("outside.txt"), "{}", list.text());
+    let element = target("inside.txt")
+        .split('/')
+        .nth(2)
+        .expect("element")
+        .to_string();
+    let secret_element = digest_by("b3sum", b"not part of the source tree\n");
+    assert_ne!(element, secret_element);
+    let outside = served.get(&format!("/files/{secret_element}/outside.txt"));
     assert_eq!(outside.status, 404, "{}", outside.text());
     assert!(
         !outside.text().contains("not part of"),

@@ -1,5 +1,6 @@
-//! SIGKILL at any moment of `fair index` leaves the old or the new state, never a
-//! partial file, and the next run succeeds.
+//! SIGKILL at any moment of `fair index` (and of `fair index --actions`, while it
+//! publishes too) leaves the old or the new state, never a partial file, `fair
+//! verify` agrees, and the next run succeeds.
 
 use std::fs;
 use std::path::Path;
@@ -54,6 +55,7 @@ fn assert_consistent(root: &Path, old: &[u8], new: &[u8], delay_ms: u64) {
             .expect("config")
             .contains("blake3")
     );
+    fair_ok(&["verify", path_str(root), "--no-buffers"], 0);
 }
 
 #[test]
@@ -104,5 +106,153 @@ fn sigkill_at_several_moments_never_leaves_a_partial_file() {
             .expect("staging")
             .next()
             .is_none()
+    );
+}
+
+/// `n` small files whose contents depend on `version`.
+fn small_tree(n: usize, version: u8) -> Vec<(String, Vec<u8>)> {
+    small_files(n)
+        .into_iter()
+        .map(|(key, mut content)| {
+            content.push(b'0' + version);
+            (key, content)
+        })
+        .collect()
+}
+
+/// The published outputs of `fair index --actions`: deepfolders, download
+/// indexes and copied trees, by path.
+fn outputs(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    ["deepfolders", "download_indices", "collections"]
+        .into_iter()
+        .filter(|dir| root.join(dir).is_dir())
+        .flat_map(|dir| {
+            crate::helpers::tree(&root.join(dir))
+                .into_iter()
+                .map(move |(k, v)| (format!("{dir}/{k}"), v))
+        })
+        .collect()
+}
+
+/// SIGKILL of `fair index --actions` at moments spread over a run (its
+/// publishing of 500 copies, two deepfolders and a download index included):
+/// afterwards `fair verify` reports either nothing or the interrupted
+/// publication, and once any writer ran the outputs are all old or all new,
+/// the copies agree with their deepfolder, and `fair verify` finds nothing.
+#[test]
+fn sigkill_of_an_action_run_leaves_all_its_outputs_old_or_all_new() {
+    const FILES: usize = 500;
+    let f = Fixture::new("blake3", &small_tree(FILES, 1));
+    let root_s = path_str(&f.root);
+    let actions = f.tmp.path().join("actions.yaml");
+    fs::write(
+        &actions,
+        "collection: c\ncross_device: false\nactions:\n  - action: build_download_index\n    source_file: '(.*)'\n    urls: ['https://mirror.example.org/{0}']\n  - action: copy_collection\n    collection: copied\n    source_file: 'd(..)/(f.*)'\n    target_file: 'x{0}/{1}'\n  - action: deepfolder\n  - action: deepfolder\n    source_collection: copied\n",
+    )
+    .expect("actions");
+    let args = [
+        "index",
+        root_s,
+        "--source",
+        path_str(&f.source),
+        "--actions",
+        path_str(&actions),
+    ];
+    let run = |version: u8| {
+        write_tree(&f.source, &small_tree(FILES, version));
+        fair_ok(&args, 0);
+        outputs(&f.root)
+    };
+    let old = run(1);
+    let started = std::time::Instant::now();
+    let new = run(2);
+    let took = started.elapsed();
+    assert_ne!(old, new);
+    assert_eq!(run(1), old);
+
+    let (mut interrupted, mut pending) = (0, 0);
+    for step in 0..6u32 {
+        write_tree(&f.source, &small_tree(FILES, 2));
+        let mut child = fair_cmd()
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        sleep(took * step / 5);
+        let _ = child.kill();
+        let status = child.wait().expect("wait");
+        let verify = fair(&["verify", root_s, "--no-buffers"]);
+        if f.root.join(".fair/journal.json").exists() {
+            pending += 1;
+            assert_eq!(verify.status.code(), Some(2), "{}", describe(&verify));
+            let said = String::from_utf8_lossy(&verify.stdout);
+            assert!(
+                said.contains("journal.json") && said.contains("killed while it published"),
+                "{said}"
+            );
+            fair_ok(&["reindex", root_s], 0);
+            assert!(!f.root.join(".fair/journal.json").exists());
+        }
+        let now = outputs(&f.root);
+        assert!(
+            now == old || now == new,
+            "a mix of old and new outputs after a kill at step {step}"
+        );
+        fair_ok(&["verify", root_s, "--no-buffers"], 0);
+        if now == old {
+            interrupted += u32::from(!status.success());
+        } else {
+            assert_eq!(run(1), old);
+        }
+    }
+    eprintln!("{interrupted} runs interrupted, {pending} while publishing");
+    assert!(
+        interrupted >= 1,
+        "no kill landed during a run: the test proved nothing"
+    );
+}
+
+/// A copy that no longer agrees with its deepfolder (changed, missing, or one
+/// too many) is a problem for `fair verify`.
+#[test]
+fn verify_checks_copies_against_their_deepfolder() {
+    let f = Fixture::new("blake3", &small_tree(20, 1));
+    let actions = f.tmp.path().join("actions.yaml");
+    fs::write(
+        &actions,
+        "collection: c\ncross_device: false\nactions:\n  - action: copy_collection\n    collection: copied\n    source_file: 'd(..)/(f.*)'\n    target_file: 'x{0}/{1}'\n  - action: deepfolder\n    source_collection: copied\n",
+    )
+    .expect("actions");
+    let root_s = path_str(&f.root);
+    fair_ok(
+        &[
+            "index",
+            root_s,
+            "--source",
+            path_str(&f.source),
+            "--actions",
+            path_str(&actions),
+        ],
+        0,
+    );
+    fair_ok(&["verify", root_s], 0);
+    let copies = f.root.join("collections/copied");
+    let first = crate::helpers::tree(&copies)
+        .into_keys()
+        .next()
+        .expect("a copy");
+    fs::write(copies.join(&first), b"changed\n").expect("change");
+    fs::write(copies.join("x00/extra.txt"), b"extra\n").expect("extra");
+    let out = fair(&["verify", root_s, "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&first) && said.contains("content hashes to"),
+        "{said}"
+    );
+    assert!(
+        said.contains("extra.txt") && said.contains("not in"),
+        "{said}"
     );
 }

@@ -11,6 +11,8 @@ mod content;
 mod crash;
 mod demo;
 mod diff;
+mod faults;
+mod fuzz;
 mod golden;
 mod incremental;
 mod intern;

@@ -337,17 +337,25 @@ fn verify_finds_every_disagreement_between_a_record_and_its_files() {
     let edit = |field: &str, value: serde_json::Value| {
         let mut all: serde_json::Value = serde_json::from_slice(&good_records).expect("JSON");
         all[0][field] = value;
-        fs::write(&records_path, serde_json::to_vec_pretty(&all).expect("JSON")).expect("write");
+        fs::write(
+            &records_path,
+            serde_json::to_vec_pretty(&all).expect("JSON"),
+        )
+        .expect("write");
     };
     let out = problems(&|| edit("nkeys", 4.into()));
     assert!(out.contains("nkeys is 4, the collection has 3"), "{out}");
     let out = problems(&|| edit("content_size", 1.into()));
-    assert!(out.contains("content_size is 1, the element buffers add up to 9"), "{out}");
+    assert!(
+        out.contains("content_size is 1, the element buffers add up to 9"),
+        "{out}"
+    );
     fs::write(&records_path, &good_records).expect("restore");
     let access = f.root.join(format!(
         "access_index/{}",
         record.access_index.expect("an access index")
     ));
-    let out = problems(&|| fs::write(&access, r#"{"nothex": ["https://m.org/a"]}"#).expect("write"));
+    let out =
+        problems(&|| fs::write(&access, r#"{"nothex": ["https://m.org/a"]}"#).expect("write"));
     assert!(out.contains("access index"), "{out}");
 }

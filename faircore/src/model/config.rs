@@ -136,9 +136,9 @@ impl Config {
 /// Checks that `url` is an absolute http(s) URL.
 pub fn check_base_url(url: &str) -> Result<(), String> {
     match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(()),
+        Ok(_) if crate::header::is_iri(url) => Ok(()),
         Ok(_) => Err(format!(
-            "base_url {url:?}: expected an http:// or https:// URL"
+            "base_url {url:?}: expected an http:// or https:// URL without spaces, quotes or control characters"
         )),
         Err(e) => Err(format!("base_url {url:?}: {e}")),
     }
@@ -147,6 +147,25 @@ pub fn check_base_url(url: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_its_iris_are_refused_naming_the_field() {
+        let base = "format = 1\nhash = \"blake3\"\n";
+        for (line, field) in [
+            ("base_url = \"https://x.example/\\u0001\"", "base_url"),
+            (
+                "[catalogue]\nlicense = \"https://l.example/\\u0007\"",
+                "catalogue.license",
+            ),
+            (
+                "[catalogue]\npublisher_url = \"https://p.example/\\u001b\"",
+                "catalogue.publisher_url",
+            ),
+        ] {
+            let error = Config::parse(&format!("{base}{line}\n")).expect_err(line);
+            assert!(error.contains(field), "{line}: {error}");
+        }
+    }
 
     #[test]
     fn round_trips() {

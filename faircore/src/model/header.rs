@@ -295,16 +295,37 @@ fn access_right(name: &str, text: &str) -> Result<String, String> {
     Ok(format!("{ACCESS_RIGHT}{concept}"))
 }
 
-/// Whether `s` is an absolute http(s) IRI without spaces or quotes.
+/// Whether `s` is an absolute http(s) IRI, without the characters RFC 3987
+/// excludes (control characters, spaces, quotes, angle brackets, backslash, caret,
+/// backtick, braces, bar), which would break the headers, HTML and RDF it is
+/// written into.
 pub fn is_iri(s: &str) -> bool {
-    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-        && !s.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>'))
+    !s.contains(|c: char| {
+        c.is_control()
+            || c.is_whitespace()
+            || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
+    }) && url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
 }
 
-/// A non-empty string.
+/// `s`, unless it holds a control character other than a line break or a tab
+/// (which no page, header or RDF serialisation may carry).
+fn printable<'s>(name: &str, s: &'s str) -> Result<&'s str, String> {
+    match s
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        Some(c) => Err(format!(
+            "{name}: {s:?} holds the control character U+{:04X}; expected printable text",
+            u32::from(c)
+        )),
+        None => Ok(s),
+    }
+}
+
+/// A non-empty string of printable text.
 fn text(name: &str, value: &Value) -> Result<String, String> {
     match value {
-        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Value::String(s) if !s.trim().is_empty() => Ok(printable(name, s.trim())?.to_string()),
         Value::Number(n) => Ok(n.to_string()),
         _ => Err(format!("{name}: expected a non-empty string")),
     }
@@ -343,7 +364,7 @@ fn agent(name: &str, value: &Value) -> Result<Agent, String> {
         || format!("{name}: expected a name, an IRI, a mail address or {{name, url, email}}");
     match value {
         Value::String(s) => {
-            let s = s.trim();
+            let s = printable(name, s.trim())?;
             if s.is_empty() {
                 Err(expected())
             } else if is_iri(s) {
@@ -376,6 +397,7 @@ fn agent(name: &str, value: &Value) -> Result<Agent, String> {
                 return Err(format!("{name}: {email:?} is not a mail address"));
             }
             let label = get("name").or(iri).or(email).ok_or_else(expected)?;
+            let label = printable(name, label)?;
             Ok(Agent {
                 name: label.to_string(),
                 iri: iri.map(str::to_string),
@@ -387,13 +409,15 @@ fn agent(name: &str, value: &Value) -> Result<Agent, String> {
 }
 
 /// Whether `s` looks like a mail address (one `@`, something on each side, no
-/// spaces).
+/// spaces, no control characters, none of the characters an IRI excludes).
 fn is_email(s: &str) -> bool {
     let mut parts = s.split('@');
     matches!(
         (parts.next(), parts.next(), parts.next()),
         (Some(user), Some(host), None)
-            if !user.is_empty() && host.contains('.') && !s.contains(char::is_whitespace)
+            if !user.is_empty()
+                && host.contains('.')
+                && !s.contains(|c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\'))
     )
 }
 

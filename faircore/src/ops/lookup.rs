@@ -27,7 +27,7 @@ pub struct AccessLookup {
 impl AccessLookup {
     /// Scans the access index at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::regular::open(path).map_err(|e| Error::io(path, e))?;
         let mut reader = BufReader::with_capacity(256 << 10, &file);
         let mut line = Vec::with_capacity(256);
         let mut starts = Vec::new();

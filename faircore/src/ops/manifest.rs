@@ -229,9 +229,22 @@ impl Manifest {
             Some(path) => Some(AccessLookup::open(path)?),
             None => None,
         };
-        let digests = match self.extra {
+        let sources = self.mirror.as_ref().is_some_and(|m| m.sources);
+        let store = match self.extra || sources {
             true => StoreReader::open(&self.layout)?,
             false => None,
+        };
+        let digests = store.as_ref().filter(|_| self.extra);
+        // Served from a source tree: a file found there under `key` that resolves
+        // inside its tree, as `/files/` serves it.
+        let served = |key: &str, element: &Checksum| -> Result<bool> {
+            Ok(match &store {
+                Some(store) if sources => store
+                    .source_files(key, element)?
+                    .iter()
+                    .any(|f| f.resolved().is_some()),
+                _ => false,
+            })
         };
         let entries = self.keys()?;
         let io = |e: io::Error| Error::io("the manifest's output", e);
@@ -258,12 +271,15 @@ impl Manifest {
                 .flatten()
                 .map(|m| m.len());
             // This catalogue's server: its buffer, or (for wget, and for keys
-            // without a buffer when it serves the sources) the file under its key.
+            // without a buffer that it serves from a source tree) the file under
+            // its key.
             let own = match &self.mirror {
                 Some(m) if size.is_some() && self.format != Format::Wget => {
                     Some(buffer_url(&m.base, &element))
                 }
-                Some(m) if size.is_some() || m.sources => Some(file_url(&m.base, &element, &key)),
+                Some(m) if size.is_some() || served(&key, &element)? => {
+                    Some(file_url(&m.base, &element, &key))
+                }
                 _ => None,
             };
             urls.extend(own.map(Cow::Owned));

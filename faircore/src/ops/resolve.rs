@@ -64,7 +64,8 @@ impl std::fmt::Display for Unresolved {
             Unresolved::NoDataset => f.write_str("parameter 'dataset' undefined\n"),
             Unresolved::UnknownDataset(name) => writeln!(
                 f,
-                "unknown dataset {name:?}: the catalogue has no distributions/{name}.json"
+                "unknown dataset {name:?}: the catalogue has no distributions/{}.json",
+                crate::display::text(name)
             ),
             Unresolved::NoMatch => f.write_str("No distribution with the given parameters\n"),
             Unresolved::Multiple(candidates) => {

@@ -9,7 +9,6 @@
 //! new one, and every file and lookup a record needs exists. Nothing is ever
 //! deleted.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -83,7 +82,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
     let catalogue = writer.catalogue();
     let algo = catalogue.hash();
     let (kind, path) = locate(catalogue, &request.collection)?;
-    let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let bytes = crate::regular::read(&path).map_err(|e| Error::io(&path, e))?;
     let (collection, checksum) = rayon::join(|| Entries::parse(&bytes), || algo.hash(&bytes));
     let collection = collection.map_err(|source| Error::Json {
         path: path.clone(),
@@ -288,7 +287,7 @@ fn access_index(
     request: &Request,
     collection: &Entries<'_>,
 ) -> Result<Option<BuiltIndex>> {
-    let download = match fs::read(download_path) {
+    let download = match crate::regular::read(download_path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(download_path, e)),
@@ -348,7 +347,7 @@ fn content_size(
 
 /// Reads the file at `path`, which a record points to.
 fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| {
+    crate::regular::read(path).map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::NotFound {
             "; `fair verify` lists what else is missing"
         } else {

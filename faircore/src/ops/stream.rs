@@ -41,7 +41,7 @@ const KEY_START: usize = 3;
 impl EntryStream<BufReader<File>> {
     /// Opens the collection file at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::regular::open(path).map_err(|e| Error::io(path, e))?;
         EntryStream::new(BufReader::with_capacity(256 << 10, file), path)
     }
 }

@@ -2,7 +2,7 @@
 //! distribution record agrees with the files it points to. Reads only; takes no
 //! lock, so it can run beside a writer (whose files appear atomically).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use crate::layout::ContentDir;
 use crate::stream::EntryStream;
-use crate::{Catalogue, Checksum, CollectionKind, Distribution, HashAlgo, Result, keyorder};
+use crate::{
+    Catalogue, Checksum, Collection, CollectionKind, Distribution, HashAlgo, Result, keyorder,
+};
 
 /// One thing wrong, with the file or record it is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -59,13 +61,32 @@ pub fn verify(
         let file = format!("distributions/{dataset}.json");
         check_records(&file, &found.records, &mut collections, &mut report);
     }
-    report
-        .problems
-        .extend(view.problems.iter().map(|problem| Problem {
-            subject: catalogue.root().display().to_string(),
-            problem: problem.clone(),
-        }));
+    // A problem of the view names its file first: that is its subject (not the
+    // catalogue, then the file again).
+    let root = crate::display::path(catalogue.root());
+    report.problems.extend(
+        view.problems
+            .iter()
+            .map(|problem| match problem.split_once(": ") {
+                Some((file, what)) if file.starts_with(&root) => Problem {
+                    subject: file.to_string(),
+                    problem: what.to_string(),
+                },
+                _ => Problem {
+                    subject: root.clone(),
+                    problem: problem.clone(),
+                },
+            }),
+    );
     check_store(catalogue, &view, &mut report)?;
+    let journal = catalogue.layout().journal();
+    if crate::store::journal::pending(catalogue.layout()) {
+        report.problems.push(problem(
+            &journal,
+            "a run was killed while it published its files, some of which are still the old ones: the next writer (e.g. `fair reindex`) completes it".into(),
+        ));
+    }
+    check_copies(catalogue, buffers, &mut report);
     report.problems.sort();
     Ok(report)
 }
@@ -110,6 +131,68 @@ fn check_store(catalogue: &Catalogue, view: &crate::View, report: &mut Verificat
         });
     }
     Ok(())
+}
+
+/// Checks every copied collection `collections/NAME/` that has a deepfolder
+/// `deepfolders/NAME.json` against it: each key a file there (whose content
+/// hashes to the key's checksum when `hash`), and no other file.
+fn check_copies(catalogue: &Catalogue, hash: bool, report: &mut Verification) {
+    let layout = catalogue.layout();
+    let Ok(entries) = fs::read_dir(layout.copies()) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let dir = entry.path();
+        let name = entry.file_name();
+        let Some(name) = name.to_str().and_then(|n| crate::Name::new(n).ok()) else {
+            continue;
+        };
+        let deepfolder = layout.collection(CollectionKind::Deepfolder, &name);
+        let Ok(bytes) = crate::regular::read(&deepfolder) else {
+            continue;
+        };
+        let Ok(collection) = Collection::from_json(CollectionKind::Deepfolder, &bytes) else {
+            continue; // reported with the collection itself
+        };
+        let mut keys: HashSet<PathBuf> = HashSet::new();
+        for (key, checksum) in collection.entries() {
+            let file = dir.join(key);
+            keys.insert(file.clone());
+            let checked = match hash {
+                true => hash_file(&file, catalogue.hash()).map(|(_, actual)| actual),
+                false => crate::regular::open(&file).map(|_| *checksum),
+            };
+            let wrong = match checked {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Some(format!(
+                    "missing: {} lists {key}",
+                    crate::display::path(&deepfolder)
+                )),
+                Err(e) => Some(e.to_string()),
+                Ok(actual) if actual != *checksum => Some(format!(
+                    "content hashes to {actual}, {} lists {checksum}",
+                    crate::display::path(&deepfolder)
+                )),
+                Ok(_) => None,
+            };
+            report.problems.extend(wrong.map(|w| problem(&file, w)));
+        }
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for entry in fs::read_dir(&d)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok())
+            {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    dirs.push(path);
+                } else if !keys.contains(&path) {
+                    let listed = format!("not in {}", crate::display::path(&deepfolder));
+                    report.problems.push(problem(&path, listed));
+                }
+            }
+        }
+    }
 }
 
 /// Hashes every file of `dir` in parallel against its name.
@@ -171,10 +254,7 @@ fn hash_dir(
 }
 
 fn hash_file(path: &Path, algo: HashAlgo) -> io::Result<(u64, Checksum)> {
-    let mut file = File::open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
+    let mut file = crate::regular::open(path)?;
     let mut hasher = algo.hasher();
     let mut buffer = vec![0; 1 << 20];
     let mut size = 0;
@@ -190,7 +270,7 @@ fn hash_file(path: &Path, algo: HashAlgo) -> io::Result<(u64, Checksum)> {
 
 fn problem(path: &Path, problem: String) -> Problem {
     Problem {
-        subject: path.display().to_string(),
+        subject: crate::display::path(path),
         problem,
     }
 }
@@ -329,7 +409,7 @@ fn check_files(
     let catalogue = collections.catalogue;
     if let Some(index) = &record.access_index {
         let path = catalogue.layout().content(ContentDir::AccessIndex, index);
-        let checked = File::open(&path)
+        let checked = crate::regular::open(&path)
             .map_err(|e| e.to_string())
             .and_then(|f| crate::access::check_index(f).map_err(|e| e.to_string()));
         if let Err(e) = checked {
@@ -379,7 +459,7 @@ fn check_files(
         .layout()
         .content(ContentDir::Keyorder, &record.keyorder);
     let mut order = KeySet::new();
-    let read = File::open(&path)
+    let read = crate::regular::open(&path)
         .map_err(|e| e.to_string())
         .and_then(|f| keyorder::for_each(f, |k| order.add(&secret, k)).map_err(|e| e.to_string()));
     match read {

@@ -334,15 +334,15 @@ fn unread_headers(layout: &Layout) -> Vec<String> {
 /// there): `None` if there is none.
 fn read_header(layout: &Layout, name: &Name) -> Result<Option<Map<String, Value>>, String> {
     for (ext, path) in HEADER_EXTENSIONS.into_iter().zip(layout.headers(name)) {
-        let text = match fs::read_to_string(&path) {
+        let text = match crate::regular::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) => return Err(format!("{}: {e}", crate::display::path(&path))),
         };
         let value: Result<Value, String> = match ext {
             "json" => serde_json::from_str(&text).map_err(|e| e.to_string()),
             "cson" => crate::cson::parse(&text).map_err(|e| e.to_string()),
-            _ => serde_saphyr::from_str(&text).map_err(|e| e.to_string()),
+            _ => crate::yaml::from_str(&text),
         };
         return match value {
             Ok(Value::Object(map)) => Ok(Some(map)),

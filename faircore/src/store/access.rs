@@ -6,7 +6,6 @@
 //! ([`Snapshot`]), renewed when the catalogue changes.
 
 use std::fmt;
-use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -87,7 +86,7 @@ impl Store {
     /// (an element it shares with an index added before takes its URLs); the
     /// last, durable, commit marks it added. Returns its number of elements.
     pub fn add_access_index(&self, index: &Checksum, path: &Path) -> Result<u64> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::regular::open(path).map_err(|e| Error::io(path, e))?;
         let mut reader = serde_json::Deserializer::from_reader(BufReader::new(file));
         let mut batch = Batch {
             store: self,

@@ -16,7 +16,7 @@ use crate::distribution::{self, Distribution};
 use crate::layout::{ContentDir, Layout, SEAMLESS_DIRS};
 use crate::lock::WriteLock;
 use crate::staging::{Rewrite, Staging};
-use crate::store::Store;
+use crate::store::{Origin, Store};
 use crate::{Checksum, Collection, CollectionKind, Error, HashAlgo, Name, Result};
 
 /// An opened catalogue directory.
@@ -24,6 +24,8 @@ use crate::{Checksum, Collection, CollectionKind, Error, HashAlgo, Name, Result}
 pub struct Catalogue {
     layout: Layout,
     config: Config,
+    /// Whether the configuration was read from `fair.toml`.
+    configured: bool,
 }
 
 impl Catalogue {
@@ -45,7 +47,11 @@ impl Catalogue {
         for path in dirs.chain([layout.private()]) {
             fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         }
-        let catalogue = Catalogue { layout, config };
+        let catalogue = Catalogue {
+            layout,
+            config,
+            configured: true,
+        };
         let writer = catalogue.writer()?;
         writer
             .staging
@@ -53,11 +59,13 @@ impl Catalogue {
         Ok(catalogue)
     }
 
-    /// Opens the catalogue at `root`.
+    /// Opens the catalogue at `root`. A directory without `fair.toml` is a Seamless
+    /// FAIR dir (sha3-256), unless fair wrote there with a `fair.toml`: that one is
+    /// refused ([`Error::ConfigMissing`]) rather than read with another algorithm.
     pub fn open(root: &Path) -> Result<Self> {
         let layout = Layout::new(root);
         let config_path = layout.config();
-        let config = match fs::read_to_string(&config_path) {
+        let config = match crate::regular::read_to_string(&config_path) {
             Ok(text) => Config::parse(&text).map_err(|message| Error::Config {
                 path: config_path,
                 message,
@@ -67,16 +75,31 @@ impl Catalogue {
                     let e = io::Error::new(io::ErrorKind::NotFound, "no such directory");
                     return Err(Error::io(root, e));
                 }
+                if let Some(origin) = Origin::of(&layout).filter(|o| o.configured) {
+                    return Err(Error::ConfigMissing {
+                        path: config_path,
+                        hash: origin.hash,
+                        store: layout.private(),
+                    });
+                }
                 if !layout.is_seamless() {
                     return Err(Error::NotACatalogue {
                         path: root.to_owned(),
                     });
                 }
-                Config::new(HashAlgo::Sha3_256, None)
+                return Ok(Catalogue {
+                    layout,
+                    config: Config::new(HashAlgo::Sha3_256, None),
+                    configured: false,
+                });
             }
             Err(e) => return Err(Error::io(config_path, e)),
         };
-        Ok(Catalogue { layout, config })
+        Ok(Catalogue {
+            layout,
+            config,
+            configured: true,
+        })
     }
 
     /// The catalogue directory.
@@ -103,7 +126,7 @@ impl Catalogue {
     /// dataset has no distributions file.
     pub fn read_distributions(&self, dataset: &Name) -> Result<Option<Vec<Distribution>>> {
         let path = self.layout.distributions(dataset);
-        match fs::read(&path) {
+        match crate::regular::read(&path) {
             Ok(bytes) => distribution::parse(&bytes)
                 .map(Some)
                 .map_err(|source| Error::Json { path, source }),
@@ -158,7 +181,7 @@ impl Catalogue {
     /// Reads the collection `name` of `kind`, if it exists.
     pub fn read_collection(&self, kind: CollectionKind, name: &Name) -> Result<Option<Collection>> {
         let path = self.layout.collection(kind, name);
-        match fs::read(&path) {
+        match crate::regular::read(&path) {
             Ok(bytes) => Collection::from_json(kind, &bytes)
                 .map(Some)
                 .map_err(|source| Error::Json { path, source }),
@@ -172,6 +195,9 @@ impl Catalogue {
         let private = self.layout.private();
         fs::create_dir_all(&private).map_err(|e| Error::io(&private, e))?;
         let lock = WriteLock::acquire(&self.layout.lock())?;
+        // A publication a killed writer left is completed before its staged
+        // files would be removed.
+        crate::store::journal::complete(&self.layout)?;
         let staging = Staging::new(self.layout.staging(), &lock)?;
         Ok(Writer {
             catalogue: self,
@@ -237,7 +263,9 @@ impl Writer<'_> {
 
     /// Opens the derived store for writing (`.fair/store.redb`).
     pub fn store(&self) -> Result<Store> {
-        Store::open(&self.catalogue.layout, &self.lock)
+        let catalogue = self.catalogue;
+        let origin = Origin::new(catalogue.config.hash, catalogue.configured);
+        Store::open(&catalogue.layout, origin, &self.lock)
     }
 
     /// Writes the collection `name` atomically, unless the file already holds
@@ -279,7 +307,7 @@ impl Writer<'_> {
     /// atomically, creating its directory, unless it holds exactly these bytes
     /// already. Returns whether it was written.
     pub fn publish(&self, path: &Path, bytes: &[u8]) -> Result<bool> {
-        if fs::read(path).is_ok_and(|old| old == bytes) {
+        if crate::regular::read(path).is_ok_and(|old| old == bytes) {
             return Ok(false);
         }
         if let Some(dir) = path.parent() {

@@ -21,7 +21,7 @@ use super::lock::WriteLock;
 use super::tables::{self, CONTENT_SIZES, EXTRA_DIGESTS, META, SOURCES};
 use crate::digest::ExtraDigests;
 use crate::statcache::{self, FileStat};
-use crate::{Checksum, Error, Result};
+use crate::{Checksum, Error, HashAlgo, Result};
 
 /// Bump when a table's layout changes: older stores are then rebuilt. Version 1
 /// (`.fair/cache.redb`) had the same tables less the access and locate ones, so
@@ -56,6 +56,79 @@ impl Failure {
     }
 }
 
+/// What a store records about the catalogue that wrote it, in its `meta` table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The algorithm of every checksum in the store (`None`: a store of an earlier
+    /// version, which did not record it).
+    pub hash: Option<HashAlgo>,
+    /// Whether the catalogue had a `fair.toml` when fair wrote there.
+    pub configured: bool,
+}
+
+impl Origin {
+    /// The origin of a catalogue hashed with `hash`, with or without `fair.toml`.
+    pub fn new(hash: HashAlgo, configured: bool) -> Self {
+        Origin {
+            hash: Some(hash),
+            configured,
+        }
+    }
+
+    /// The `meta` key and values of the algorithm.
+    const HASH: &str = "hash";
+    const CODES: [(HashAlgo, u64); 3] = [
+        (HashAlgo::Blake3, 1),
+        (HashAlgo::Sha3_256, 2),
+        (HashAlgo::Sha256, 3),
+    ];
+    /// The `meta` key of `configured` (1 or absent).
+    const CONFIGURED: &str = "configured";
+
+    /// What the store of the catalogue at `layout` records; `None` when there is
+    /// no store (or it records nothing, or cannot be read: it is derived state,
+    /// rebuilt by the next writer).
+    pub fn of(layout: &Layout) -> Option<Origin> {
+        let db = redb::Builder::new()
+            .set_concurrency_mode(MODE)
+            .set_cache_size(CACHE_BYTES)
+            .open_read_only(layout.store())
+            .ok()?;
+        let read = std::panic::AssertUnwindSafe(|| Self::recorded(&db).ok().flatten());
+        std::panic::catch_unwind(read).ok().flatten()
+    }
+
+    /// What `db` records.
+    fn recorded(db: &impl ReadableDatabase) -> Result<Option<Origin>, redb::Error> {
+        let txn = db.begin_read()?;
+        let table = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let code = table.get(Self::HASH)?.map(|v| v.value());
+        let hash = code.and_then(|c| Self::CODES.iter().find(|(_, v)| *v == c).map(|(h, _)| *h));
+        let configured = table.get(Self::CONFIGURED)?.is_some_and(|v| v.value() == 1);
+        Ok((code.is_some() || configured).then_some(Origin { hash, configured }))
+    }
+
+    /// Records this origin in `db`.
+    fn record(self, db: &redb::Database) -> Result<(), redb::Error> {
+        let txn = db.begin_write()?;
+        {
+            let mut table = txn.open_table(META)?;
+            if let Some((_, code)) = Self::CODES.iter().find(|(h, _)| Some(*h) == self.hash) {
+                table.insert(Self::HASH, *code)?;
+            }
+            if self.configured {
+                table.insert(Self::CONFIGURED, 1)?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
 /// The catalogue's derived store, opened by its writer.
 #[derive(Debug)]
 pub struct Store {
@@ -68,7 +141,11 @@ impl Store {
     /// the writer: the lock proves it is the only one. The first time, it takes
     /// over `.fair/cache.redb` of earlier versions (so nothing is re-hashed) and
     /// removes their `locate.redb` and `server.redb` (rebuilt as tables here).
-    pub fn open(layout: &Layout, _lock: &WriteLock) -> Result<Self> {
+    ///
+    /// The store records the catalogue's `origin`: a store whose checksums are of
+    /// another algorithm (its `fair.toml` was changed or went missing) is set aside
+    /// and rebuilt, so that no cached checksum of one algorithm is reused by another.
+    pub fn open(layout: &Layout, origin: Origin, _lock: &WriteLock) -> Result<Self> {
         let path = layout.store();
         let [cache, locate, server] = layout.legacy_stores();
         if !path.exists() && cache.exists() {
@@ -82,7 +159,7 @@ impl Store {
                 Err(e) => return Err(Error::io(&legacy, e)),
             }
         }
-        match Self::try_open(&path) {
+        match Self::try_open(&path, origin) {
             Ok(db) => Ok(db),
             Err(Failure::Unusable(reason)) => {
                 let aside = path.with_extension("redb.unusable");
@@ -92,13 +169,13 @@ impl Store {
                     aside.display()
                 );
                 std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
-                Self::try_open(&path).map_err(|f| Error::database(&path, f.reason()))
+                Self::try_open(&path, origin).map_err(|f| Error::database(&path, f.reason()))
             }
             Err(Failure::Other(reason)) => Err(Error::database(&path, reason)),
         }
     }
 
-    fn try_open(path: &Path) -> Result<Self, Failure> {
+    fn try_open(path: &Path, origin: Origin) -> Result<Self, Failure> {
         let db = redb::Builder::new()
             .set_concurrency_mode(MODE)
             .set_cache_size(CACHE_BYTES)
@@ -146,6 +223,17 @@ impl Store {
                     .map_err(|e| other(&e))?;
                 txn.commit().map_err(|e| other(&e))?;
             }
+        }
+        let recorded = Origin::recorded(&db).map_err(|e| other(&e))?;
+        if let (Some(hash), Some(wanted)) = (recorded.and_then(|r| r.hash), origin.hash)
+            && hash != wanted
+        {
+            return Err(Failure::Unusable(format!(
+                "its checksums are {hash}, the catalogue's algorithm is {wanted}"
+            )));
+        }
+        if recorded.is_none_or(|r| r.hash.is_none() || (origin.configured && !r.configured)) {
+            origin.record(&db).map_err(|e| other(&e))?;
         }
         Ok(Store {
             db,
@@ -451,6 +539,23 @@ pub struct SourceFile {
     pub stat: FileStat,
 }
 
+impl SourceFile {
+    /// The file with every symbolic link resolved, if that is inside its source
+    /// tree (resolved likewise): the only source files fair serves or interns.
+    /// `None` otherwise, or if either cannot be resolved.
+    pub fn resolved(&self) -> Option<PathBuf> {
+        resolves_inside(&self.root, &self.path)
+    }
+}
+
+/// `path` with every symbolic link resolved, if that is inside `root` (resolved
+/// likewise); `None` otherwise, or if either cannot be resolved.
+pub fn resolves_inside(root: &Path, path: &Path) -> Option<PathBuf> {
+    let root = std::fs::canonicalize(root).ok()?;
+    let real = std::fs::canonicalize(path).ok()?;
+    real.starts_with(&root).then_some(real)
+}
+
 /// The value of `key` in `table`, `None` when the table does not exist yet.
 fn get<V: redb::Value + 'static>(
     db: &impl ReadableDatabase,
@@ -482,6 +587,11 @@ fn extra_digests(
 mod tests {
     use super::*;
 
+    const ORIGIN: Origin = Origin {
+        hash: Some(HashAlgo::Blake3),
+        configured: true,
+    };
+
     /// A catalogue layout in a temporary directory, and its lock.
     fn layout() -> (tempfile::TempDir, Layout, WriteLock) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -496,7 +606,7 @@ mod tests {
         const T: TableDefinition<&str, u64> = TableDefinition::new("t");
         let (_dir, layout, lock) = layout();
         std::fs::write(layout.store(), b"not a database at all").expect("write");
-        let db = Store::open(&layout, &lock).expect("rebuilt");
+        let db = Store::open(&layout, ORIGIN, &lock).expect("rebuilt");
         let aside = std::fs::read(layout.store().with_extension("redb.unusable")).expect("aside");
         assert_eq!(aside, b"not a database at all");
         let txn = db.redb().begin_write().expect("txn");
@@ -506,7 +616,7 @@ mod tests {
             .expect("insert");
         txn.commit().expect("commit");
         drop(db);
-        let db = Store::open(&layout, &lock).expect("reopens");
+        let db = Store::open(&layout, ORIGIN, &lock).expect("reopens");
         let txn = db.redb().begin_read().expect("txn");
         let value = txn
             .open_table(T)
@@ -536,7 +646,7 @@ mod tests {
         }
         std::fs::write(&locate, b"old").expect("locate");
         std::fs::write(&server, b"old").expect("server");
-        let store = Store::open(&layout, &lock).expect("opens");
+        let store = Store::open(&layout, ORIGIN, &lock).expect("opens");
         assert!(!cache.exists() && !locate.exists() && !server.exists());
         let txn = store.redb().begin_read().expect("txn");
         let source = txn.open_table(SOURCES).expect("kept");
@@ -558,7 +668,7 @@ mod tests {
     fn a_store_of_an_unknown_version_is_set_aside() {
         let (_dir, layout, lock) = layout();
         {
-            let store = Store::open(&layout, &lock).expect("opens");
+            let store = Store::open(&layout, ORIGIN, &lock).expect("opens");
             let txn = store.redb().begin_write().expect("txn");
             txn.open_table(META)
                 .expect("meta")
@@ -566,22 +676,33 @@ mod tests {
                 .expect("v99");
             txn.commit().expect("commit");
         }
-        drop(Store::open(&layout, &lock).expect("rebuilt"));
+        drop(Store::open(&layout, ORIGIN, &lock).expect("rebuilt"));
         assert!(layout.store().with_extension("redb.unusable").exists());
+    }
+
+    #[test]
+    fn a_store_of_another_algorithm_is_set_aside_not_reused() {
+        let (_dir, layout, lock) = layout();
+        drop(Store::open(&layout, ORIGIN, &lock).expect("opens"));
+        assert_eq!(Origin::of(&layout), Some(ORIGIN));
+        let sha3 = Origin::new(HashAlgo::Sha3_256, false);
+        drop(Store::open(&layout, sha3, &lock).expect("rebuilt"));
+        assert!(layout.store().with_extension("redb.unusable").exists());
+        assert_eq!(Origin::of(&layout), Some(sha3));
     }
 
     #[test]
     fn a_reader_knows_when_the_writer_rebuilt_the_store() {
         let (_dir, layout, lock) = layout();
-        drop(Store::open(&layout, &lock).expect("opens"));
+        drop(Store::open(&layout, ORIGIN, &lock).expect("opens"));
         let reader = StoreReader::open(&layout).expect("opens").expect("exists");
         assert!(reader.is_current());
-        drop(Store::open(&layout, &lock).expect("opens again"));
+        drop(Store::open(&layout, ORIGIN, &lock).expect("opens again"));
         assert!(reader.is_current(), "the same file, written to");
         // A damaged store is set aside and rebuilt: a new file.
         std::fs::remove_file(layout.store()).expect("remove");
         std::fs::write(layout.store(), b"damaged").expect("write");
-        drop(Store::open(&layout, &lock).expect("rebuilt"));
+        drop(Store::open(&layout, ORIGIN, &lock).expect("rebuilt"));
         assert!(!reader.is_current());
         assert!(
             StoreReader::open(&layout)
@@ -595,9 +716,9 @@ mod tests {
     fn a_reader_follows_the_writer_s_extra_digests() {
         let (_dir, layout, lock) = layout();
         assert!(StoreReader::open(&layout).expect("no store").is_none());
-        let db = Store::open(&layout, &lock).expect("opens");
+        let db = Store::open(&layout, ORIGIN, &lock).expect("opens");
         let reader = StoreReader::open(&layout).expect("opens").expect("exists");
-        let element = crate::HashAlgo::Blake3.hash(b"abc");
+        let element = HashAlgo::Blake3.hash(b"abc");
         assert_eq!(reader.extra_digests(&element).expect("reads"), None);
         let mut hasher = crate::digest::ExtraHasher::new(&[crate::ExtraAlgo::Sha256]);
         hasher.update(b"abc");

@@ -11,6 +11,7 @@
 //! keyorder/CHECKSUM, access_index/CHECKSUM, buffers/CHECKSUM   content-addressed
 //! .fair/lock                             the writer lock
 //! .fair/tmp/                             staging: temporary files of the writer
+//! .fair/journal.json                     a run's publication being made
 //! .fair/store.redb                       the derived store (rebuildable)
 //! buffers/.fair-tmp/ (or BUFFERDIR/.fair-tmp/)   staging of interned buffers
 //! ```
@@ -107,6 +108,12 @@ impl Layout {
     /// on the buffers' filesystem so that a rename publishes a buffer.
     pub fn buffer_staging(bufferdir: &Path) -> PathBuf {
         bufferdir.join(".fair-tmp")
+    }
+
+    /// `.fair/journal.json`: the publication of a run being made
+    /// (`faircore::store::journal`).
+    pub fn journal(&self) -> PathBuf {
+        self.private().join("journal.json")
     }
 
     /// `.fair/store.redb`, the derived store.

@@ -9,11 +9,13 @@
 pub mod access;
 pub mod catalogue;
 pub mod derived;
+pub mod journal;
 pub mod layout;
 pub mod locate;
 pub mod lock;
+pub mod regular;
 pub mod staging;
 pub mod sync;
 pub mod tables;
 
-pub use derived::{ExtraDigestTable, SourceFile, Store, StoreReader};
+pub use derived::{ExtraDigestTable, Origin, SourceFile, Store, StoreReader};

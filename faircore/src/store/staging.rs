@@ -28,8 +28,15 @@ impl Staging {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         for entry in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
-            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
-            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let path = entry.path();
+            // Only fair writes here; whatever is left (a stray directory too) is
+            // debris, and never a reason to refuse every writer after it.
+            let removed = match entry.file_type() {
+                Ok(kind) if kind.is_dir() => fs::remove_dir_all(&path),
+                _ => fs::remove_file(&path),
+            };
+            removed.map_err(|e| Error::io(&path, e))?;
         }
         Ok(Staging { dir })
     }
@@ -228,6 +235,21 @@ pub fn sync_filesystem(dir: &Path) -> Result<()> {
 mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn whatever_a_killed_writer_left_is_removed_directories_too() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("tmp");
+        fs::create_dir_all(dir.join("stray/deeper")).expect("mkdir");
+        fs::write(dir.join("stray/deeper/f"), b"x").expect("write");
+        fs::write(dir.join("left.tmp"), b"x").expect("write");
+        let lock = WriteLock::acquire(&tmp.path().join("lock")).expect("lock");
+        let staging = Staging::new(&dir, &lock).expect("a stray directory does not block");
+        assert_eq!(fs::read_dir(&dir).expect("read").count(), 0);
+        staging
+            .replace(&tmp.path().join("out"), b"y")
+            .expect("writes");
+    }
 
     /// Rewrites `target` with `new` written in `pieces`-byte writes.
     fn rewrite(staging: &Staging, target: &Path, new: &[u8], pieces: usize) -> bool {

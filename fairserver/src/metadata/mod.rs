@@ -87,8 +87,16 @@ impl<'v> Site<'v> {
         let base = match &server.base_url {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => {
-                let info = request.connection_info();
-                let guess = format!("{}://{}", info.scheme(), info.host());
+                // The request's own Host: never X-Forwarded-Host or Forwarded,
+                // which any client can send (a cache would then keep its URLs for
+                // everyone). Behind a proxy, configure the public URL (base_url).
+                let host = request
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .or_else(|| request.uri().authority().map(|a| a.as_str()))
+                    .unwrap_or("localhost");
+                let guess = format!("http://{host}");
                 // A Host header that is no host must not reach the output.
                 match url::Url::parse(&guess) {
                     Ok(url) if url.path() == "/" && url.query().is_none() => {
@@ -503,11 +511,20 @@ fn respond(site: &Site<'_>, request: &HttpRequest, subject: &Subject<'_>) -> Ans
             ApiError::Unavailable("the metadata could not be serialised".into())
         })?,
     };
-    Ok(HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .content_type(representation.content_type())
-        .insert_header((header::VARY, "Accept"))
-        .insert_header((header::LINK, signposts.header()))
-        .body(body))
+        .insert_header((header::VARY, "Accept"));
+    // Every target is a checked IRI made a URI; a value a header still cannot
+    // carry loses the header, not the page.
+    match header::HeaderValue::from_str(&signposts.header()) {
+        Ok(link) => answer.insert_header((header::LINK, link)),
+        Err(e) => {
+            tracing::warn!("Link header of {}: {e}; sent without it", request.path());
+            &mut answer
+        }
+    };
+    Ok(answer.body(body))
 }
 
 /// `GET /`: the FAIR Data Point and catalogue.

@@ -153,13 +153,18 @@ impl Signposts {
         links
     }
 
-    /// The `Link` header (RFC 8288).
+    /// The `Link` header (RFC 8288): each target as a URI (an IRI's non-ASCII
+    /// characters percent-encoded, its host in punycode), as a header carries only
+    /// visible ASCII.
     pub fn header(&self) -> String {
         self.links()
             .into_iter()
-            .map(|(rel, t)| match t.kind {
-                Some(kind) => format!("<{}>; rel=\"{rel}\"; type=\"{kind}\"", t.href),
-                None => format!("<{}>; rel=\"{rel}\"", t.href),
+            .map(|(rel, t)| {
+                let href = url::Url::parse(&t.href).map_or(t.href, String::from);
+                match t.kind {
+                    Some(kind) => format!("<{href}>; rel=\"{rel}\"; type=\"{kind}\""),
+                    None => format!("<{href}>; rel=\"{rel}\""),
+                }
             })
             .collect::<Vec<_>>()
             .join(", ")

@@ -7,8 +7,9 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
+use faircore::store::journal::Publication;
 use faircore::store::tables::{self, CopyRow as Row};
-use faircore::{Checksum, Store, Writer};
+use faircore::{Checksum, Store};
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::pattern::{Pattern, Template};
@@ -68,24 +69,35 @@ fn row(checksum: &Checksum, meta: &fs::Metadata) -> Row {
     (*checksum.as_bytes(), s.ino, s.size, s.mtime_ns, s.ctime_ns)
 }
 
-/// Makes `dir`, the directory of the copied collection `collection`, hold exactly
-/// `files`. A file already in place is kept: the same inode when hard-linking; a
+/// What [`stage`] staged for a copied collection, to record once published.
+#[derive(Debug)]
+pub struct Staged {
+    /// The table of the collection's copies.
+    table: String,
+    /// The files staged: key, checksum, target.
+    written: Vec<(String, Checksum, PathBuf)>,
+    /// Recorded keys that are no longer in the collection.
+    stale: Vec<String>,
+}
+
+/// Stages what makes `dir`, the directory of the copied collection `collection`,
+/// hold exactly `files` in `publication`: new files, and the removal of the
+/// others. A file already in place is kept: the same inode when hard-linking; a
 /// copy whose stat and checksum the database recorded when it was written, when
-/// copying. Returns how many files were written.
-pub fn publish(
-    writer: &Writer<'_>,
+/// copying.
+pub fn stage(
+    publication: &mut Publication<'_>,
     db: &Store,
     collection: &str,
     dir: &Path,
     files: &[Planned],
     hardlink: bool,
-) -> Result<usize, String> {
-    let io = |path: &Path, e: io::Error| format!("{}: {e}", path.display());
-    let name = tables::copies(collection);
-    let definition = tables::copies_table(&name);
+) -> Result<Staged, String> {
+    let io = |path: &Path, e: io::Error| format!("{}: {e}", faircore::display::path(path));
+    let table = tables::copies(collection);
     let recorded: HashMap<String, Row> = {
         let txn = db.redb().begin_read().map_err(|e| e.to_string())?;
-        match txn.open_table(definition) {
+        match txn.open_table(tables::copies_table(&table)) {
             Ok(t) => t
                 .iter()
                 .map_err(|e| e.to_string())?
@@ -96,7 +108,7 @@ pub fn publish(
             Err(e) => return Err(e.to_string()),
         }
     };
-    let mut rows = Vec::new();
+    let mut written = Vec::new();
     for file in files {
         let target = dir.join(&file.key);
         if let Ok(meta) = fs::symlink_metadata(&target) {
@@ -110,11 +122,7 @@ pub fn publish(
                 continue;
             }
         }
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-        }
-        let tmp = writer
-            .staging()
+        let tmp = publication
             .temp()
             .map_err(|e| e.to_string())?
             .into_temp_path();
@@ -124,22 +132,48 @@ pub fn publish(
         } else {
             fs::copy(&file.from, &tmp).map_err(|e| io(&file.from, e))?;
         }
-        tmp.persist(&target).map_err(|e| io(&target, e.error))?;
-        let meta = fs::metadata(&target).map_err(|e| io(&target, e))?;
-        rows.push((file.key.as_str(), row(&file.checksum, &meta)));
+        publication.stage(tmp, &target).map_err(|e| e.to_string())?;
+        written.push((file.key.clone(), file.checksum, target));
     }
-    remove_stale(dir, &files.iter().map(|f| dir.join(&f.key)).collect())?;
-    let keep: HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
-    let stale: Vec<&String> = recorded
-        .keys()
-        .filter(|k| !keep.contains(k.as_str()))
+    let keep: HashSet<PathBuf> = files.iter().map(|f| dir.join(&f.key)).collect();
+    for path in stale_files(dir, &keep) {
+        publication.remove(&path).map_err(|e| e.to_string())?;
+    }
+    let keys: HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
+    let stale = recorded
+        .into_keys()
+        .filter(|k| !keys.contains(k.as_str()))
         .collect();
-    if !rows.is_empty() || !stale.is_empty() {
+    Ok(Staged {
+        table,
+        written,
+        stale,
+    })
+}
+
+impl Staged {
+    /// How many files were written.
+    pub fn written(&self) -> usize {
+        self.written.len()
+    }
+
+    /// Records the stat of every file written, once published (a rename changes
+    /// the ctime), and forgets the stale keys.
+    pub fn record(&self, db: &Store) -> Result<(), String> {
+        if self.written.is_empty() && self.stale.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(self.written.len());
+        for (key, checksum, target) in &self.written {
+            let meta = fs::metadata(target)
+                .map_err(|e| format!("{}: {e}", faircore::display::path(target)))?;
+            rows.push((key.as_str(), row(checksum, &meta)));
+        }
         let write = || -> Result<(), redb::Error> {
             let txn = db.redb().begin_write()?;
             {
-                let mut t = txn.open_table(definition)?;
-                for key in &stale {
+                let mut t = txn.open_table(tables::copies_table(&self.table))?;
+                for key in &self.stale {
                     t.remove(key.as_str())?;
                 }
                 for (key, row) in &rows {
@@ -149,25 +183,26 @@ pub fn publish(
             txn.commit()?;
             Ok(())
         };
-        write().map_err(|e| e.to_string())?;
+        write().map_err(|e| e.to_string())
     }
-    Ok(rows.len())
 }
 
-/// Removes the files under `dir` that are not in `keep`, and emptied directories.
-fn remove_stale(dir: &Path, keep: &HashSet<PathBuf>) -> Result<(), String> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir {
-            remove_stale(&path, keep)?;
-            let _ = fs::remove_dir(&path); // only succeeds when empty
-        } else if !keep.contains(&path) {
-            fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// The files under `dir` that are not in `keep`.
+fn stale_files(dir: &Path, keep: &HashSet<PathBuf>) -> Vec<PathBuf> {
+    let mut stale = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push(path);
+            } else if !keep.contains(&path) {
+                stale.push(path);
+            }
         }
     }
-    Ok(())
+    stale
 }

@@ -13,6 +13,7 @@ mod plan;
 mod run;
 mod spec;
 
+pub use operation::Limits;
 pub use plan::{Plan, check};
 pub use run::run;
 pub use spec::{ActionFile, read};

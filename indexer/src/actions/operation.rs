@@ -38,18 +38,36 @@ impl Spec {
     }
 }
 
+/// What bounds the bytes one operation writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes one element may decompress to.
+    pub max_decompressed: u64,
+    /// The free space (bytes) the buffer filesystem keeps: an element stops
+    /// before it would write into it. `None`: 5% of the filesystem, at most 2 GiB.
+    pub min_free: Option<u64>,
+}
+
+/// The default reserve of a filesystem of `total` bytes.
+fn default_reserve(total: u64) -> u64 {
+    (total / 20).min(2 << 30)
+}
+
+/// How often (bytes written) the free space is looked at again.
+const SPACE_CHECK_EVERY: u64 = 64 << 20;
+
 /// Applies `spec` to `input`, whose content must hash to `expected`, writing the
-/// result to `out`; returns the result's checksum. `cap` bounds the
-/// decompressed size.
+/// result to `out`; returns the result's checksum. `limits` bound the
+/// decompressed size and keep the free space of `out`'s filesystem.
 pub fn apply(
     input: &Path,
     expected: &Checksum,
     spec: &Spec,
     algo: HashAlgo,
-    cap: u64,
+    limits: Limits,
     out: &mut File,
 ) -> Result<Checksum, String> {
-    let file = File::open(input).map_err(|e| e.to_string())?;
+    let file = faircore::regular::open(input).map_err(|e| e.to_string())?;
     let mut source = HashingReader {
         inner: BufReader::with_capacity(256 << 10, file),
         hasher: algo.hasher(),
@@ -58,6 +76,9 @@ pub fn apply(
     let mut sink = Sink {
         out: BufWriter::with_capacity(256 << 10, out),
         hasher: algo.hasher(),
+        min_free: limits.min_free,
+        written: 0,
+        next_check: 0,
     };
     let mut archive;
     let mut decoder: Box<dyn Read + '_> = match spec.command {
@@ -70,7 +91,7 @@ pub fn apply(
         }
     };
     convert(
-        &mut Capped::new(&mut decoder, cap),
+        &mut Capped::new(&mut decoder, limits.max_decompressed),
         spec.celltype,
         &mut sink,
     )?;
@@ -80,7 +101,7 @@ pub fn apply(
     if source.hasher.finalize() != *expected {
         return Err("changed since it was indexed; run again".into());
     }
-    let Sink { out, hasher } = sink;
+    let Sink { out, hasher, .. } = sink;
     out.into_inner().map_err(|e| e.error().to_string())?;
     Ok(hasher.finalize())
 }
@@ -291,12 +312,44 @@ impl Read for Capped<'_> {
 struct Sink<'a> {
     out: BufWriter<&'a mut File>,
     hasher: Hasher,
+    /// See [`Limits::min_free`].
+    min_free: Option<u64>,
+    /// Bytes written so far.
+    written: u64,
+    /// When the free space is looked at next.
+    next_check: u64,
+}
+
+impl Sink<'_> {
+    /// Fails if the output's filesystem would have less than its reserve free
+    /// after the next [`SPACE_CHECK_EVERY`] bytes.
+    fn check_space(&self) -> io::Result<()> {
+        let stat = rustix::fs::fstatvfs(self.out.get_ref()).map_err(io::Error::from)?;
+        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        let total = stat.f_blocks.saturating_mul(stat.f_frsize);
+        let reserve = self.min_free.unwrap_or_else(|| default_reserve(total));
+        if free.saturating_sub(SPACE_CHECK_EVERY) < reserve {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!(
+                    "stopped after {} bytes: the buffer filesystem has {free} bytes free, and keeps {reserve} (--min-free)",
+                    self.written
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Write for Sink<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.written >= self.next_check {
+            self.check_space()?;
+            self.next_check = self.written + SPACE_CHECK_EVERY;
+        }
         let n = self.out.write(buf)?;
         self.hasher.update(&buf[..n]);
+        self.written += n as u64;
         Ok(n)
     }
 
@@ -329,7 +382,11 @@ mod tests {
         std::fs::write(&path, input).expect("write");
         let mut out = tempfile::tempfile().expect("tmp");
         let algo = HashAlgo::Blake3;
-        let checksum = apply(&path, &algo.hash(input), spec, algo, cap, &mut out)?;
+        let limits = Limits {
+            max_decompressed: cap,
+            min_free: Some(0),
+        };
+        let checksum = apply(&path, &algo.hash(input), spec, algo, limits, &mut out)?;
         let mut bytes = Vec::new();
         use std::io::Seek;
         out.rewind().expect("rewind");
@@ -478,10 +535,35 @@ mod tests {
             &HashAlgo::Blake3.hash(b"then"),
             &spec,
             HashAlgo::Blake3,
-            100,
+            Limits {
+                max_decompressed: 100,
+                min_free: Some(0),
+            },
             &mut out,
         )
         .expect_err("changed");
         assert!(err.contains("changed since it was indexed"), "{err}");
+    }
+
+    #[test]
+    fn an_element_stops_before_the_free_space_falls_under_the_reserve() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("in");
+        std::fs::write(&path, b"small").expect("write");
+        let spec = Spec {
+            command: None,
+            celltype: Celltype::Bytes,
+            member: None,
+        };
+        let mut out = tempfile::tempfile().expect("tmp");
+        let limits = Limits {
+            max_decompressed: 100,
+            min_free: Some(u64::MAX / 2),
+        };
+        let algo = HashAlgo::Blake3;
+        let err = apply(&path, &algo.hash(b"small"), &spec, algo, limits, &mut out)
+            .expect_err("the reserve is more than the disk");
+        assert!(err.contains("free") && err.contains("--min-free"), "{err}");
+        assert!(default_reserve(1 << 40) == 2 << 30 && default_reserve(1 << 30) == (1 << 30) / 20);
     }
 }

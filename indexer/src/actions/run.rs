@@ -1,10 +1,11 @@
 //! Running a checked action file: index the source, compute every action in
-//! order, then publish all outputs at once.
+//! order, then publish all outputs at once, as one unit (`faircore::store::journal`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use faircore::store::journal::Publication;
 use faircore::store::tables::OPERATIONS;
 use faircore::{Checksum, Collection, CollectionKind, HashAlgo, Name, Store, Writer};
 use rayon::prelude::*;
@@ -12,7 +13,7 @@ use redb::ReadableDatabase;
 
 use super::copy::{self, Planned};
 use super::download;
-use super::operation::{self, Spec};
+use super::operation::{self, Limits, Spec};
 use super::plan::{Kind, Plan, Step};
 use crate::intern::BufferStore;
 use crate::report::Operations;
@@ -29,12 +30,12 @@ enum Output {
 }
 
 /// Runs `plan` on `options.source` (whose `collection` and `intern` the plan
-/// overrides), deciding the operations' decompression cap with `max_decompressed`.
+/// overrides), the operations bounded by `limits`.
 pub fn run(
     writer: &Writer<'_>,
     plan: &Plan,
     options: &Options,
-    max_decompressed: u64,
+    limits: Limits,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, Error> {
     let started = Instant::now();
@@ -64,7 +65,7 @@ pub fn run(
         source: &options.source,
         collections_dir: catalogue.layout().copies(),
         algo: catalogue.hash(),
-        cap: max_decompressed,
+        limits,
         pool: rayon::ThreadPoolBuilder::new()
             .num_threads(options.jobs.unwrap_or(0))
             .build()
@@ -182,8 +183,19 @@ pub fn run(
     run.store.sync()?;
     run.record(&results)?;
     run.db.record_content_sizes(&content_sizes)?;
+    // One unit: every output staged, then published together (a run killed
+    // while publishing is completed by the next writer).
+    let mut publication = Publication::new(run.writer);
+    let mut copies = Vec::new();
     for output in outputs {
-        run.publish(output, &mut report)?;
+        run.stage(output, &mut publication, &mut report, &mut copies)?;
+    }
+    publication.commit()?;
+    for (name, staged) in copies {
+        staged
+            .record(&run.db)
+            .map_err(|e| Error::Action(format!("copy_collection {name}: {e}")))?;
+        tracing::info!(collection = %name, written = staged.written(), "copied collection up to date");
     }
     report.elapsed_s = started.elapsed().as_secs_f64();
     Ok(report)
@@ -197,7 +209,7 @@ struct Run<'a> {
     source: &'a Path,
     collections_dir: PathBuf,
     algo: HashAlgo,
-    cap: u64,
+    limits: Limits,
     pool: rayon::ThreadPool,
 }
 
@@ -327,7 +339,7 @@ impl Run<'_> {
             checksum,
             spec,
             self.algo,
-            self.cap,
+            self.limits,
             tmp.as_file_mut(),
         )?;
         let size = tmp.as_file().metadata().map_err(|e| e.to_string())?.len();
@@ -356,30 +368,37 @@ impl Run<'_> {
         write().map_err(|e| self.db.error(e).into())
     }
 
-    fn publish(&self, output: Output, report: &mut Report) -> Result<(), Error> {
+    /// Stages `output` in `publication`; a copied tree's files to record once
+    /// published go to `copies`.
+    fn stage(
+        &self,
+        output: Output,
+        publication: &mut Publication<'_>,
+        report: &mut Report,
+        copies: &mut Vec<(Name, copy::Staged)>,
+    ) -> Result<(), Error> {
+        let layout = self.writer.catalogue().layout();
         match output {
             Output::Collection(name, collection) => {
-                let (encoded, written) = self.writer.write_collection(&name, &collection)?;
+                let encoded = collection.encode(self.algo);
+                let path = layout.collection(collection.kind(), &name);
+                let written = publication.replace(&path, &encoded.bytes)?;
                 tracing::info!(collection = %name, kind = collection.kind().name(), written, "collection up to date");
                 report
                     .collections
                     .insert(name.to_string(), encoded.checksum);
             }
             Output::DownloadIndex(name, bytes) => {
-                let path = self
-                    .writer
-                    .catalogue()
-                    .layout()
-                    .download_index(name.as_str());
-                let written = self.writer.publish(&path, &bytes)?;
+                let path = layout.download_index(name.as_str());
+                let written = publication.replace(&path, &bytes)?;
                 tracing::info!(collection = %name, written, "download index up to date");
             }
             Output::Tree(name, files, hardlink) => {
                 let dir = self.collections_dir.join(name.as_str());
-                let written =
-                    copy::publish(self.writer, &self.db, name.as_str(), &dir, &files, hardlink)
+                let staged =
+                    copy::stage(publication, &self.db, name.as_str(), &dir, &files, hardlink)
                         .map_err(|e| Error::Action(format!("copy_collection {name}: {e}")))?;
-                tracing::info!(collection = %name, written, "copied collection up to date");
+                copies.push((name, staged));
             }
         }
         Ok(())

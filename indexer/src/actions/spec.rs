@@ -196,11 +196,12 @@ impl Action {
 
 /// Reads an action file: YAML (`.yaml`, `.yml`) or JSON (`.json`).
 pub fn read(path: &Path) -> Result<ActionFile, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        faircore::regular::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let parsed = match ext {
         "json" => serde_json::from_str(&text).map_err(|e| e.to_string()),
-        "yaml" | "yml" => serde_saphyr::from_str(&text).map_err(|e| e.to_string()),
+        "yaml" | "yml" => faircore::yaml::from_str(&text),
         _ => Err("expected a .yaml, .yml or .json action file".into()),
     };
     parsed.map_err(|e| format!("{}: {e}", path.display()))
