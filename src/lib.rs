@@ -1,8 +1,9 @@
 //! The `fair` binary as a library: the command line ([`cli`]), one module per
 //! subcommand, and the exit codes, so tests and benches can call it directly.
 
-pub mod cli;
+#[macro_use]
 pub mod logging;
+pub mod cli;
 
 use std::process::ExitCode;
 

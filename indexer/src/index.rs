@@ -14,6 +14,7 @@ use faircore::{
 use rayon::prelude::*;
 
 use crate::cache::{self, Cache, Entry};
+use crate::exclude::Exclude;
 use crate::filehash::{self, Outcome};
 use crate::intern::{BufferStore, InternMode};
 use crate::stat::{self, FileStat};
@@ -38,6 +39,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     /// Publish the collection even if some files failed (without them).
     pub allow_errors: bool,
+    /// Entries of the source left out: neither hashed nor reported.
+    pub exclude: Exclude,
 }
 
 /// One indexed file.
@@ -120,7 +123,7 @@ pub fn scan(
         start_ns: now_ns(),
         progress,
     };
-    let (directories, problems) = pool.install(|| walk::walk(source, &run));
+    let (directories, problems) = pool.install(|| walk::walk(source, &options.exclude, &run));
     tracing::debug!(elapsed = ?started.elapsed(), directories = directories.len(), "walked and hashed");
     let (mut report, files) = tally(&directories, problems);
 

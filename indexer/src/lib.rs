@@ -10,6 +10,7 @@
 pub mod actions;
 mod cache;
 mod error;
+mod exclude;
 mod filehash;
 mod index;
 mod intern;
@@ -19,6 +20,7 @@ mod walk;
 
 pub use cache::RACY_WINDOW_NS;
 pub use error::Error;
+pub use exclude::{BadPattern, Exclude};
 pub use index::{Options, Scan, index, scan};
 pub use intern::InternMode;
 pub use report::{Operations, Problem, Report};

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::Problem;
+use crate::exclude::Exclude;
 use crate::stat::{self, FileStat};
 
 /// A directory entry that is not a directory, with its UTF-8 name.
@@ -35,11 +36,15 @@ pub trait Visit: Sync {
     fn directory(&self, dir: &str, leaves: Vec<Leaf>) -> Self::Output;
 }
 
-/// Walks `root` on the current rayon pool: one output per directory, and the
-/// problems of entries that cannot be walked.
-pub fn walk<V: Visit>(root: &Path, visitor: &V) -> (Vec<V::Output>, Vec<Problem>) {
+/// Walks `root` on the current rayon pool, leaving out what `exclude` excludes:
+/// one output per directory, and the problems of entries that cannot be walked.
+pub fn walk<V: Visit>(
+    root: &Path,
+    exclude: &Exclude,
+    visitor: &V,
+) -> (Vec<V::Output>, Vec<Problem>) {
     let problems = Mutex::new(Vec::new());
-    let outputs = visit(root, String::new(), visitor, &problems);
+    let outputs = visit(root, String::new(), exclude, visitor, &problems);
     let problems = problems.into_inner().unwrap_or_else(|e| e.into_inner());
     (outputs, problems)
 }
@@ -64,6 +69,7 @@ pub fn key(dir: &str, name: &str) -> String {
 fn visit<V: Visit>(
     path: &Path,
     dir: String,
+    exclude: &Exclude,
     visitor: &V,
     problems: &Mutex<Vec<Problem>>,
 ) -> Vec<V::Output> {
@@ -94,7 +100,11 @@ fn visit<V: Visit>(
             );
             continue;
         };
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if !exclude.is_empty() && exclude.excluded(&key(&dir, &name), is_dir) {
+            continue;
+        }
+        if is_dir {
             subdirs.push((key(&dir, &name), entry.path()));
         } else {
             leaves.push(Leaf { name, entry });
@@ -105,7 +115,7 @@ fn visit<V: Visit>(
         || {
             subdirs
                 .into_par_iter()
-                .map(|(key, path)| visit(&path, key, visitor, problems))
+                .map(|(key, path)| visit(&path, key, exclude, visitor, problems))
                 .collect::<Vec<_>>()
         },
     );

@@ -116,6 +116,7 @@ fn build(writer: &Writer<'_>, base: &Path) -> anyhow::Result<(Vec<Distribution>,
                 bufferdir: None,
                 jobs: None,
                 allow_errors: false,
+                exclude: indexer::Exclude::default(),
             };
             let report = indexer::actions::run(writer, &plan, &options, 1 << 30, &|_| ())
                 .with_context(|| format!("{} on {}", actions.display(), source.display()))?;

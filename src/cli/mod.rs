@@ -34,9 +34,9 @@ Examples:
   fair demo
 
 Exit codes:
-  0  success
+  0  success (fair index --allow-errors: published without the files that failed)
   1  nothing done: bad arguments, not a catalogue, catalogue locked by another writer, ...
-  2  some files (or operation elements) failed; nothing is published unless --allow-errors
+  2  some files (or operation elements) failed and nothing was published
      (fair verify: problems found)";
 
 /// fair: a FAIR dataset catalogue for scientific mirrors.
@@ -50,9 +50,20 @@ pub struct Cli {
     /// More diagnostics on stderr (-v: progress of each step, -vv: debugging).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
-    /// Only errors on stderr.
+    /// Nothing on success: only errors on stderr, no summaries on stdout (results
+    /// such as --json, `fair find` or manifests are still printed).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
+    /// How stderr's log is written: text (coloured only on a terminal without
+    /// NO_COLOR), or json (one object a line, for services).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: crate::logging::LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -124,9 +135,10 @@ fn parse_base_url(s: &str) -> Result<String, String> {
     faircore::config::check_base_url(s).map(|()| s.to_owned())
 }
 
-/// A progress indicator on stderr with `template`, only when stderr is a terminal.
+/// A progress indicator on stderr with `template`, only when stderr is a terminal
+/// and `-q` is not given.
 fn progress_bar(template: &str) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || crate::logging::quiet() {
         return None;
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

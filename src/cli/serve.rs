@@ -79,7 +79,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         serve_source: args.serve_source,
     };
     fairserver::serve(&options, |addr| {
-        eprintln!("serving {} on http://{addr}/", args.dir.display());
+        note!("serving {} on http://{addr}/", args.dir.display());
     })
     .with_context(|| format!("serving {} on {}", args.dir.display(), args.listen))?;
     Ok(Exit::Success)

@@ -121,7 +121,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(record)?);
     } else if outcome.added {
-        println!(
+        say!(
             "{} {}: added {}, {} keys, keyorder {}{}",
             args.dataset,
             record.checksum,
@@ -135,7 +135,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         );
     }
     if !outcome.added {
-        eprintln!(
+        note!(
             "fair: {} unchanged: the collection is that of {}; nothing written",
             args.dataset,
             record.describe()
