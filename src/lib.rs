@@ -31,6 +31,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Init(args) => cli::init::run(&args),
         cli::Command::Index(args) => cli::index::run(&args),
         cli::Command::Snapshot(args) => cli::snapshot::run(&args),
+        cli::Command::Update(args) => cli::update::run(&args),
         cli::Command::Find(args) => cli::find::run(&args),
         cli::Command::Verify(args) => cli::verify::run(&args),
         cli::Command::Diff(args) => cli::diff::run(&args),

@@ -64,7 +64,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub actions: Option<PathBuf>,
     /// Refuse an element that decompresses to more than SIZE bytes (suffixes K, M, G, T: powers of 1024).
-    #[arg(long, value_name = "SIZE", default_value = "16G", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = MAX_DECOMPRESSED, value_parser = parse_size)]
     pub max_decompressed: u64,
     /// Also put every file's content into the buffer directory, named by checksum.
     #[arg(
@@ -94,8 +94,11 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The default cap on an element's decompressed size (`--max-decompressed`).
+pub const MAX_DECOMPRESSED: &str = "16G";
+
 /// Parses `16G`, `100M`, `4096`.
-fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, String> {
     let (digits, shift) = match text.char_indices().last() {
         Some((i, 'K' | 'k')) => (&text[..i], 10),
         Some((i, 'M' | 'm')) => (&text[..i], 20),

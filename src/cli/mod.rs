@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod reindex;
 pub mod serve;
 pub mod snapshot;
+pub mod update;
 pub mod verify;
 
 use std::io::IsTerminal;
@@ -25,6 +26,7 @@ Examples:
   fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink --json
   fair index /srv/fair --source /mirror/pdb --actions fixtures/pdb/actions.yaml
   fair snapshot /srv/fair pdb pdb --date today --if-changed
+  fair -q update /srv/fair                        # nightly: every [[dataset]] of fair.toml
   fair find /srv/fair pdb --checksum
   fair verify /srv/fair
   fair diff /srv/fair pdb@2025.01 pdb@latest --json
@@ -112,6 +114,8 @@ pub enum Command {
     Index(index::Args),
     /// Add a distribution of a collection to a dataset: keyorder, access index, record, `latest`.
     Snapshot(snapshot::Args),
+    /// The nightly job: index and snapshot (if changed) every [[dataset]] of fair.toml, under one lock.
+    Update(update::Args),
     /// Find a distribution of a dataset by version, date, format, compression (as the server does).
     Find(find::Args),
     /// The keys added, removed and changed between two distributions.

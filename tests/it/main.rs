@@ -27,4 +27,5 @@ mod schemas;
 mod server;
 mod snapshot;
 mod unattended;
+mod update;
 mod vectors;
