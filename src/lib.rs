@@ -29,6 +29,7 @@ impl From<Exit> for ExitCode {
 pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     match cli.command {
         cli::Command::Init(args) => cli::init::run(&args),
+        cli::Command::Config(args) => cli::config::run(&args),
         cli::Command::Index(args) => cli::index::run(&args),
         cli::Command::Snapshot(args) => cli::snapshot::run(&args),
         cli::Command::Update(args) => cli::update::run(&args),

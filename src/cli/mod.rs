@@ -1,6 +1,7 @@
 //! The command line: the clap definitions of every subcommand. Each subcommand's
 //! module turns its raw flags into the options its library takes.
 
+pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod find;
@@ -110,6 +111,8 @@ pub fn parse() -> Result<Cli, crate::Exit> {
 pub enum Command {
     /// Create a catalogue directory: fair.toml and the Seamless FAIR layout.
     Init(init::Args),
+    /// Show or change a catalogue's settings after init: base URL, extra digests.
+    Config(config::Args),
     /// Index a source directory into a collection (deepfolders/NAME.json), or run a Seamless action file on it.
     Index(index::Args),
     /// Add a distribution of a collection to a dataset: keyorder, access index, record, `latest`.

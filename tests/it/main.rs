@@ -25,6 +25,7 @@ mod reload;
 mod routes;
 mod schemas;
 mod server;
+mod settings;
 mod snapshot;
 mod unattended;
 mod update;
