@@ -41,5 +41,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Reindex(args) => cli::reindex::run(&args),
         cli::Command::Serve(args) => cli::serve::run(&args),
         cli::Command::Demo(args) => cli::demo::run(&args),
+        cli::Command::Completions(args) => cli::completions::run(&args),
+        cli::Command::Man(args) => cli::completions::man(&args),
     }
 }

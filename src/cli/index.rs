@@ -46,6 +46,7 @@ pub enum Intern {
 /// Flags of `fair index`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["collection", "actions"])))]
 pub struct Args {
     /// The catalogue directory.
     pub dir: PathBuf,
@@ -53,12 +54,7 @@ pub struct Args {
     #[arg(long, value_name = "SRC")]
     pub source: PathBuf,
     /// The collection to write: DIR/deepfolders/NAME.json.
-    #[arg(
-        long,
-        value_name = "NAME",
-        required_unless_present = "actions",
-        conflicts_with = "actions"
-    )]
+    #[arg(long, value_name = "NAME")]
     pub collection: Option<Name>,
     /// Run a Seamless action file (YAML or JSON) on the source instead of writing one deepfolder.
     #[arg(long, value_name = "FILE")]

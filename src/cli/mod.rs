@@ -1,6 +1,7 @@
 //! The command line: the clap definitions of every subcommand. Each subcommand's
 //! module turns its raw flags into the options its library takes.
 
+pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod diff;
@@ -135,6 +136,10 @@ pub enum Command {
     Serve(serve::Args),
     /// Build a small catalogue from built-in fixtures and show what was done.
     Demo(demo::Args),
+    /// A shell completion script on stdout (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// The manual page fair(1), in roff, on stdout.
+    Man(completions::ManArgs),
 }
 
 /// A `--base-url` value: an absolute http(s) URL.

@@ -45,6 +45,7 @@ pub enum Compression {
 /// Flags of `fair snapshot`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
+#[command(group(clap::ArgGroup::new("release").required(true).multiple(true).args(["version", "date"])))]
 pub struct Args {
     /// The catalogue directory.
     pub dir: PathBuf,
@@ -53,7 +54,7 @@ pub struct Args {
     /// The collection to snapshot (deepfolders/ or deepcells/).
     pub collection: Name,
     /// The release's version (not `latest` or `none`, which queries reserve).
-    #[arg(long, value_name = "V", required_unless_present = "date")]
+    #[arg(long, value_name = "V")]
     pub version: Option<String>,
     /// The release's date: YYYY-MM-DD, or `today` (local time).
     #[arg(long, value_name = "YYYY-MM-DD|today")]

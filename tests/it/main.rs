@@ -26,6 +26,7 @@ mod routes;
 mod schemas;
 mod server;
 mod settings;
+mod shell;
 mod snapshot;
 mod unattended;
 mod update;

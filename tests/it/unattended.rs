@@ -37,7 +37,11 @@ fn quiet_prints_nothing_on_success() {
     // Results asked for are still printed, without the notes about them.
     assert!(quiet(&["manifest", r, "d@latest", "--format", "b3sum"]).contains("f00001.txt"));
     assert!(quiet(&["diff", r, "d@2", "d@latest"]).is_empty());
-    assert!(quiet(&["find", r, "d", "--checksum"]).len() > 10);
+    let checksum = quiet(&["find", r, "d", "--checksum"]);
+    let record = quiet(&["find", r, "d", "--json"]);
+    assert_eq!(record.lines().count(), 1, "{record}");
+    let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
+    assert_eq!(record["checksum"].as_str(), Some(checksum.trim()));
     // Without -q, the same runs do say what they did.
     let out = fair_ok(
         &["snapshot", r, "d", "c", "--version", "2", "--if-changed"],
