@@ -10,6 +10,7 @@ mod cli;
 mod content;
 mod crash;
 mod demo;
+mod deploy;
 mod diff;
 mod exclude;
 mod golden;
