@@ -10,12 +10,14 @@ use std::process::ExitCode;
 /// The documented exit codes of `fair`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    /// 0: everything done.
+    /// 0: everything done (`fair index --allow-errors`: published without the
+    /// files that failed).
     Success = 0,
     /// 1: nothing done (bad arguments, bad catalogue, lock held, ...).
     Failure = 1,
-    /// 2: some files failed; the previous collection was kept unless
-    /// `--allow-errors`.
+    /// 2: some files failed and nothing was published (the previous collection
+    /// is kept); `fair verify`: problems found; `fair update`: a dataset failed
+    /// or had skipped files.
     FilesFailed = 2,
 }
 
