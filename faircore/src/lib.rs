@@ -39,7 +39,7 @@ pub use ops::{diff, lookup, manifest, resolve, snapshot, stream, verify, view};
 pub use store::{catalogue, layout, lock, staging};
 
 pub use access::UrlInfo;
-pub use catalogue::{Catalogue, Writer};
+pub use catalogue::{Catalogue, CollectionStream, Writer};
 pub use checksum::{Checksum, ParseChecksumError};
 pub use collection::{Collection, CollectionKind, Encoded};
 pub use config::{CatalogueMeta, Config, DatasetSpec, ServerSettings};

@@ -1,16 +1,20 @@
 //! The incremental cache of the indexer: reading a collection's rows while the
-//! walk runs, and recording the rows that changed. The rows' format is
-//! `faircore::statcache`.
+//! walk runs, and recording the rows that changed in batches as the run goes.
+//! The rows' format is `faircore::statcache`.
 
-use std::collections::HashSet;
-
-use faircore::Store;
 use faircore::statcache::decode;
 pub use faircore::statcache::{Directory, Entry, RACY_WINDOW_NS, encode};
 use faircore::store::tables;
-use redb::{ReadableDatabase, ReadableTable};
+use faircore::{Checksum, ExtraDigests, Store};
+use redb::ReadableDatabase;
 
-/// Read access to one collection's cache, shared by the walking threads.
+use crate::walk;
+
+/// Bytes of changed rows gathered before they are written (one transaction).
+const BATCH_BYTES: usize = 16 << 20;
+
+/// Read access to one collection's cache as it was when the run started, shared
+/// by the worker threads.
 pub struct Cache {
     table: Option<redb::ReadOnlyTable<&'static str, &'static [u8]>>,
 }
@@ -57,55 +61,147 @@ impl Cache {
         }
     }
 
-    /// The directories that have a row, visited or not.
-    pub fn directories(&self) -> Result<Vec<String>, redb::StorageError> {
+    /// The rows under the directory `dir` that belong to no subdirectory it
+    /// has now (`subdirs`, in walk order): rows of directories that are gone.
+    /// Rows under a subdirectory that is still there are skipped, not read.
+    pub fn gone_under(
+        &self,
+        dir: &str,
+        subdirs: &[String],
+    ) -> Result<Vec<String>, redb::StorageError> {
         let Some(table) = &self.table else {
             return Ok(Vec::new());
         };
-        table
-            .iter()?
-            .map(|item| item.map(|(k, _)| k.value().to_owned()))
-            .collect()
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        // Every key under `dir/` sorts before `dir0` ('0' follows '/').
+        let end = (!dir.is_empty()).then(|| format!("{dir}0"));
+        let mut gone = Vec::new();
+        let mut from = prefix.clone();
+        'ranges: loop {
+            let range = match &end {
+                Some(end) => table.range::<&str>(from.as_str()..end.as_str())?,
+                None => table.range::<&str>(from.as_str()..)?,
+            };
+            for row in range {
+                let (key, _) = row?;
+                let key = key.value();
+                let Some(rest) = key.strip_prefix(&prefix).filter(|r| !r.is_empty()) else {
+                    continue;
+                };
+                let child = rest.split('/').next().unwrap_or(rest);
+                if subdirs
+                    .binary_search_by(|s| walk::dir_order(s, child))
+                    .is_err()
+                {
+                    gone.push(key.to_owned());
+                } else if rest.len() > child.len() {
+                    // Inside a subdirectory still there: its own walk sees to it.
+                    from = format!("{prefix}{child}0");
+                    continue 'ranges;
+                }
+            }
+            return Ok(gone);
+        }
     }
 }
 
-/// Records the run's changes for `collection`: `changed` rows (directory, encoded
-/// entries; empty means none) are stored, and rows of directories that are not in
-/// `visited` are dropped. Nothing to do costs no transaction.
-pub fn update(
-    db: &Store,
-    collection: &str,
-    cache: &Cache,
-    visited: &HashSet<&str>,
-    changed: &[(&str, &[u8])],
-) -> faircore::Result<()> {
-    let stale: Vec<String> = cache
-        .directories()
-        .map_err(|e| db.error(e))?
-        .into_iter()
-        .filter(|d| !visited.contains(d.as_str()))
-        .collect();
-    if stale.is_empty() && changed.is_empty() {
-        return Ok(());
+/// What a run has to record in the store, gathered until [`Pending::flush`].
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Directory → its new row (empty: none).
+    rows: Vec<(String, Vec<u8>)>,
+    /// Rows of directories that are gone.
+    gone: Vec<String>,
+    /// Extra digests of the files hashed.
+    digests: Vec<(Checksum, ExtraDigests)>,
+    bytes: usize,
+}
+
+impl Pending {
+    /// Adds the new row of `dir`.
+    pub fn row(&mut self, dir: String, row: Vec<u8>) {
+        self.bytes += dir.len() + row.len();
+        self.rows.push((dir, row));
     }
-    let name = tables::stat_cache(collection);
-    let write = || -> Result<(), redb::Error> {
-        let txn = db.redb().begin_write()?;
+
+    /// Adds rows to drop.
+    pub fn gone(&mut self, dirs: Vec<String>) {
+        self.bytes += dirs.iter().map(String::len).sum::<usize>();
+        self.gone.extend(dirs);
+    }
+
+    /// Adds the extra digests of a hashed element.
+    pub fn digests(&mut self, checksum: Checksum, extra: ExtraDigests) {
+        self.bytes += 64;
+        self.digests.push((checksum, extra));
+    }
+
+    /// Whether a batch is big enough to be written.
+    pub fn full(&self) -> bool {
+        self.bytes >= BATCH_BYTES
+    }
+
+    /// Writes what was gathered for `collection` in one transaction (none when
+    /// there is nothing), with the run's `totals` (files, bytes) when given. The
+    /// caller syncs the buffers the rows name first.
+    pub fn flush(
+        &mut self,
+        db: &Store,
+        collection: &str,
+        totals: Option<(u64, u64)>,
+    ) -> faircore::Result<()> {
+        if self.rows.is_empty()
+            && self.gone.is_empty()
+            && self.digests.is_empty()
+            && totals.is_none()
         {
-            let mut table = txn.open_table(tables::stat_cache_table(&name))?;
-            for dir in &stale {
-                table.remove(dir.as_str())?;
-            }
-            for (dir, bytes) in changed {
-                if bytes.is_empty() {
-                    table.remove(*dir)?;
-                } else {
-                    table.insert(*dir, *bytes)?;
+            return Ok(());
+        }
+        let name = tables::stat_cache(collection);
+        let write = || -> Result<(), redb::Error> {
+            let txn = db.redb().begin_write()?;
+            {
+                let mut table = txn.open_table(tables::stat_cache_table(&name))?;
+                for dir in &self.gone {
+                    table.remove(dir.as_str())?;
+                }
+                for (dir, row) in &self.rows {
+                    if row.is_empty() {
+                        table.remove(dir.as_str())?;
+                    } else {
+                        table.insert(dir.as_str(), row.as_slice())?;
+                    }
+                }
+                let mut digests = txn.open_table(tables::EXTRA_DIGESTS)?;
+                for (checksum, extra) in &self.digests {
+                    digests.insert(checksum.as_bytes(), extra.encode().as_slice())?;
+                }
+                if let Some(totals) = totals {
+                    txn.open_table(tables::INDEX_TOTALS)?
+                        .insert(collection, totals)?;
                 }
             }
-        }
-        txn.commit()?;
+            txn.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| db.error(e))?;
+        *self = Pending::default();
         Ok(())
+    }
+}
+
+/// The files and bytes of the last complete run that indexed `collection`.
+pub fn last_totals(db: &Store, collection: &str) -> faircore::Result<Option<(u64, u64)>> {
+    let read = || -> Result<Option<(u64, u64)>, redb::Error> {
+        match db.redb().begin_read()?.open_table(tables::INDEX_TOTALS) {
+            Ok(t) => Ok(t.get(collection)?.map(|v| v.value())),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     };
-    write().map_err(|e| db.error(e))
+    read().map_err(|e| db.error(e))
 }

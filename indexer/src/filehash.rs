@@ -1,6 +1,9 @@
-//! Hashing one file: read once (memory-mapped when large), with its extra digests
-//! and optionally copied in the same pass, and checked not to have changed while
-//! it was read.
+//! Hashing one file: read once, with its extra digests and optionally copied in
+//! the same pass, and checked not to have changed while it was read.
+//!
+//! Files are read, never memory-mapped: a mapped file truncated by another
+//! process while it is hashed kills the reader with SIGBUS, where a read just
+//! ends early and the stat comparison reports the change.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -11,10 +14,8 @@ use faircore::{Checksum, ExtraAlgo, ExtraDigests, HashAlgo};
 
 use crate::stat::{self, FileStat};
 
-/// Files at least this large are memory-mapped instead of read.
-const MMAP_THRESHOLD: u64 = 1 << 20;
-/// The read buffer for smaller files.
-const READ_CHUNK: usize = 256 << 10;
+/// The read buffer of each worker.
+const READ_CHUNK: usize = 1 << 20;
 
 thread_local! {
     /// Each worker's read buffer, allocated once.
@@ -52,30 +53,20 @@ pub fn hash_file(
             None => Ok(()),
         }
     };
-    if before.size >= MMAP_THRESHOLD {
-        // SAFETY: the map is read-only and dropped before this function returns.
-        // A file truncated by another process while mapped would fault (SIGBUS); a
-        // file rewritten in place is detected by the stat comparison below.
-        #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        let _ = map.advise(memmap2::Advice::Sequential);
-        feed(&map)?;
-    } else {
-        BUFFER.with_borrow_mut(|buf| -> io::Result<()> {
-            let mut left = before.size;
-            while left > 0 {
-                let n = match file.read(buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
-                feed(&buf[..n])?;
-                left = left.saturating_sub(n as u64);
-            }
-            Ok(())
-        })?;
-    }
+    BUFFER.with_borrow_mut(|buf| -> io::Result<()> {
+        let mut left = before.size;
+        while left > 0 {
+            let n = match file.read(buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            feed(&buf[..n])?;
+            left = left.saturating_sub(n as u64);
+        }
+        Ok(())
+    })?;
     let after = FileStat::from(&file.metadata()?);
     if after != *before {
         return Ok(Outcome::Changed);
@@ -92,9 +83,9 @@ mod tests {
     }
 
     #[test]
-    fn small_and_mapped_files_hash_like_the_one_shot_hash_and_copy_exactly() {
+    fn files_of_every_size_hash_like_the_one_shot_hash_and_copy_exactly() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for size in [0usize, 1, 4096, READ_CHUNK + 7, MMAP_THRESHOLD as usize + 3] {
+        for size in [0usize, 1, 4096, READ_CHUNK + 7, 3 * READ_CHUNK] {
             let data: Vec<u8> = (0..size).map(|i| (i * 7 % 256) as u8).collect();
             let path = dir.path().join(format!("f{size}"));
             std::fs::write(&path, &data).expect("write");

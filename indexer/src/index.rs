@@ -1,9 +1,14 @@
-//! One index run: walk the source, reuse or compute every file's checksum in
-//! parallel, intern buffers, record the cache, and publish the deepfolder unless a
-//! file failed.
+//! One index run: walk the source in key order, reuse or compute every file's
+//! checksum in parallel, intern buffers, and stream the collection's plain bytes
+//! and the incremental cache's rows as the directories complete; the deepfolder
+//! is published at the end, unless a file failed.
+//!
+//! Memory is bounded by the work in flight ([`ordered`]: at most `MAX_UNITS`
+//! files) and the directories on the path being written, not by the tree.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
+use std::iter::Peekable;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,14 +18,14 @@ use faircore::{
 };
 use rayon::prelude::*;
 
-use crate::cache::{self, Cache, Entry};
+use crate::cache::{self, Cache, Entry, Pending};
 use crate::exclude::Exclude;
 use crate::filehash::{self, Outcome};
 use crate::intern::{BufferStore, InternMode};
+use crate::ordered;
 use crate::stat::{self, FileStat};
-use crate::walk::{self, Leaf, Visit};
+use crate::walk::{self, Leaf, Walk};
 use crate::{Error, Problem, Report};
-
 /// How often a file that keeps changing while it is read is tried.
 const ATTEMPTS: usize = 3;
 
@@ -43,6 +48,13 @@ pub struct Options {
     pub exclude: Exclude,
 }
 
+/// Files (and directories, see `DIR_UNITS`) between being walked and being
+/// written: what bounds the run's memory.
+const MAX_UNITS: u64 = 1 << 16;
+/// What a directory counts for in `MAX_UNITS` besides its files: each one in
+/// flight holds an open descriptor, so at most `MAX_UNITS / DIR_UNITS` of them.
+const DIR_UNITS: u64 = 256;
+
 /// One indexed file.
 #[derive(Debug)]
 struct Indexed {
@@ -63,13 +75,20 @@ struct Indexed {
 struct Directory {
     /// Its key: "" for the source, else a relative path.
     key: String,
-    files: Vec<Result<Indexed, Problem>>,
+    /// Its indexed files, sorted by name.
+    files: Vec<Indexed>,
+    /// Its entries that could not be indexed.
+    problems: Vec<Problem>,
+    /// Its subdirectories, in walk order.
+    subdirs: Vec<String>,
     /// Its new cache row, when it differs from the stored one.
     changed_row: Option<Vec<u8>>,
+    /// Cache rows under it of directories that are gone.
+    gone: Vec<String>,
 }
 
-/// An indexed source: what the run did, and the collection of every file that
-/// could be indexed.
+/// An indexed source held in memory (what `--actions` works on): what the run
+/// did, and the collection of every file that could be indexed.
 #[derive(Debug)]
 pub struct Scan {
     /// The counts and the problems (`collections` is left empty).
@@ -80,13 +99,80 @@ pub struct Scan {
     pub sizes: HashMap<Checksum, u64>,
 }
 
+/// Where a run's entries go, in key order: key, checksum, size.
+type Sink<'s> = dyn FnMut(&str, &Checksum, u64) -> Result<(), Error> + 's;
+
 /// Walks and hashes `options.source` and records the incremental cache, without
-/// publishing anything. `progress` is called with each file's size as it is done.
+/// publishing anything; the collection is held in memory. `progress` is called
+/// with each file's size as it is done.
 pub fn scan(
     writer: &Writer<'_>,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Scan, Error> {
+    let mut entries = BTreeMap::new();
+    let mut sizes = HashMap::new();
+    let report = run(writer, options, progress, &mut |key, checksum, size| {
+        entries.insert(key.to_owned(), *checksum);
+        sizes.insert(*checksum, size);
+        Ok(())
+    })?;
+    Ok(Scan {
+        report,
+        collection: Collection::new(CollectionKind::Deepfolder, entries),
+        sizes,
+    })
+}
+
+/// Indexes `options.source` into `deepfolders/<collection>.json` in the catalogue
+/// held by `writer`, unless a file failed (see [`Options::allow_errors`]). The
+/// collection is written as the walk goes, and replaces the old one atomically
+/// at the end (not at all when its bytes did not change). `progress` is called
+/// with each file's size as it is done.
+pub fn index(
+    writer: &Writer<'_>,
+    options: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let mut stream = writer.collection_stream(CollectionKind::Deepfolder, &options.collection)?;
+    let mut report = run(writer, options, progress, &mut |key, checksum, _| {
+        Ok(stream.push(key, checksum)?)
+    })?;
+    if report.errors.is_empty() || options.allow_errors {
+        let (checksum, _, written) = stream.finish()?;
+        // Each occurrence of an element counts: the bytes of the indexed files.
+        writer
+            .store()?
+            .record_content_sizes(&[(checksum, report.bytes)])?;
+        tracing::info!(
+            collection = %options.collection,
+            %checksum,
+            written,
+            "deepfolder up to date"
+        );
+        report
+            .collections
+            .insert(options.collection.to_string(), checksum);
+    }
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The files and bytes of the last complete run of the collection `collection`
+/// (what the next run's progress counts towards), if any.
+pub fn last_totals(writer: &Writer<'_>, collection: &Name) -> Result<Option<(u64, u64)>, Error> {
+    Ok(cache::last_totals(&writer.store()?, collection.as_str())?)
+}
+
+/// The run: walks, hashes and records the cache, handing every indexed file to
+/// `sink` in key order.
+fn run(
+    writer: &Writer<'_>,
+    options: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: &mut Sink<'_>,
+) -> Result<Report, Error> {
     let started = Instant::now();
     let catalogue = writer.catalogue();
     let source = &options.source;
@@ -112,123 +198,114 @@ pub fn scan(
         .num_threads(options.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
-    let extra = &catalogue.config().extra_digests;
     let run = Run {
         root: source,
         algo: catalogue.hash(),
-        extra,
+        extra: &catalogue.config().extra_digests,
         known_extra: db.extra_digest_table()?,
         cache: Cache::open(&db, collection)?,
         store,
         start_ns: now_ns(),
         progress,
     };
-    let (directories, problems) = pool.install(|| walk::walk(source, &options.exclude, &run));
-    tracing::debug!(elapsed = ?started.elapsed(), directories = directories.len(), "walked and hashed");
-    let (mut report, files) = tally(&directories, problems);
-
-    if let Some(store) = &run.store {
-        // Buffers are on disk before the cache says they are there.
-        store.sync()?;
-    }
-    // The cache is recorded while the collection is built.
-    let ((recorded, entries), sizes) = pool.install(|| {
-        rayon::join(
-            || {
-                rayon::join(
-                    || {
-                        let visited = directories.iter().map(|d| d.key.as_str()).collect();
-                        let changed: Vec<(&str, &[u8])> = directories
-                            .iter()
-                            .filter_map(|d| Some((d.key.as_str(), d.changed_row.as_deref()?)))
-                            .collect();
-                        cache::update(&db, collection, &run.cache, &visited, &changed)
-                    },
-                    || {
-                        files
-                            .iter()
-                            .map(|f| (f.key.clone(), f.entry.checksum))
-                            .collect()
-                    },
-                )
-            },
-            || files.iter().map(|f| (f.entry.checksum, f.size)).collect(),
-        )
-    });
-    recorded?;
+    let mut merge = Merge {
+        frames: Vec::new(),
+        sink,
+        report: Report::default(),
+        pending: Pending::default(),
+    };
+    ordered::run(
+        &pool,
+        Walk::new(source, options.exclude.clone()),
+        MAX_UNITS,
+        |dir| dir.leaves.len() as u64 + DIR_UNITS,
+        |dir| run.directory(dir),
+        |dir| {
+            merge.take(dir)?;
+            if merge.pending.full() {
+                run.sync_buffers()?;
+                merge.pending.flush(&db, collection, None)?;
+            }
+            Ok::<(), Error>(())
+        },
+    )?;
+    let Merge {
+        mut report,
+        mut pending,
+        ..
+    } = merge;
+    // Buffers are on disk before the cache says they are there.
+    run.sync_buffers()?;
+    pending.flush(&db, collection, Some((report.files, report.bytes)))?;
     let root = fs::canonicalize(source).map_err(|e| source_error(source, e.to_string()))?;
     db.record_source(collection, &root)?;
-    let digests: Vec<(Checksum, ExtraDigests)> = files
-        .iter()
-        .filter_map(|f| Some((f.entry.checksum, f.extra.filter(|e| !e.is_empty())?)))
-        .collect();
-    db.record_extra_digests(&digests)?;
+    report.errors.sort();
     report.elapsed_s = started.elapsed().as_secs_f64();
-    Ok(Scan {
-        report,
-        collection: Collection::new(CollectionKind::Deepfolder, entries),
-        sizes,
-    })
-}
-
-/// Indexes `options.source` into `deepfolders/<collection>.json` in the catalogue
-/// held by `writer`, unless a file failed (see [`Options::allow_errors`]).
-/// `progress` is called with each file's size as it is done.
-pub fn index(
-    writer: &Writer<'_>,
-    options: &Options,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<Report, Error> {
-    let started = Instant::now();
-    let Scan {
-        mut report,
-        collection,
-        sizes,
-    } = scan(writer, options, progress)?;
-    if report.errors.is_empty() || options.allow_errors {
-        let (encoded, written) = writer.write_collection(&options.collection, &collection)?;
-        if let Some(size) = collection.content_size(|c| sizes.get(c).copied()) {
-            writer
-                .store()?
-                .record_content_sizes(&[(encoded.checksum, size)])?;
-        }
-        tracing::info!(
-            collection = %options.collection,
-            checksum = %encoded.checksum,
-            written,
-            "deepfolder up to date"
-        );
-        report
-            .collections
-            .insert(options.collection.to_string(), encoded.checksum);
-    }
-    report.elapsed_s = started.elapsed().as_secs_f64();
+    tracing::debug!(elapsed = ?started.elapsed(), files = report.files, "walked and hashed");
     Ok(report)
 }
 
-/// Counts what the run did, lists every problem sorted by path, and returns the
-/// indexed files.
-fn tally(directories: &[Directory], mut problems: Vec<Problem>) -> (Report, Vec<&Indexed>) {
-    let mut report = Report::default();
-    let mut files = Vec::new();
-    for file in directories.iter().flat_map(|d| &d.files) {
-        match file {
-            Ok(f) => {
-                report.files += 1;
-                report.bytes += f.size;
-                if f.extra.is_some() {
+/// The writing end of a run: takes the directories in walk order and hands
+/// their files to the sink in key order, each directory's files between its
+/// subdirectories' subtrees; counts, and gathers the cache's changes.
+struct Merge<'s, 'k> {
+    /// The directories on the path being written, the deepest last.
+    frames: Vec<Frame>,
+    sink: &'s mut Sink<'k>,
+    report: Report,
+    pending: Pending,
+}
+
+/// A directory being written: its files not yet written and its
+/// subdirectories not yet taken.
+struct Frame {
+    files: Peekable<std::vec::IntoIter<Indexed>>,
+    subdirs: VecDeque<String>,
+}
+
+impl Merge<'_, '_> {
+    /// Takes the next directory of the walk (the first subdirectory the deepest
+    /// frame waits for), and writes every file that can now be written.
+    fn take(&mut self, dir: Directory) -> Result<(), Error> {
+        let report = &mut self.report;
+        for file in &dir.files {
+            report.files += 1;
+            report.bytes += file.size;
+            match file.extra {
+                Some(extra) => {
                     report.hashed += 1;
-                } else {
-                    report.reused += 1;
+                    if !extra.is_empty() {
+                        self.pending.digests(file.entry.checksum, extra);
+                    }
                 }
-                files.push(f);
+                None => report.reused += 1,
             }
-            Err(problem) => problems.push(problem.clone()),
         }
+        report.errors.extend(dir.problems);
+        if let Some(row) = dir.changed_row {
+            self.pending.row(dir.key, row);
+        }
+        self.pending.gone(dir.gone);
+        self.frames.push(Frame {
+            files: dir.files.into_iter().peekable(),
+            subdirs: dir.subdirs.into(),
+        });
+        while let Some(top) = self.frames.last_mut() {
+            let next = top.subdirs.front();
+            while let Some(file) = top
+                .files
+                .next_if(|f| next.is_none_or(|sub| walk::before(f.name(), sub)))
+            {
+                (self.sink)(&file.key, &file.entry.checksum, file.size)?;
+            }
+            if top.subdirs.pop_front().is_some() {
+                // The walk's next directory is that subdirectory.
+                return Ok(());
+            }
+            self.frames.pop();
+        }
+        Ok(())
     }
-    problems.sort();
-    report.errors = problems;
-    (report, files)
 }
 
 fn source_error(path: &Path, reason: String) -> Error {
@@ -260,27 +337,53 @@ struct Run<'a> {
     progress: &'a (dyn Fn(u64) + Sync),
 }
 
-impl Visit for Run<'_> {
-    type Output = Directory;
-
-    fn directory(&self, dir: &str, leaves: Vec<Leaf>) -> Directory {
-        let cached = self.cache.directory(dir);
-        let files: Vec<Result<Indexed, Problem>> = leaves
+impl Run<'_> {
+    /// Indexes the files of one directory of the walk.
+    fn directory(&self, dir: walk::Dir) -> Directory {
+        let cached = self.cache.directory(&dir.key);
+        let results: Vec<Result<Indexed, Problem>> = dir
+            .leaves
             .into_par_iter()
-            .filter_map(|leaf| self.file(dir, &leaf, &cached))
+            .filter_map(|leaf| self.file(&dir.key, &leaf, &cached))
             .collect();
-        let mut row: Vec<&Indexed> = files.iter().filter_map(|f| f.as_ref().ok()).collect();
+        let mut problems = dir.problems;
+        let mut files = Vec::with_capacity(results.len());
+        for result in results {
+            match result {
+                Ok(file) => files.push(file),
+                Err(problem) => problems.push(problem),
+            }
+        }
         // Unchanged: the same names (every file found in the row, as many) and entries.
-        let unchanged =
-            row.len() == cached.len() && row.iter().all(|f| cached.get(f.name()) == Some(&f.entry));
-        let changed_row = (!unchanged).then(|| {
-            row.sort_unstable_by(|a, b| a.name().cmp(b.name()));
-            cache::encode(row.iter().map(|f| (f.name(), &f.entry)))
-        });
+        let unchanged = files.len() == cached.len()
+            && files.iter().all(|f| cached.get(f.name()) == Some(&f.entry));
+        let changed_row =
+            (!unchanged).then(|| cache::encode(files.iter().map(|f| (f.name(), &f.entry))));
+        let gone = self
+            .cache
+            .gone_under(&dir.key, &dir.subdirs)
+            .unwrap_or_else(|e| {
+                tracing::warn!(
+                    "incremental cache under {:?}: {e}; its old rows are kept",
+                    dir.key
+                );
+                Vec::new()
+            });
         Directory {
-            key: dir.to_owned(),
-            changed_row,
+            key: dir.key,
             files,
+            problems,
+            subdirs: dir.subdirs,
+            changed_row,
+            gone,
+        }
+    }
+
+    /// Makes the interned buffers durable (before the cache names them).
+    fn sync_buffers(&self) -> Result<(), Error> {
+        match &self.store {
+            Some(store) => Ok(store.sync()?),
+            None => Ok(()),
         }
     }
 }

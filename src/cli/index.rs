@@ -142,12 +142,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let options = args.options(collection)?;
     let catalogue = Catalogue::open(&args.dir)?;
     let writer = catalogue.writer()?;
-    let bar = super::progress_bar("{spinner} {human_pos} files ({per_sec}) {elapsed}");
-    let tick = |_| {
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
-    };
+    let progress = super::progress::Progress::new(
+        indexer::last_totals(&writer, &options.collection)?.map(|(files, _)| files),
+    );
+    let tick = |size| progress.file(size);
     let report = match &plan {
         Some(plan) => indexer::actions::run(&writer, plan, &options, args.max_decompressed, &tick),
         None => indexer::index(&writer, &options, &tick),
@@ -156,9 +154,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         Some(actions) => format!("{} on {}", actions.display(), args.source.display()),
         None => format!("indexing {}", args.source.display()),
     })?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     let published = report.errors.is_empty() || !report.collections.is_empty();
     for problem in &report.errors {
         if published {

@@ -10,6 +10,7 @@ pub mod index;
 pub mod init;
 pub mod locate;
 pub mod manifest;
+mod progress;
 pub mod reindex;
 pub mod serve;
 pub mod snapshot;
@@ -150,13 +151,19 @@ fn parse_base_url(s: &str) -> Result<String, String> {
 /// A progress indicator on stderr with `template`, only when stderr is a terminal
 /// and `-q` is not given.
 fn progress_bar(template: &str) -> Option<ProgressBar> {
+    progress_bar_styled(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    )
+}
+
+/// A progress bar of `style` on stderr, ticking 10 times a second; `None` when
+/// stderr is not a terminal or `-q` is given.
+fn progress_bar_styled(style: ProgressStyle) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() || crate::logging::quiet() {
         return None;
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    bar.set_style(style);
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
     Some(bar)
 }

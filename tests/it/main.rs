@@ -29,6 +29,7 @@ mod server;
 mod settings;
 mod shell;
 mod snapshot;
+mod streaming;
 mod unattended;
 mod update;
 mod vectors;

@@ -297,3 +297,65 @@ fn sigkill_during_a_million_key_snapshot_leaves_the_old_or_the_new_state() {
     assert_eq!(all[1].nkeys as usize, KEYS);
     fair_ok(&["verify", path_str(&root)], 0);
 }
+
+#[test]
+fn verify_finds_every_disagreement_between_a_record_and_its_files() {
+    let files = [file("a", "1\n"), file("b/c", "22\n"), file("d", "333\n")];
+    let f = Fixture::new("blake3", &files);
+    f.index(&["--intern", "copy"], 0);
+    fs::create_dir_all(f.root.join("download_indices")).expect("mkdir");
+    fs::write(
+        f.root.join("download_indices/c.json"),
+        r#"{"a": ["https://m.org/a"], "b/c": ["https://m.org/b/c"], "d": ["https://m.org/d"]}"#,
+    )
+    .expect("download index");
+    snapshot(&f.root, &["ds", "c", "--version", "1"], 0);
+    fair_ok(&["verify", path_str(&f.root)], 0);
+    let record = records(&f.root, "ds").remove(0);
+    let problems = |change: &dyn Fn()| -> String {
+        change();
+        let out = fair_ok(&["verify", path_str(&f.root), "--json"], 2);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let keyorder = f.root.join(format!("keyorder/{}", record.keyorder));
+    let good_order = fs::read(&keyorder).expect("keyorder");
+    let records_path = f.root.join("distributions/ds.json");
+    let good_records = fs::read(&records_path).expect("records");
+    for (bad, what) in [
+        (r#"["a", "a", "d"]"#, "a repeated key in place of another"),
+        (r#"["a", "d"]"#, "a missing key"),
+        (r#"["a", "b/c", "d", "e"]"#, "a key of no entry"),
+        (r#"["a", "b/c", "d", "d"]"#, "a repeated key"),
+    ] {
+        let out = problems(&|| fs::write(&keyorder, bad).expect("write"));
+        assert!(
+            out.contains("does not hold exactly the collection's 3 keys, each once"),
+            "{what}: {out}"
+        );
+    }
+    fs::write(&keyorder, &good_order).expect("restore");
+    let edit = |field: &str, value: serde_json::Value| {
+        let mut all: serde_json::Value = serde_json::from_slice(&good_records).expect("JSON");
+        all[0][field] = value;
+        fs::write(
+            &records_path,
+            serde_json::to_vec_pretty(&all).expect("JSON"),
+        )
+        .expect("write");
+    };
+    let out = problems(&|| edit("nkeys", 4.into()));
+    assert!(out.contains("nkeys is 4, the collection has 3"), "{out}");
+    let out = problems(&|| edit("content_size", 1.into()));
+    assert!(
+        out.contains("content_size is 1, the element buffers add up to 9"),
+        "{out}"
+    );
+    fs::write(&records_path, &good_records).expect("restore");
+    let access = f.root.join(format!(
+        "access_index/{}",
+        record.access_index.expect("an access index")
+    ));
+    let out =
+        problems(&|| fs::write(&access, r#"{"nothex": ["https://m.org/a"]}"#).expect("write"));
+    assert!(out.contains("access index"), "{out}");
+}

@@ -179,6 +179,31 @@ impl<'de, K: Deserialize<'de>> Deserialize<'de> for Entries<'de, K> {
     }
 }
 
+/// Reads an access index file from `reader` entry by entry, checking every
+/// element checksum and URL info, in constant memory; returns its number of
+/// entries. What `fair verify` does to access indexes of millions of elements.
+pub fn check_index(reader: impl std::io::Read) -> serde_json::Result<u64> {
+    struct Counting;
+    impl<'de> Visitor<'de> for Counting {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of lists of URL infos")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+            let mut n = 0;
+            while map.next_entry::<Checksum, Vec<UrlInfo<'de>>>()?.is_some() {
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    let n = Deserializer::deserialize_map(&mut de, Counting)?;
+    de.end()?;
+    Ok(n)
+}
+
 /// An access index: entries sorted by element checksum, each checksum once.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct AccessIndex<'a>(Vec<(Checksum, Vec<UrlInfo<'a>>)>);

@@ -104,6 +104,77 @@ impl Collection {
     }
 }
 
+/// Writes a collection's plain bytes entry by entry, in key order, hashing them
+/// as they go: the same bytes as [`Collection::encode`] without holding the
+/// collection, for the indexer's millions of keys.
+///
+/// Errors: [`std::io::ErrorKind::InvalidInput`] for a key that does not sort
+/// after the previous one (by code point, as the plain encoding orders keys);
+/// the writer's own errors.
+#[derive(Debug)]
+pub struct EncodeStream<W> {
+    out: W,
+    hasher: crate::hash::Hasher,
+    /// The previous key, to check the order.
+    last: String,
+    nkeys: u64,
+    /// The bytes of one entry.
+    entry: Vec<u8>,
+}
+
+impl<W: std::io::Write> EncodeStream<W> {
+    /// A stream writing to `out` and hashing with `algo`.
+    pub fn new(out: W, algo: HashAlgo) -> Self {
+        EncodeStream {
+            out,
+            hasher: algo.hasher(),
+            last: String::new(),
+            nkeys: 0,
+            entry: Vec::with_capacity(256),
+        }
+    }
+
+    /// Appends `key` → `checksum`; `key` must sort after every key before it.
+    pub fn push(&mut self, key: &str, checksum: &Checksum) -> std::io::Result<()> {
+        if self.nkeys > 0 && key <= self.last.as_str() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("collection key {key:?} does not sort after {:?}", self.last),
+            ));
+        }
+        self.entry.clear();
+        self.entry
+            .extend_from_slice(if self.nkeys == 0 { b"{\n  " } else { b",\n  " });
+        plain::write_str(&mut self.entry, key);
+        self.entry.extend_from_slice(b": \"");
+        let at = self.entry.len();
+        self.entry.resize(at + 64, 0);
+        // Cannot fail: the slice is exactly twice the digest length.
+        let _ = hex::encode_to_slice(checksum.as_bytes(), &mut self.entry[at..]);
+        self.entry.push(b'"');
+        self.hasher.update(&self.entry);
+        self.out.write_all(&self.entry)?;
+        self.last.clear();
+        self.last.push_str(key);
+        self.nkeys += 1;
+        Ok(())
+    }
+
+    /// The number of keys pushed so far.
+    pub fn nkeys(&self) -> u64 {
+        self.nkeys
+    }
+
+    /// Closes the object; returns the writer, the collection's checksum and its
+    /// number of keys.
+    pub fn finish(mut self) -> std::io::Result<(W, Checksum, u64)> {
+        let tail: &[u8] = if self.nkeys == 0 { b"{}\n" } else { b"\n}\n" };
+        self.hasher.update(tail);
+        self.out.write_all(tail)?;
+        Ok((self.out, self.hasher.finalize(), self.nkeys))
+    }
+}
+
 /// A collection file read without copying its keys: the entries sorted by key,
 /// each key once, borrowing from the file's bytes. What a snapshot of millions of
 /// keys works on.
@@ -218,6 +289,55 @@ mod tests {
         assert_eq!(collection.nkeys(), 6);
         assert_eq!(collection.content_size(|c| sizes.get(c).copied()), Some(23));
         assert_eq!(collection.content_size(|_| None), None);
+    }
+
+    #[test]
+    fn the_stream_writes_the_bytes_and_checksum_of_encode() {
+        let keys = [
+            "",
+            "a",
+            "a-b",
+            "a.b",
+            "a/b",
+            "a/b/c",
+            "a0",
+            "é",
+            "\u{1F600}",
+            "q\"\n",
+        ];
+        for n in 0..=keys.len() {
+            let entries: BTreeMap<String, Checksum> = keys[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.to_string(), HashAlgo::Blake3.hash(&[i as u8])))
+                .collect();
+            let expected = Collection::new(CollectionKind::Deepfolder, entries.clone())
+                .encode(HashAlgo::Sha256);
+            let mut stream = EncodeStream::new(Vec::new(), HashAlgo::Sha256);
+            for (key, checksum) in &entries {
+                stream.push(key, checksum).expect("in order");
+            }
+            let (bytes, checksum, nkeys) = stream.finish().expect("finish");
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                String::from_utf8_lossy(&expected.bytes)
+            );
+            assert_eq!((checksum, nkeys), (expected.checksum, entries.len() as u64));
+        }
+    }
+
+    #[test]
+    fn the_stream_refuses_a_key_out_of_order() {
+        let mut stream = EncodeStream::new(Vec::new(), HashAlgo::Blake3);
+        let c = HashAlgo::Blake3.hash(b"");
+        stream.push("a/b", &c).expect("first");
+        let err = stream.push("a.b", &c).expect_err("a.b sorts before a/b");
+        assert!(
+            err.to_string()
+                .contains("\"a.b\" does not sort after \"a/b\""),
+            "{err}"
+        );
+        assert!(stream.push("a/b", &c).is_err(), "a repeated key");
     }
 
     #[test]

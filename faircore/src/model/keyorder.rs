@@ -21,6 +21,31 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Vec<Cow<'_, str>>> {
     Ok(texts.into_iter().map(|t| t.0).collect())
 }
 
+/// Reads a keyorder file from `reader` key by key, handing each to `key`, in
+/// constant memory; returns the number of keys.
+pub fn for_each(reader: impl std::io::Read, mut key: impl FnMut(&str)) -> serde_json::Result<u64> {
+    struct Each<F>(F);
+    impl<'de, F: FnMut(&str)> serde::de::Visitor<'de> for Each<F> {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of keys")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<u64, A::Error> {
+            let mut n = 0;
+            while let Some(Text(k)) = seq.next_element::<Text<'de>>()? {
+                (self.0)(&k);
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+    let n = serde::Deserializer::deserialize_seq(&mut de, Each(&mut key))?;
+    de.end()?;
+    Ok(n)
+}
+
 /// The keyorder of a collection with entries `keys` (key, element checksum), given
 /// the keyorder `old` of the distribution it follows (empty for the first one).
 pub fn next<'a, O, K>(old: &'a [O], keys: &'a [(K, Checksum)], algo: HashAlgo) -> Vec<&'a str>

@@ -2,17 +2,17 @@
 //! distribution record agrees with the files it points to. Reads only; takes no
 //! lock, so it can run beside a writer (whose files appear atomically).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::access::AccessIndex;
 use crate::layout::ContentDir;
-use crate::{Catalogue, Checksum, Collection, CollectionKind, Distribution, HashAlgo, Result};
+use crate::stream::EntryStream;
+use crate::{Catalogue, Checksum, CollectionKind, Distribution, HashAlgo, Result, keyorder};
 
 /// One thing wrong, with the file or record it is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -196,10 +196,11 @@ fn problem(path: &Path, problem: String) -> Problem {
 }
 
 /// Collections by checksum: snapshotted ones in `buffers/`, current ones in
-/// `deepfolders/` and `deepcells/` (hashed once, when first needed).
+/// `deepfolders/` and `deepcells/` (hashed once, when first needed, and then
+/// found by path: nothing is held in memory but their names).
 struct Collections<'a> {
     catalogue: &'a Catalogue,
-    current: Option<HashMap<Checksum, Vec<u8>>>,
+    current: Option<HashMap<Checksum, PathBuf>>,
 }
 
 impl<'a> Collections<'a> {
@@ -210,13 +211,14 @@ impl<'a> Collections<'a> {
         }
     }
 
-    fn bytes(&mut self, checksum: &Checksum) -> Option<Vec<u8>> {
+    /// The file holding the collection `checksum`.
+    fn path(&mut self, checksum: &Checksum) -> Option<PathBuf> {
         let path = self
             .catalogue
             .layout()
             .content(ContentDir::Buffers, checksum);
-        if let Ok(bytes) = fs::read(path) {
-            return Some(bytes);
+        if path.is_file() {
+            return Some(path);
         }
         let catalogue = self.catalogue;
         let current = self.current.get_or_insert_with(|| {
@@ -225,9 +227,9 @@ impl<'a> Collections<'a> {
                 let Ok(entries) = fs::read_dir(catalogue.layout().dir(kind.dir())) else {
                     continue;
                 };
-                for entry in entries.filter_map(|e| e.ok()) {
-                    if let Ok(bytes) = fs::read(entry.path()) {
-                        found.insert(catalogue.hash().hash(&bytes), bytes);
+                for path in entries.filter_map(|e| Some(e.ok()?.path())) {
+                    if let Ok((_, checksum)) = hash_file(&path, catalogue.hash()) {
+                        found.insert(checksum, path);
                     }
                 }
             }
@@ -235,6 +237,52 @@ impl<'a> Collections<'a> {
         });
         current.get(checksum).cloned()
     }
+}
+
+/// A fingerprint of a multiset of keys: their number and the wrapping sum of
+/// their 128-bit BLAKE3 hashes under a key drawn for this run. Two lists of keys
+/// get the same fingerprint when they hold the same keys as often (a collision
+/// has probability about 2^-128, and as the key is secret no file can be made to
+/// collide); so a keyorder is checked against its collection in constant memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct KeySet {
+    count: u64,
+    sum: u128,
+}
+
+impl KeySet {
+    fn new() -> Self {
+        KeySet { count: 0, sum: 0 }
+    }
+
+    fn add(&mut self, secret: &[u8; 32], key: &str) {
+        let hash = blake3::keyed_hash(secret, key.as_bytes());
+        let mut low = [0; 16];
+        low.copy_from_slice(&hash.as_bytes()[..16]);
+        self.sum = self.sum.wrapping_add(u128::from_le_bytes(low));
+        self.count += 1;
+    }
+}
+
+/// 32 random bytes for [`KeySet`] hashes, from the kernel (or, failing that,
+/// from the process's randomly seeded hasher state and the clock).
+fn secret() -> [u8; 32] {
+    let mut secret = [0; 32];
+    if File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut secret))
+        .is_err()
+    {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        secret = *blake3::hash(&h.finish().to_le_bytes()).as_bytes();
+    }
+    secret
 }
 
 /// Checks the records of one dataset.
@@ -271,7 +319,8 @@ fn check_records(
 }
 
 /// Checks the files `record` points to against it, adding what is wrong to
-/// `found`. Returns whether its content size could be checked.
+/// `found`. Returns whether its content size could be checked. Every file is
+/// read as a stream: memory does not grow with the collection.
 fn check_files(
     record: &Distribution,
     collections: &mut Collections<'_>,
@@ -280,30 +329,46 @@ fn check_files(
     let catalogue = collections.catalogue;
     if let Some(index) = &record.access_index {
         let path = catalogue.layout().content(ContentDir::AccessIndex, index);
-        let parsed = fs::read(&path)
+        let checked = File::open(&path)
             .map_err(|e| e.to_string())
-            .and_then(|b| AccessIndex::parse(&b).map(drop).map_err(|e| e.to_string()));
-        if let Err(e) = parsed {
+            .and_then(|f| crate::access::check_index(f).map_err(|e| e.to_string()));
+        if let Err(e) = checked {
             found.push(format!("access index {index}: {e}"));
         }
     }
-    let Some(bytes) = collections.bytes(&record.checksum) else {
+    let Some(path) = collections.path(&record.checksum) else {
         found.push(format!(
             "collection {} is neither in buffers/ nor a current collection",
             record.checksum
         ));
         return true;
     };
-    let collection = match Collection::from_json(record.kind, &bytes) {
-        Ok(c) => c,
-        Err(e) => {
-            found.push(format!("collection {}: {e}", record.checksum));
-            return true;
+    let secret = secret();
+    let mut keys = KeySet::new();
+    // The sum of the element buffers' sizes, until one is not in buffers/.
+    let mut content_size = Some(0u64);
+    let read = EntryStream::open(&path).and_then(|stream| {
+        for entry in stream {
+            let (key, element) = entry?;
+            keys.add(&secret, &key);
+            if let Some(size) = content_size {
+                let buffer = catalogue.layout().content(ContentDir::Buffers, &element);
+                content_size = match fs::metadata(buffer) {
+                    Ok(meta) if meta.is_file() => Some(size + meta.len()),
+                    _ => None,
+                };
+            }
         }
-    };
+        Ok(())
+    });
+    if let Err(e) = read {
+        found.push(format!("collection {}: {e}", record.checksum));
+        return true;
+    }
+    let index_size = fs::metadata(&path).map(|m| m.len()).unwrap_or_default();
     let counts = [
-        ("nkeys", record.nkeys, collection.nkeys() as u64),
-        ("index_size", record.index_size, bytes.len() as u64),
+        ("nkeys", record.nkeys, keys.count),
+        ("index_size", record.index_size, index_size),
     ];
     for (field, stored, actual) in counts {
         if stored != actual {
@@ -313,37 +378,28 @@ fn check_files(
     let path = catalogue
         .layout()
         .content(ContentDir::Keyorder, &record.keyorder);
-    let order = fs::read(&path)
+    let mut order = KeySet::new();
+    let read = File::open(&path)
         .map_err(|e| e.to_string())
-        .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).map_err(|e| e.to_string()));
-    match order {
+        .and_then(|f| keyorder::for_each(f, |k| order.add(&secret, k)).map_err(|e| e.to_string()));
+    match read {
         Err(e) => found.push(format!("keyorder {}: {e}", record.keyorder)),
-        Ok(order) => {
-            let distinct: HashSet<&String> = order.iter().collect();
-            let exact = distinct.len() == order.len()
-                && order.len() == collection.nkeys()
-                && order.iter().all(|k| collection.entries().contains_key(k));
-            if !exact {
-                found.push(format!(
-                    "keyorder {} does not hold exactly the collection's {} keys ({} entries, {} distinct)",
-                    record.keyorder,
-                    collection.nkeys(),
-                    order.len(),
-                    distinct.len()
-                ));
-            }
-        }
+        Ok(_) if order != keys => found.push(format!(
+            "keyorder {} does not hold exactly the collection's {} keys, each once (it has {} entries)",
+            record.keyorder, keys.count, order.count
+        )),
+        Ok(_) => {}
     }
     // Elements never interned leave the content size unchecked.
-    match catalogue.buffers_size(collection.entries().values()) {
-        Ok(size) if size != record.content_size => {
+    match content_size {
+        Some(size) if size != record.content_size => {
             found.push(format!(
                 "content_size is {}, the element buffers add up to {size}",
                 record.content_size
             ));
             true
         }
-        Ok(_) => true,
-        Err(_) => false,
+        Some(_) => true,
+        None => false,
     }
 }

@@ -6,16 +6,16 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::collection::Encoded;
+use crate::collection::{EncodeStream, Encoded};
 use crate::config::Config;
 use crate::distribution::{self, Distribution};
 use crate::layout::{ContentDir, Layout, SEAMLESS_DIRS};
 use crate::lock::WriteLock;
-use crate::staging::Staging;
+use crate::staging::{Rewrite, Staging};
 use crate::store::Store;
 use crate::{Checksum, Collection, CollectionKind, Error, HashAlgo, Name, Result};
 
@@ -181,6 +181,41 @@ impl Catalogue {
     }
 }
 
+/// A collection being written entry by entry ([`Writer::collection_stream`]).
+#[derive(Debug)]
+pub struct CollectionStream<'w> {
+    encode: EncodeStream<io::BufWriter<Rewrite<'w>>>,
+    path: PathBuf,
+}
+
+impl CollectionStream<'_> {
+    /// Appends `key` → `checksum`. Errors: a key that does not sort after the
+    /// previous one, or a failed write (naming the collection file).
+    pub fn push(&mut self, key: &str, checksum: &Checksum) -> Result<()> {
+        self.encode
+            .push(key, checksum)
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// The number of keys pushed so far.
+    pub fn nkeys(&self) -> u64 {
+        self.encode.nkeys()
+    }
+
+    /// Publishes the collection (unless its bytes are those of the file
+    /// already); returns its checksum, number of keys and whether the file was
+    /// written.
+    pub fn finish(self) -> Result<(Checksum, u64, bool)> {
+        let path = self.path;
+        let (out, checksum, nkeys) = self.encode.finish().map_err(|e| Error::io(&path, e))?;
+        let rewrite = out
+            .into_inner()
+            .map_err(|e| Error::io(&path, e.into_error()))?;
+        let written = rewrite.finish()?;
+        Ok((checksum, nkeys, written))
+    }
+}
+
 /// The one writer of a catalogue: holds the lock until dropped.
 #[derive(Debug)]
 pub struct Writer<'a> {
@@ -216,6 +251,28 @@ impl Writer<'_> {
         let path = self.catalogue.layout.collection(collection.kind(), name);
         let written = self.publish(&path, &encoded.bytes)?;
         Ok((encoded, written))
+    }
+
+    /// Starts writing the collection `name` of `kind` as a stream of entries in
+    /// key order ([`CollectionStream`]); the file is replaced atomically by
+    /// [`CollectionStream::finish`], and only if its bytes changed.
+    pub fn collection_stream(
+        &self,
+        kind: CollectionKind,
+        name: &Name,
+    ) -> Result<CollectionStream<'_>> {
+        let path = self.catalogue.layout.collection(kind, name);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let rewrite = Rewrite::new(&self.staging, &path)?;
+        Ok(CollectionStream {
+            encode: EncodeStream::new(
+                io::BufWriter::with_capacity(1 << 16, rewrite),
+                self.catalogue.hash(),
+            ),
+            path,
+        })
     }
 
     /// Replaces the file at `path` (inside the catalogue) with `bytes`

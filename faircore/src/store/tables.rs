@@ -17,6 +17,10 @@ pub const EXTRA_DIGESTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::ne
 /// from.
 pub const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources");
 
+/// Collection name → (files, bytes) of the last complete `fair index` run: the
+/// total the next run's progress counts towards.
+pub const INDEX_TOTALS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("index_totals");
+
 /// (source checksum, operation) → result checksum: the operation cache of
 /// `fair index --actions`.
 pub const OPERATIONS: TableDefinition<(&[u8; 32], &str), &[u8; 32]> =
