@@ -32,7 +32,7 @@ pub mod store;
 
 // Each module by its own name too: `faircore::plain`, `faircore::snapshot`, …
 pub use model::{
-    access, checksum, collection, config, digest, distribution, hash, header, keyorder, name,
+    access, checksum, collection, config, cson, digest, distribution, hash, header, keyorder, name,
     plain, release, statcache,
 };
 pub use ops::{diff, lookup, manifest, resolve, snapshot, stream, verify, view};

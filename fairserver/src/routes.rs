@@ -105,6 +105,12 @@ pub const ROUTES: &[Route] = &[
         mount: |app, at| get(app, at, metadata::root),
     },
     Route {
+        syntax: "GET /catalogue[?page=N]",
+        summary: "the whole catalogue in one RDF document, paged (Hydra)",
+        pattern: "/catalogue",
+        mount: |app, at| get(app, at, metadata::dump),
+    },
+    Route {
         syntax: "GET /dataset/",
         summary: "the LDP container of the datasets: 303 to /",
         pattern: "/dataset/",

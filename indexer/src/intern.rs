@@ -3,7 +3,7 @@
 //! overwriting a buffer that exists.
 
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -108,6 +108,17 @@ impl BufferStore {
             Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
             Err(e) => Err(faircore::Error::io(&target, e.error)),
         }
+    }
+
+    /// Writes `bytes`, whose checksum is `checksum`, as a buffer (kept if it
+    /// exists, as [`publish`] does).
+    ///
+    /// [`publish`]: BufferStore::publish
+    pub fn put(&self, bytes: &[u8], checksum: &Checksum) -> faircore::Result<()> {
+        let mut tmp = self.temp()?;
+        tmp.write_all(bytes)
+            .map_err(|e| faircore::Error::io(tmp.path(), e))?;
+        self.publish(tmp, checksum)
     }
 
     /// Makes every buffer written so far durable, with one `syncfs` of the buffer

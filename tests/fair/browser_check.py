@@ -4,8 +4,8 @@ protocol and reports, as JSON on stdout, what its DOM holds and what it logged.
 
 usage: browser_check.py URL SCREENSHOT.png [--width 1280]
 Prints {"title", "versions": [[cell, ...] per row], "chart": [{version, files,
-bytes, files_height, bytes_height}], "chart_box", "overflow" (pixels the page is
-wider than the window), "console": [errors and exceptions]} and saves
+bytes, files_height, bytes_height}], "chart_box" ([0, 0] without a chart), "overflow" (pixels the page is
+wider than its layout viewport: a phone browser zooms out to show them), "console": [errors and exceptions]} and saves
 a full-page PNG screenshot. Exit 1 if the browser cannot be driven.
 """
 import base64, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
@@ -20,10 +20,11 @@ DOM_QUERY = r"""(() => {
     files_height: g.querySelector('rect.files').getBBox().height,
     bytes_height: g.querySelector('rect.bytes').getBBox().height,
   }));
-  const box = document.querySelector('svg#chart').getBoundingClientRect();
+  const svg = document.querySelector('svg#chart');
+  const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
   return JSON.stringify({title: document.title, versions: rows, chart: chart,
                          chart_box: [box.width, box.height],
-                         overflow: document.documentElement.scrollWidth - window.innerWidth});
+                         overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth});
 })()"""
 
 

@@ -2,7 +2,7 @@
 """SHACL validation of FAIR metadata, offline, with the shapes of
 `tests/fair/shapes/` (their sources and licences are in the README there).
 
-usage: shacl_check.py SOURCE... [--profiles fdp-v2,dcat-ap] [--format FORMAT] [--quiet]
+usage: shacl_check.py SOURCE... [--profiles fdp-v2,fdp-stock,dcat-ap] [--format FORMAT] [--quiet]
 
 Each SOURCE is an RDF file (its format guessed from the extension unless
 --format says) or a loopback URL (fetched as Turtle); together they make one
@@ -36,6 +36,8 @@ SHAPES = pathlib.Path(__file__).resolve().parent / "shapes"
 
 FDP_V2 = ("resource", "catalog", "dataset", "data-service", "distribution",
           "metadata", "metadata-service", "fairdata-point")
+FDP_STOCK = ("resource", "catalog", "dataset", "data-service", "distribution",
+             "fdp", "metadata-service")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,11 @@ PROFILES = {
     "fdp-v2": Profile(
         "FAIR Data Point v2 record shapes (fdpneo default profile)",
         tuple(f"fdp-v2-fdpneo/{name}.ttl" for name in FDP_V2),
+        ("vocab/dcat3.ttl",),
+    ),
+    "fdp-stock": Profile(
+        "FAIR Data Point (Java server) default shapes, as its reset installs them",
+        tuple(f"fdp-stock/shape-{name}.ttl" for name in FDP_STOCK),
         ("vocab/dcat3.ttl",),
     ),
     "dcat-ap": Profile(

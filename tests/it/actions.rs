@@ -115,6 +115,18 @@ fn the_pdb_pipeline_writes_three_deepfolders_a_deepcell_and_three_download_index
         divided[format!("{dir}/{code}.cif")][0]["url"],
         format!("http://127.0.0.1:8000/mmcif/{dir}/{code}.cif")
     );
+
+    // Every deepfolder and deepcell the run wrote is a buffer too.
+    for kind in ["deepfolders", "deepcells"] {
+        for name in names(&f.root.join(kind)) {
+            let bytes = fs::read(f.root.join(kind).join(&name)).expect("collection");
+            let buffer = f
+                .root
+                .join("buffers")
+                .join(HashAlgo::Blake3.hash(&bytes).to_hex());
+            assert_eq!(fs::read(&buffer).ok(), Some(bytes), "{kind}/{name}");
+        }
+    }
 }
 
 #[test]
@@ -375,4 +387,87 @@ fn gunzip_accepts_zero_padding_and_names_trailing_garbage_as_gzip_d_does() {
         stderr.contains("junk.gz") && stderr.contains(&want),
         "{stderr}"
     );
+}
+
+/// Runs `fair` in `dir` (relative paths as a shell script gives them), expecting
+/// success.
+fn fair_in(dir: &Path, args: &[&str]) {
+    let out = fair_cmd()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("fair");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "fair {args:?}\n{}",
+        describe(&out)
+    );
+}
+
+/// What `seamless-bufferdir-deploy-deepfolder CHECKSUM BUFFERDIR` needs: the
+/// collection buffer `checksum` in `bufferdir`, and each of its elements.
+fn assert_deployable(bufferdir: &Path, checksum: &str, algo: HashAlgo) {
+    let bytes = fs::read(bufferdir.join(checksum))
+        .unwrap_or_else(|e| panic!("collection buffer {checksum} in the bufferdir: {e}"));
+    assert_eq!(algo.hash(&bytes).to_hex(), checksum);
+    let entries: BTreeMap<String, String> = serde_json::from_slice(&bytes).expect("plain map");
+    for (key, element) in entries {
+        let element_bytes = fs::read(bufferdir.join(&element))
+            .unwrap_or_else(|e| panic!("element {key} ({element}) in the bufferdir: {e}"));
+        assert_eq!(algo.hash(&element_bytes).to_hex(), element);
+    }
+}
+
+/// Seamless's `tests/fairserver` pipeline in `fair` commands: index with
+/// `--bufferdir ./bufferdir`, add the distribution, then deploy the deepfolder
+/// from `./bufferdir` (and the same for a deepcell).
+#[test]
+fn the_seamless_fairserver_pipeline_finds_every_collection_buffer_in_the_bufferdir() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let golden = fixture("golden");
+    let testset = golden.join("v1");
+    let actions = golden.join("mydataset.yaml");
+    fair_in(dir, &["init", "./fairdir", "--hash", "sha3-256"]);
+    let build = ["index", "./fairdir", "--source", path_str(&testset)];
+    let bufferdir = ["--bufferdir", "./bufferdir"];
+    fair_in(
+        dir,
+        &[&build[..], &["--actions", path_str(&actions)], &bufferdir].concat(),
+    );
+    let snapshot = [
+        "snapshot",
+        "./fairdir",
+        "mydataset",
+        "mydataset",
+        "--version",
+        "1",
+    ];
+    fair_in(dir, &snapshot);
+    let records = read_json(&dir.join("fairdir/distributions/mydataset.json"));
+    let checksum = records[0]["checksum"].as_str().expect("checksum");
+    // The upstream vector (seamless.md §1).
+    assert_eq!(
+        checksum,
+        "8000684ee74723b6757d754beb77e22276f5775fb57578e730ba6aab16f11e41"
+    );
+    assert_deployable(&dir.join("bufferdir"), checksum, HashAlgo::Sha3_256);
+
+    // A deepcell of operation results: its buffer is there too.
+    let othercoll = golden.join("othercoll");
+    let cell_actions = golden.join("othercoll.yaml");
+    let cell = ["index", "./fairdir", "--source", path_str(&othercoll)];
+    fair_in(
+        dir,
+        &[
+            &cell[..],
+            &["--actions", path_str(&cell_actions)],
+            &bufferdir,
+        ]
+        .concat(),
+    );
+    let bytes = fs::read(dir.join("fairdir/deepcells/othercoll.json")).expect("deepcell");
+    let checksum = HashAlgo::Sha3_256.hash(&bytes).to_hex();
+    assert_deployable(&dir.join("bufferdir"), &checksum, HashAlgo::Sha3_256);
 }

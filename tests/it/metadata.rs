@@ -83,19 +83,21 @@ fn python() -> PathBuf {
 /// Runs a Python script; its stdout, asserting the exit status 0. The checkers
 /// import each other: no `__pycache__` is left in `tests/fair/`.
 fn run_python(args: &[&str]) -> String {
+    let (code, stdout) = run_python_status(args);
+    assert_eq!(code, Some(0), "{args:?}\n{stdout}");
+    stdout
+}
+
+/// Runs a Python script: its exit code, and its stdout followed by its stderr.
+fn run_python_status(args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(python())
         .args(args)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), format!("{stdout}{stderr}"))
 }
 
 /// A helper script of `tests/fair/`.
@@ -215,6 +217,32 @@ fn every_resource_alone_has_no_shacl_violations() {
     ]);
     let expected = format!("{} resources, 0 with violations", resources(&demo).len());
     assert!(out.trim_end().ends_with(&expected), "{out}");
+}
+
+#[test]
+fn the_stock_fair_data_point_shapes_report_only_the_documented_media_type_conflict() {
+    let demo = demo_over_tcp();
+    let (code, out) = run_python_status(&[
+        &script("each_resource_shacl.py"),
+        &demo.url("/"),
+        "--profiles",
+        "fdp-stock",
+    ]);
+    assert_eq!(
+        code,
+        Some(1),
+        "the dcat:mediaType conflict is reported\n{out}"
+    );
+    let violations: Vec<&str> = out.lines().filter(|l| l.contains("violation:")).collect();
+    assert!(!violations.is_empty(), "{out}");
+    let conflict = "path dcat:mediaType value";
+    let others: Vec<&&str> = violations
+        .iter()
+        .filter(|v| !v.contains(conflict))
+        .collect();
+    assert!(others.is_empty(), "{others:#?}");
+    let checked = resources(&demo).len();
+    assert!(out.contains(&format!("{checked} resources, ")), "{out}");
 }
 
 /// The parse errors of `html` by the HTML5 parsing algorithm (html5ever, with
@@ -644,7 +672,9 @@ fn health_warns_about_datasets_without_license_or_description() {
             .iter()
             .map(|w| w.as_str().unwrap_or_default().to_string())
             .collect();
-        if !warnings.is_empty() || started.elapsed().as_secs() > 10 {
+        // Until the server has reloaded the edited headers.
+        let edited = warnings.iter().any(|w| w.starts_with("dataset cells:"));
+        if edited || started.elapsed().as_secs() > 10 {
             break warnings;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -656,5 +686,473 @@ fn health_warns_about_datasets_without_license_or_description() {
         all.contains("dataset testset: header field license: \"no such thing!\""),
         "{all}"
     );
+    assert!(
+        all.contains(
+            "dataset testset: description of 1 characters: Google Dataset Search wants 50 to 5000"
+        ),
+        "{all}"
+    );
     assert!(!all.contains("structures"), "{all}");
+}
+
+/// The header of `fixtures/cson/cells.cson` as `fairserver.py` reads it (with
+/// its bundled `pycson`, the `cson` package of PyPI).
+fn pycson(path: &Path) -> Value {
+    let code =
+        "import cson, json, sys; print(json.dumps(cson.load(open(sys.argv[1], encoding='utf-8'))))";
+    let out = run_python(&["-c", code, path_str(path)]);
+    serde_json::from_str(&out).expect("JSON")
+}
+
+#[test]
+fn a_cson_header_is_served_with_the_values_fairserver_py_gives_and_unread_files_are_named() {
+    let cson = crate::helpers::fixture("cson/cells.cson");
+    let demo = demo_with(|root| {
+        let headers = root.join("dataset_header");
+        std::fs::remove_file(headers.join("cells.yaml")).expect("remove");
+        std::fs::copy(&cson, headers.join("cells.cson")).expect("copy");
+        std::fs::write(headers.join("cells.toml"), "title = 'not read'\n").expect("write");
+        std::fs::write(headers.join("testset.cson"), "title: 'second'\n").expect("write");
+    });
+    let answer = demo.served.get("/machine/dataset/cells");
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let served: Value = serde_json::from_slice(&answer.body).expect("JSON");
+    let mut expected = pycson(&cson);
+    let records = std::fs::read(demo.root.join("distributions/cells.json")).expect("records");
+    expected["distributions"] = serde_json::from_slice(&records).expect("JSON");
+    assert_eq!(served, expected);
+    // The values reach the FAIR metadata too.
+    let page = demo.get("/dataset/cells", "text/html").text();
+    assert!(page.contains("Demo cells (CSON header)"), "{page}");
+
+    let health: Value = serde_json::from_slice(&demo.served.get("/health").body).expect("JSON");
+    let warnings = health["warnings"].to_string();
+    for expected in [
+        "dataset_header/cells.toml: not read: a dataset header is DATASET.json, DATASET.yaml, DATASET.yml, DATASET.cson",
+        "dataset_header/testset.cson: not read: dataset_header/testset.json is read instead",
+    ] {
+        assert!(
+            warnings.contains(expected),
+            "{expected} missing from {warnings}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_cson_header_is_a_problem_naming_its_file_line_and_column() {
+    let demo = demo_with(|root| {
+        let headers = root.join("dataset_header");
+        std::fs::remove_file(headers.join("cells.yaml")).expect("remove");
+        std::fs::write(
+            headers.join("cells.cson"),
+            "title: 'ok'\nlicense: CC0-1.0\n",
+        )
+        .expect("write");
+    });
+    let health: Value = serde_json::from_slice(&demo.served.get("/health").body).expect("JSON");
+    let problems = health.to_string();
+    assert!(
+        problems.contains("dataset_header/cells.cson: line 2, column 10: expected a value"),
+        "{problems}"
+    );
+    // The dataset is still served, without a header, as with any unreadable one.
+    assert_eq!(demo.served.get("/dataset/testset").status, 200);
+}
+
+/// The triples of a Turtle document, each as an N-Triples line without the
+/// final ` .`.
+fn ntriples(turtle: &[u8]) -> Vec<String> {
+    oxttl::TurtleParser::new()
+        .for_slice(turtle)
+        .map(|t| t.expect("Turtle").to_string())
+        .collect()
+}
+
+/// The objects of `subject predicate ?` (N-Triples terms).
+fn objects(triples: &[String], subject: &str, predicate: &str) -> Vec<String> {
+    let prefix = format!("{subject} <{predicate}> ");
+    triples
+        .iter()
+        .filter_map(|t| t.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
+/// The schema.org JSON-LD of an HTML page.
+fn page_json_ld(page: &str) -> Value {
+    let start = page
+        .find("<script type=\"application/ld+json\">")
+        .expect("JSON-LD script")
+        + "<script type=\"application/ld+json\">".len();
+    let end = start + page[start..].find("</script>").expect("end of script");
+    serde_json::from_str(&page[start..end]).expect("JSON-LD")
+}
+
+const DCT: &str = "http://purl.org/dc/terms/";
+const PROV: &str = "http://www.w3.org/ns/prov#";
+
+/// The demo with a testset header that gives a DOI, a ROR creator, an
+/// upstream source and conditions of access.
+fn identified() -> Demo {
+    demo_with(|root| {
+        let header = serde_json::json!({
+            "title": "Seamless testset",
+            "description": "The six-file testset of the Seamless FAIR tools, in two versions.",
+            "license": "CC0-1.0",
+            "identifier": "doi:10.5281/zenodo.1234567",
+            "source": "https://files.example.org/testset/",
+            "conditions_of_access": "Cite the DOI when you use the data.",
+            "creator": [
+                {"name": "Josiah Carberry", "orcid": "https://orcid.org/0000-0002-1825-0097"},
+                {"name": "Example University", "ror": "https://ror.org/02mhbdp94"}
+            ],
+            "link": "https://example.org/testset"
+        });
+        let path = root.join("dataset_header/testset.json");
+        std::fs::write(path, header.to_string()).expect("write");
+    })
+}
+
+#[test]
+fn a_header_identifier_is_cite_as_dct_identifier_and_schema_org_identifier() {
+    let demo = identified();
+    let doi = "https://doi.org/10.5281/zenodo.1234567";
+    let dataset = demo.get("/dataset/testset", "text/html");
+    let links = dataset.header("link").expect("Link").to_string();
+    assert!(
+        links.contains(&format!("<{doi}>; rel=\"cite-as\"")),
+        "{links}"
+    );
+    let page = dataset.text();
+    for link in [
+        format!("<link rel=\"cite-as\" href=\"{doi}\">"),
+        "<link rel=\"author\" href=\"https://orcid.org/0000-0002-1825-0097\">".into(),
+        "<link rel=\"type\" href=\"https://schema.org/Dataset\">".into(),
+        "<link rel=\"type\" href=\"https://schema.org/AboutPage\">".into(),
+    ] {
+        assert!(page.contains(&link), "{link} missing from the page's head");
+    }
+    // DCAT: dct:identifier and an adms:Identifier with the DOI and its scheme.
+    let url = format!("<{}>", demo.url("/dataset/testset"));
+    let triples = ntriples(&demo.get("/dataset/testset", "text/turtle").body);
+    let identifiers = objects(&triples, &url, &format!("{DCT}identifier"));
+    assert!(
+        identifiers.contains(&format!("\"{doi}\"")),
+        "{identifiers:?}"
+    );
+    let adms = objects(&triples, &url, "http://www.w3.org/ns/adms#identifier");
+    let notation = objects(
+        &triples,
+        &adms[0],
+        "http://www.w3.org/2004/02/skos/core#notation",
+    );
+    assert_eq!(notation, ["\"10.5281/zenodo.1234567\""]);
+    // schema.org: a PropertyValue with the scheme.
+    let schema = page_json_ld(&page);
+    assert_eq!(schema["identifier"]["@type"], "PropertyValue");
+    assert_eq!(schema["identifier"]["propertyID"], "doi");
+    assert_eq!(schema["identifier"]["url"], doi);
+    // A snapshot is cited by its own URL.
+    let (_, snapshot) = first_snapshot(&demo);
+    let links = demo
+        .served
+        .get(&snapshot)
+        .header("link")
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        links.contains(&format!("<{}>; rel=\"cite-as\"", demo.url(&snapshot))),
+        "{links}"
+    );
+}
+
+/// The checksum and path of the first snapshot of `testset`.
+fn first_snapshot(demo: &Demo) -> (String, String) {
+    let header: Value =
+        serde_json::from_slice(&demo.served.get("/machine/dataset/testset").body).expect("JSON");
+    let hex = header["distributions"][0]["checksum"]
+        .as_str()
+        .expect("hex");
+    (hex.to_string(), format!("/dataset/testset/{hex}"))
+}
+
+#[test]
+fn access_rights_and_provenance_are_in_the_dcat_and_schema_org_descriptions() {
+    let demo = identified();
+    let (_, snapshot) = first_snapshot(&demo);
+    let url = format!("<{}>", demo.url(&snapshot));
+    let triples = ntriples(&demo.get(&snapshot, "text/turtle").body);
+    let public = "<http://publications.europa.eu/resource/authority/access-right/PUBLIC>";
+    assert_eq!(
+        objects(&triples, &url, &format!("{DCT}accessRights")),
+        [public]
+    );
+    assert_eq!(
+        objects(&triples, &url, &format!("{PROV}wasDerivedFrom")),
+        ["<https://files.example.org/testset/>"]
+    );
+    let generated = objects(&triples, &url, &format!("{PROV}generatedAtTime"));
+    assert!(
+        generated.len() == 1
+            && generated[0].ends_with("^^<http://www.w3.org/2001/XMLSchema#dateTime>"),
+        "{generated:?}"
+    );
+    let activity = objects(&triples, &url, &format!("{PROV}wasGeneratedBy"));
+    assert_eq!(
+        objects(
+            &triples,
+            &activity[0],
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+        ),
+        [format!("<{PROV}Activity>")]
+    );
+    let software = objects(&triples, &activity[0], &format!("{PROV}wasAssociatedWith"));
+    assert_eq!(
+        objects(
+            &triples,
+            &software[0],
+            "http://www.w3.org/2002/07/owl#versionInfo"
+        ),
+        [format!("\"{}\"", env!("CARGO_PKG_VERSION"))]
+    );
+    // A restricted dataset says so.
+    let restricted = demo_with(|root| {
+        let path = root.join("dataset_header/cells.yaml");
+        let mut text = std::fs::read_to_string(&path).expect("header");
+        text.push_str("access_rights: restricted\n");
+        std::fs::write(path, text).expect("write");
+    });
+    let page = restricted.get("/dataset/cells", "text/html").text();
+    assert_eq!(page_json_ld(&page)["isAccessibleForFree"], false);
+    let triples = ntriples(&restricted.get("/dataset/cells", "text/turtle").body);
+    let url = format!("<{}>", restricted.url("/dataset/cells"));
+    assert_eq!(
+        objects(&triples, &url, &format!("{DCT}accessRights")),
+        ["<http://publications.europa.eu/resource/authority/access-right/RESTRICTED>"]
+    );
+    // schema.org of the public one.
+    let schema = page_json_ld(&demo.get("/dataset/testset", "text/html").text());
+    assert_eq!(schema["isAccessibleForFree"], true);
+    assert_eq!(
+        schema["conditionsOfAccess"],
+        "Cite the DOI when you use the data."
+    );
+}
+
+#[test]
+fn schema_org_follows_google_dataset_search_rules() {
+    let demo = identified();
+    let page = demo.get("/dataset/testset", "text/html").text();
+    let schema = page_json_ld(&page);
+    let creators = schema["creator"].as_array().expect("creators");
+    assert_eq!(creators[0]["@type"], "Person");
+    assert_eq!(
+        creators[0]["sameAs"],
+        "https://orcid.org/0000-0002-1825-0097"
+    );
+    assert_eq!(
+        creators[0]["identifier"],
+        "https://orcid.org/0000-0002-1825-0097"
+    );
+    assert!(creators[0].get("@id").is_none(), "{}", creators[0]);
+    assert_eq!(creators[1]["@type"], "Organization");
+    assert_eq!(creators[1]["name"], "Example University");
+    assert_eq!(creators[1]["sameAs"], "https://ror.org/02mhbdp94");
+    assert_eq!(schema["sameAs"], "https://example.org/testset");
+    let coverage = schema["temporalCoverage"]
+        .as_str()
+        .expect("temporalCoverage");
+    assert!(coverage.contains('/') || coverage.len() == 10, "{coverage}");
+    assert!(
+        schema["datePublished"]
+            .as_str()
+            .is_some_and(|d| d <= schema["dateModified"].as_str().unwrap_or_default())
+    );
+    // Every Dataset, nested ones included, has a description of 50 to 5000
+    // characters.
+    let parts = schema["hasPart"].as_array().expect("hasPart");
+    assert!(!parts.is_empty());
+    for dataset in parts.iter().chain([&schema]) {
+        let n = dataset["description"]
+            .as_str()
+            .map_or(0, |d| d.chars().count());
+        assert!((50..=5000).contains(&n), "{dataset}");
+    }
+    let root = page_json_ld(&demo.get("/", "text/html").text());
+    for dataset in root["dataset"].as_array().expect("datasets") {
+        assert!(dataset["description"].as_str().is_some(), "{dataset}");
+    }
+    // A ROR or ORCID creator without a name shows as its registry and ID, and
+    // /health says to name it.
+    let bare = demo_with(|root| {
+        let path = root.join("dataset_header/cells.yaml");
+        let mut text = std::fs::read_to_string(&path).expect("header");
+        text.push_str("creator: https://ror.org/02mhbdp94\n");
+        std::fs::write(path, text).expect("write");
+    });
+    let page = bare.get("/dataset/cells", "text/html").text();
+    assert!(page.contains(">ROR 02mhbdp94</a>"), "{page}");
+    assert_eq!(page_json_ld(&page)["creator"][0]["name"], "ROR 02mhbdp94");
+    let health = bare.served.get("/health").text();
+    assert!(
+        health.contains("creator[0]: https://ror.org/02mhbdp94 has no name"),
+        "{health}"
+    );
+}
+
+/// The demo without fair.toml's `[catalogue]` (as every Seamless FAIR dir),
+/// with `edit` applied to the catalogue, served by `fair serve`.
+fn without_catalogue_table(edit: impl FnOnce(&Path)) -> Demo<Served> {
+    built(
+        |root| {
+            let config = std::fs::read_to_string(root.join("fair.toml")).expect("fair.toml");
+            let kept = &config[..config.find("[catalogue]").expect("[catalogue]")];
+            std::fs::write(root.join("fair.toml"), kept).expect("write");
+            edit(root);
+        },
+        Served::start,
+    )
+}
+
+#[test]
+fn without_a_catalogue_table_the_offline_checker_passes_and_health_lists_what_to_set() {
+    // Headers that agree on a license: the catalogue's is theirs.
+    let demo = without_catalogue_table(|root| {
+        let path = root.join("dataset_header/structures.yaml");
+        let text = std::fs::read_to_string(&path).expect("header");
+        let text = text.replace("license: CC-BY-4.0", "license: CC0-1.0");
+        std::fs::write(path, text).expect("write");
+    });
+    let out = run_python(&[
+        &script("fair_http_check.py"),
+        &demo.url("/"),
+        "--shacl-profiles",
+        "fdp-v2,dcat-ap",
+    ]);
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+    let root = demo.get("/", "text/turtle");
+    let links = root.header("link").expect("Link").to_string();
+    assert!(
+        links.contains("<https://spdx.org/licenses/CC0-1.0>; rel=\"license\""),
+        "{links}"
+    );
+    assert!(
+        root.text().contains("\"catalogue\""),
+        "the directory's name is the title"
+    );
+    let health: Value = serde_json::from_slice(&demo.served.get("/health").body).expect("JSON");
+    let warnings = health["warnings"].to_string();
+    for key in [
+        "title",
+        "description",
+        "publisher",
+        "contact_email",
+        "license",
+    ] {
+        assert!(
+            warnings.contains(&format!("fair.toml: no [catalogue] {key}: ")),
+            "{key} missing from {warnings}"
+        );
+    }
+    // Headers that disagree: no license is made up, and /health says so.
+    let demo = without_catalogue_table(|_| {});
+    let health: Value = serde_json::from_slice(&demo.served.get("/health").body).expect("JSON");
+    let warnings = health["warnings"].to_string();
+    assert!(
+        warnings.contains("no [catalogue] license: the datasets' headers do not agree on one"),
+        "{warnings}"
+    );
+    let links = demo
+        .served
+        .get("/")
+        .header("link")
+        .unwrap_or_default()
+        .to_string();
+    assert!(!links.contains("rel=\"license\""), "{links}");
+}
+
+/// The `void:dataDump` of the root of `demo`.
+fn data_dump(demo: &Demo<Served>) -> String {
+    let root = demo.url("/");
+    let triples = ntriples(&demo.get("/", "text/turtle").body);
+    let dumps = objects(
+        &triples,
+        &format!("<{root}>"),
+        "http://rdfs.org/ns/void#dataDump",
+    );
+    assert_eq!(dumps.len(), 1, "{dumps:?}");
+    dumps[0].trim_matches(['<', '>']).to_string()
+}
+
+/// What ckanext-dcat's RDFParser (profile euro_dcat_ap_3) harvests from `url`,
+/// following the Hydra pages.
+fn ckan_harvest(url: &str) -> Value {
+    serde_json::from_str(&run_python(&[&script("ckan_harvest.py"), url])).expect("JSON")
+}
+
+#[test]
+fn ckan_s_dcat_harvester_gets_every_dataset_with_resources_and_a_license() {
+    let demo = demo_over_tcp();
+    let harvest = ckan_harvest(&data_dump(&demo));
+    assert_eq!(harvest["pages"], 1);
+    let datasets = harvest["datasets"].as_array().expect("datasets");
+    assert_eq!(datasets.len(), 3, "{harvest}");
+    for dataset in datasets {
+        assert!(dataset["resources"].as_u64() >= Some(1), "{dataset}");
+        // CC0-1.0 and CC-BY-4.0, matched by their titles.
+        let license = dataset["license_id"].as_str().unwrap_or_default();
+        assert!(["cc-zero", "cc-by"].contains(&license), "{dataset}");
+    }
+    assert_eq!(demo.served.get("/catalogue?page=2").status, 404);
+    assert_eq!(demo.served.get("/catalogue?page=x").status, 400);
+    assert_eq!(demo.get("/catalogue", "text/html").status, 406);
+}
+
+#[test]
+fn a_large_catalogue_s_dump_is_paged_and_the_harvester_follows_the_pages() {
+    // 101 more datasets (copies of testset's records, without a header): 104 in
+    // all, two pages of 100.
+    let demo = built(
+        |root| {
+            let records = root.join("distributions/testset.json");
+            for i in 0..101 {
+                let copy = root.join(format!("distributions/copy{i:03}.json"));
+                std::fs::copy(&records, copy).expect("copy");
+            }
+        },
+        Served::start,
+    );
+    let harvest = ckan_harvest(&data_dump(&demo));
+    assert_eq!(harvest["pages"], 2, "{harvest}");
+    let datasets = harvest["datasets"].as_array().expect("datasets");
+    assert_eq!(datasets.len(), 104);
+    assert!(
+        datasets
+            .iter()
+            .all(|d| d["resources"].as_u64() >= Some(1) && d["license_id"] != ""),
+        "{harvest}"
+    );
+}
+
+#[test]
+fn no_page_of_the_demo_scrolls_sideways_on_a_phone() {
+    let demo = demo_over_tcp();
+    let shots = tempfile::tempdir().expect("tempdir");
+    let mut wide = Vec::new();
+    let pages = resources(&demo);
+    for (i, path) in pages.iter().enumerate() {
+        let shot = shots.path().join(format!("{i}.png"));
+        let out = run_python(&[
+            &script("browser_check.py"),
+            &demo.url(path),
+            path_str(&shot),
+            "--width",
+            "390",
+        ]);
+        let page: Value = serde_json::from_str(&out).expect("JSON");
+        if page["overflow"].as_i64() != Some(0) {
+            wide.push(format!("{path}: {} px too wide", page["overflow"]));
+        }
+    }
+    assert!(pages.len() > 20, "{pages:?}");
+    assert!(wide.is_empty(), "{wide:#?}");
 }

@@ -153,24 +153,39 @@ pub struct CatalogueMeta {
     /// none: an SPDX identifier or an IRI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// The `dcat:theme` of datasets whose header names none: the IRI of a
+    /// concept. Default: the EU data theme "Science and technology"
+    /// ([`DEFAULT_THEME`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
 }
+
+/// The EU data theme "Science and technology": the theme of datasets when
+/// neither their header nor fair.toml names one.
+pub const DEFAULT_THEME: &str = "http://publications.europa.eu/resource/authority/data-theme/TECH";
 
 impl CatalogueMeta {
     fn is_empty(&self) -> bool {
         *self == CatalogueMeta::default()
     }
 
-    /// Checks the license and the publisher's IRI.
+    /// Checks the license, the publisher's IRI and the theme.
     fn check(&self) -> Result<(), String> {
         if let Some(license) = &self.license {
             crate::header::license_iri(license).map_err(|e| format!("catalogue.license: {e}"))?;
         }
-        match &self.publisher_url {
-            Some(url) if !crate::header::is_iri(url) => Err(format!(
-                "catalogue.publisher_url {url:?}: expected an http(s) IRI"
-            )),
-            _ => Ok(()),
+        for (key, value) in [
+            ("publisher_url", &self.publisher_url),
+            ("theme", &self.theme),
+        ] {
+            match value {
+                Some(url) if !crate::header::is_iri(url) => {
+                    return Err(format!("catalogue.{key} {url:?}: expected an http(s) IRI"));
+                }
+                _ => {}
+            }
         }
+        Ok(())
     }
 }
 

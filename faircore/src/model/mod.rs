@@ -1,7 +1,7 @@
 //! The model: the values a catalogue is made of and their exact bytes.
 //! Checksums and hash algorithms ([`checksum`], [`hash`], [`digest`]), the plain
 //! encoding ([`plain`]), collections ([`collection`]), names ([`name`]), dataset
-//! headers ([`header`]), distribution records and releases ([`distribution`],
+//! headers ([`header`], [`cson`]), distribution records and releases ([`distribution`],
 //! [`release`]), keyorders ([`keyorder`]), download and access indexes
 //! ([`access`]), the configuration ([`config`]) and the incremental cache's rows
 //! ([`statcache`]). Nothing here touches the catalogue directory.
@@ -10,6 +10,7 @@ pub mod access;
 pub mod checksum;
 pub mod collection;
 pub mod config;
+pub mod cson;
 pub mod digest;
 pub mod distribution;
 pub mod hash;

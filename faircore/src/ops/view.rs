@@ -17,12 +17,12 @@ use crate::header::HeaderMeta;
 use crate::layout::{HEADER_EXTENSIONS, Layout};
 use crate::resolve::{Query, Unresolved};
 use crate::store::sync::Needs;
-use crate::{Catalogue, Checksum, Distribution, Name};
+use crate::{Catalogue, CatalogueMeta, Checksum, Distribution, Name};
 
 /// One dataset: its header (if it has a readable one) and its records.
 #[derive(Debug)]
 pub struct Dataset {
-    /// `dataset_header/<name>.json` or `.yaml`, an object.
+    /// `dataset_header/<name>.json`, `.yaml`, `.yml` or `.cson`, an object.
     pub header: Option<Map<String, Value>>,
     /// `distributions/<name>.json`, in file order.
     pub records: Vec<Distribution>,
@@ -51,6 +51,11 @@ pub struct View {
     pub warnings: Vec<String>,
     /// The files this view was loaded from.
     pub fingerprint: Fingerprint,
+    /// What the metadata says of the catalogue: fair.toml's `[catalogue]`, with
+    /// what it leaves out derived (the title from the directory's name; the
+    /// publisher, its IRI, the contact address and the license from the
+    /// datasets' headers when they all agree).
+    pub catalogue: CatalogueMeta,
 }
 
 impl View {
@@ -135,6 +140,7 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> View {
             Vec::new()
         }
     };
+    loaded.warnings.extend(unread_headers(catalogue.layout()));
     let licensed = catalogue.config().catalogue.license.is_some();
     for name in names {
         let records = match catalogue.read_distributions(&name) {
@@ -168,8 +174,84 @@ pub fn load(catalogue: &Catalogue, generation: u64) -> View {
             },
         );
     }
+    let (meta, unset) = catalogue_meta(catalogue, &loaded.datasets);
+    loaded.catalogue = meta;
+    loaded.warnings.extend(unset);
     loaded
 }
+
+/// The value every dataset's header gives for a field, when they all give the
+/// same one.
+fn agreed<T: PartialEq + Clone>(
+    datasets: &BTreeMap<Name, Dataset>,
+    field: impl Fn(&HeaderMeta) -> Option<&T>,
+) -> Option<T> {
+    let mut values = datasets.values().map(|d| field(&d.meta));
+    let first = values.next()??;
+    values.all(|v| v == Some(first)).then(|| first.clone())
+}
+
+/// fair.toml's `[catalogue]` with what it leaves out derived, and for each
+/// field left out, a warning that says what is used instead and to set it.
+fn catalogue_meta(
+    catalogue: &Catalogue,
+    datasets: &BTreeMap<Name, Dataset>,
+) -> (CatalogueMeta, Vec<String>) {
+    let mut meta = catalogue.config().catalogue.clone();
+    let mut unset = Vec::new();
+    let mut note = |key: &str, used: String| {
+        unset.push(format!("fair.toml: no [catalogue] {key}: {used}; set it"));
+    };
+    if meta.title.is_none() {
+        let root = fs::canonicalize(catalogue.root()).unwrap_or_else(|_| catalogue.root().into());
+        meta.title = root.file_name().map(|n| n.to_string_lossy().into_owned());
+        let used = match &meta.title {
+            Some(title) => format!("the directory's name {title:?} is used"),
+            None => "\"fair catalogue\" is used".into(),
+        };
+        note("title", used);
+    }
+    if meta.description.is_none() {
+        note(
+            "description",
+            "a sentence about fair catalogues is used".into(),
+        );
+    }
+    if meta.publisher.is_none() {
+        let publisher = agreed(datasets, |m| m.publisher.as_ref());
+        let used = match &publisher {
+            Some(agent) => format!("{:?}, the publisher of every dataset, is used", agent.name),
+            None => "the datasets' headers do not agree on one; the title is used".into(),
+        };
+        if let Some(agent) = publisher {
+            meta.publisher_url = meta.publisher_url.take().or(agent.iri);
+            meta.publisher = Some(agent.name);
+        }
+        note("publisher", used);
+    }
+    if meta.contact_email.is_none() {
+        meta.contact_email = agreed(datasets, |m| m.contact.as_ref()?.email.as_ref());
+        let used = match &meta.contact_email {
+            Some(email) => format!("{email}, the contact of every dataset, is used"),
+            None => "the datasets' headers do not agree on one; the catalogue has none".into(),
+        };
+        note("contact_email", used);
+    }
+    if meta.license.is_none() {
+        meta.license = agreed(datasets, |m| m.license.as_ref());
+        let used = match &meta.license {
+            Some(license) => format!("{license}, the license of every dataset, is used"),
+            None => "the datasets' headers do not agree on one; the catalogue's metadata has none"
+                .into(),
+        };
+        note("license", used);
+    }
+    (meta, unset)
+}
+
+/// The length of a description, in characters, that Google Dataset Search
+/// accepts.
+const DESCRIPTION_LENGTH: std::ops::RangeInclusive<usize> = 50..=5000;
 
 /// The FAIR metadata of a dataset's header; what is malformed or missing (a
 /// license, unless fair.toml gives a default; a description) becomes a warning
@@ -192,13 +274,64 @@ fn header_meta(
             "no license: no \"license\" in its header, no [catalogue] license in fair.toml".into(),
         );
     }
-    if meta.description.is_none() {
-        warn("no description in its header".into());
+    match meta.description.as_deref().map(|d| d.chars().count()) {
+        None => warn("no description in its header".into()),
+        Some(n) if !DESCRIPTION_LENGTH.contains(&n) => warn(format!(
+            "description of {n} characters: Google Dataset Search wants {} to {}",
+            DESCRIPTION_LENGTH.start(),
+            DESCRIPTION_LENGTH.end()
+        )),
+        Some(_) => {}
     }
     meta
 }
 
-/// Reads `dataset_header/<name>.json`, `.yaml` or `.yml`: `None` if there is none.
+/// The files of `dataset_header/` that no dataset's header is read from: another
+/// extension, or a second header of a dataset (the first of
+/// [`HEADER_EXTENSIONS`] is read), each with why.
+fn unread_headers(layout: &Layout) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(layout.headers_dir()) else {
+        return Vec::new();
+    };
+    let mut unread = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let known = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(|e| HEADER_EXTENSIONS.iter().position(|k| *k == e));
+        let why = match (known, path.file_stem().and_then(|s| s.to_str())) {
+            (Some(rank), Some(stem)) => {
+                let Ok(name) = stem.parse::<Name>() else {
+                    unread.push(format!(
+                        "dataset_header/{file}: not read: {stem:?} is not a dataset name"
+                    ));
+                    continue;
+                };
+                let read_first = layout.headers(&name)[..rank]
+                    .iter()
+                    .find(|p| p.is_file())
+                    .and_then(|p| p.file_name())
+                    .map(|f| f.to_string_lossy().into_owned());
+                match read_first {
+                    Some(first) => format!("not read: dataset_header/{first} is read instead"),
+                    None => continue,
+                }
+            }
+            _ => format!(
+                "not read: a dataset header is DATASET.{} (tried in that order)",
+                HEADER_EXTENSIONS.join(", DATASET.")
+            ),
+        };
+        unread.push(format!("dataset_header/{file}: {why}"));
+    }
+    unread.sort();
+    unread
+}
+
+/// Reads `dataset_header/<name>.json`, `.yaml`, `.yml` or `.cson` (the first
+/// there): `None` if there is none.
 fn read_header(layout: &Layout, name: &Name) -> Result<Option<Map<String, Value>>, String> {
     for (ext, path) in HEADER_EXTENSIONS.into_iter().zip(layout.headers(name)) {
         let text = match fs::read_to_string(&path) {
@@ -206,10 +339,10 @@ fn read_header(layout: &Layout, name: &Name) -> Result<Option<Map<String, Value>
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        let value: Result<Value, String> = if ext == "json" {
-            serde_json::from_str(&text).map_err(|e| e.to_string())
-        } else {
-            serde_saphyr::from_str(&text).map_err(|e| e.to_string())
+        let value: Result<Value, String> = match ext {
+            "json" => serde_json::from_str(&text).map_err(|e| e.to_string()),
+            "cson" => crate::cson::parse(&text).map_err(|e| e.to_string()),
+            _ => serde_saphyr::from_str(&text).map_err(|e| e.to_string()),
         };
         return match value {
             Ok(Value::Object(map)) => Ok(Some(map)),

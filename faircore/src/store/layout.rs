@@ -7,7 +7,7 @@
 //! download_indices/NAME.json             key → URL infos (`fair index --actions`)
 //! collections/NAME/...                   copied trees (`copy_collection`)
 //! distributions/DATASET.json             the records of a dataset (`fair snapshot`)
-//! dataset_header/DATASET.{json,yaml,yml} dataset metadata (the operator)
+//! dataset_header/DATASET.{json,yaml,yml,cson} dataset metadata (the operator)
 //! keyorder/CHECKSUM, access_index/CHECKSUM, buffers/CHECKSUM   content-addressed
 //! .fair/lock                             the writer lock
 //! .fair/tmp/                             staging: temporary files of the writer
@@ -61,7 +61,7 @@ pub const SEAMLESS_DIRS: [&str; 7] = [
 ];
 
 /// The extensions a dataset header may have, in the order they are looked for.
-pub const HEADER_EXTENSIONS: [&str; 3] = ["json", "yaml", "yml"];
+pub const HEADER_EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "cson"];
 
 /// The paths of the catalogue rooted at `root`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,7 +159,7 @@ impl Layout {
     }
 
     /// `dataset_header/DATASET.EXT` for each of [`HEADER_EXTENSIONS`], in order.
-    pub fn headers(&self, dataset: &Name) -> [PathBuf; 3] {
+    pub fn headers(&self, dataset: &Name) -> [PathBuf; 4] {
         HEADER_EXTENSIONS.map(|ext| self.headers_dir().join(format!("{dataset}.{ext}")))
     }
 

@@ -3,7 +3,7 @@
 //! distributions' access URLs, agents' names) for the FDP v2 and DCAT-AP 3 shapes
 //! to hold on it alone, and the union of all graphs says the same of each node.
 
-use faircore::header::Agent;
+use faircore::header::{Agent, HeaderMeta, Identifier};
 use faircore::{Distribution, HashAlgo};
 use oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNode, Term, TripleRef};
 
@@ -20,6 +20,30 @@ const FDPO: &str = "https://w3id.org/fdp/fdp-o#";
 const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
 const RDFS: &str = "http://www.w3.org/2000/01/rdf-schema#";
+const ADMS: &str = "http://www.w3.org/ns/adms#";
+const PROV: &str = "http://www.w3.org/ns/prov#";
+const OWL: &str = "http://www.w3.org/2002/07/owl#";
+const VOID: &str = "http://rdfs.org/ns/void#";
+const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
+
+/// The titles harvesters match licences by (CKAN's licence register, after the
+/// Open Definition's list), for the SPDX licences they know: (SPDX id, title).
+const LICENSE_TITLES: [(&str, &str); 11] = [
+    ("CC0-1.0", "Creative Commons CCZero"),
+    ("CC-BY-4.0", "Creative Commons Attribution"),
+    ("CC-BY-3.0", "Creative Commons Attribution"),
+    ("CC-BY-SA-4.0", "Creative Commons Attribution Share-Alike"),
+    ("CC-BY-SA-3.0", "Creative Commons Attribution Share-Alike"),
+    ("CC-BY-NC-4.0", "Creative Commons Non-Commercial (Any)"),
+    ("ODbL-1.0", "Open Data Commons Open Database License (ODbL)"),
+    ("ODC-By-1.0", "Open Data Commons Attribution License"),
+    (
+        "PDDL-1.0",
+        "Open Data Commons Public Domain Dedication and License (PDDL)",
+    ),
+    ("GFDL-1.3-or-later", "GNU Free Documentation License"),
+    ("OGL-UK-3.0", "UK Open Government Licence (OGL)"),
+];
 
 /// The FAIR Data Point specification the root conforms to.
 const FDP_SPEC: &str = "https://specs.fairdatapoint.org/v1.2";
@@ -45,9 +69,28 @@ struct Builder {
     /// Blank nodes made so far: they are numbered, so that the same catalogue
     /// always gives the same bytes.
     blanks: usize,
+    /// The catalogue's URL, under which agents and contacts without an IRI get
+    /// one: the same node in every graph, so that graphs merge into one
+    /// description of it.
+    root: String,
 }
 
 impl Builder {
+    /// The node of an agent: its IRI, else `ROOT#KIND-NAME` (`NAME` made of
+    /// letters, digits and `-`).
+    fn named(&self, kind: &str, agent: &Agent) -> NamedOrBlankNode {
+        if let Some(named) = agent.iri.as_deref().and_then(iri) {
+            return named.into();
+        }
+        let slug: String = agent
+            .name
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '-' })
+            .collect();
+        let fragment = url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>();
+        node(&format!("{}#{kind}-{fragment}", self.root))
+    }
+
     fn blank(&mut self) -> NamedOrBlankNode {
         self.blanks += 1;
         BlankNode::new_unchecked(format!("b{}", self.blanks)).into()
@@ -93,21 +136,27 @@ impl Builder {
     /// `subject predicate agent`, the agent typed `foaf:Agent` with its name (an
     /// IRI node when it has one, else a blank node).
     fn agent(&mut self, subject: &NamedOrBlankNode, predicate: (&str, &str), agent: &Agent) {
-        let node: NamedOrBlankNode = match agent.iri.as_deref().and_then(iri) {
-            Some(named) => named.into(),
-            None => self.blank(),
-        };
+        let node = self.named("agent", agent);
         self.add(subject, predicate, node.clone());
         self.a(&node, (FOAF, "Agent"));
-        self.text(&node, (FOAF, "name"), &agent.name);
+        self.text(&node, (FOAF, "name"), &agent.label());
         if let Some(email) = &agent.email {
             self.link(&node, (FOAF, "mbox"), &format!("mailto:{email}"));
         }
     }
 
-    /// A contact point (`vcard:Kind`) for `agent`.
+    /// A contact point (`vcard:Kind`) for `agent`: an IRI node (its mail
+    /// address, its IRI, else one under the catalogue's), as the FAIR Data
+    /// Point's shapes want.
     fn contact(&mut self, subject: &NamedOrBlankNode, agent: &Agent) {
-        let node = self.blank();
+        let node = match agent
+            .email
+            .as_deref()
+            .and_then(|e| iri(&format!("mailto:{e}")))
+        {
+            Some(mail) => mail.into(),
+            None => self.named("contact", agent),
+        };
         self.add(subject, (DCAT, "contactPoint"), node.clone());
         self.a(&node, (VCARD, "Kind"));
         self.text(&node, (VCARD, "fn"), &agent.name);
@@ -119,11 +168,22 @@ impl Builder {
         }
     }
 
-    /// `dct:license`, the license typed `dct:LicenseDocument`.
+    /// `dct:license`, the license typed `dct:LicenseDocument` with a title a
+    /// harvester can match (its usual title for an SPDX licence, else its SPDX
+    /// identifier or IRI).
     fn license(&mut self, subject: &NamedOrBlankNode, license: Option<&str>) {
-        if let Some(node) = license.and_then(iri) {
-            self.add(subject, (DCT, "license"), node.clone());
-            self.a(&node.into(), (DCT, "LicenseDocument"));
+        if let Some(named) = license.and_then(iri) {
+            self.add(subject, (DCT, "license"), named.clone());
+            let spdx = named.as_str().strip_prefix("https://spdx.org/licenses/");
+            let title = spdx
+                .and_then(|id| LICENSE_TITLES.iter().find(|(known, _)| *known == id))
+                .map(|(_, title)| *title)
+                .or(spdx)
+                .unwrap_or(named.as_str())
+                .to_string();
+            let node = named.into();
+            self.a(&node, (DCT, "LicenseDocument"));
+            self.text(&node, (DCT, "title"), &title);
         }
     }
 
@@ -151,19 +211,56 @@ impl Builder {
         let meta = &entry.dataset.meta;
         self.agent(node, (DCT, "publisher"), &site.publisher(meta));
         self.license(node, site.license(meta).as_deref());
+        if let Some(rights) = iri(&site.access_rights(meta)) {
+            self.add(node, (DCT, "accessRights"), rights.clone());
+            self.a(&rights.into(), (DCT, "RightsStatement"));
+        }
     }
 
-    /// The rest of what a dataset's header says: creators, keywords, themes,
-    /// contact point, landing page.
-    fn header(&mut self, node: &NamedOrBlankNode, entry: &Entry<'_>) {
-        let meta = &entry.dataset.meta;
-        for creator in &meta.creators {
-            self.agent(node, (DCT, "creator"), creator);
+    /// The persistent identifier of a dataset: `dct:identifier` and an
+    /// `adms:Identifier` with its scheme.
+    fn persistent_identifier(&mut self, node: &NamedOrBlankNode, id: &Identifier) {
+        self.text(node, (DCT, "identifier"), &id.iri);
+        let identifier = self.blank();
+        self.add(node, (ADMS, "identifier"), identifier.clone());
+        self.a(&identifier, (ADMS, "Identifier"));
+        self.text(&identifier, (SKOS, "notation"), &id.value);
+        self.text(&identifier, (ADMS, "schemaAgency"), id.scheme);
+        self.link(&identifier, (RDFS, "seeAlso"), &id.iri);
+    }
+
+    /// How a snapshot came to be (PROV-O): derived from the mirror's upstream
+    /// source when the header names it, generated at its issue time by a `fair`
+    /// activity, associated with `fair` and its version.
+    fn provenance(&mut self, url: &str, source: Option<&str>, issued: Option<&str>) {
+        let this = &node(url);
+        if let Some(source) = source {
+            self.link(this, (PROV, "wasDerivedFrom"), source);
         }
-        for keyword in &meta.keywords {
-            self.text(node, (DCAT, "keyword"), keyword);
+        // An IRI of its own, as the FDP shapes want.
+        let activity = node(&format!("{url}#generation"));
+        self.add(this, (PROV, "wasGeneratedBy"), activity.clone());
+        self.a(&activity, (PROV, "Activity"));
+        self.text(&activity, (RDFS, "label"), "fair snapshot");
+        if let Some(issued) = issued {
+            self.typed(this, (PROV, "generatedAtTime"), issued, "dateTime");
+            self.typed(&activity, (PROV, "endedAtTime"), issued, "dateTime");
         }
-        for theme in &meta.themes {
+        if let Some(source) = source {
+            self.link(&activity, (PROV, "used"), source);
+        }
+        let software = self.blank();
+        self.add(&activity, (PROV, "wasAssociatedWith"), software.clone());
+        self.a(&software, (PROV, "SoftwareAgent"));
+        let version = env!("CARGO_PKG_VERSION");
+        self.text(&software, (RDFS, "label"), &format!("fair {version}"));
+        self.text(&software, (OWL, "versionInfo"), version);
+    }
+
+    /// `dcat:theme` each of `themes`, a `skos:Concept` labelled by its last
+    /// segment.
+    fn themes(&mut self, node: &NamedOrBlankNode, themes: &[String]) {
+        for theme in themes {
             if let Some(concept) = iri(theme) {
                 self.add(node, (DCAT, "theme"), concept.clone());
                 let concept = concept.into();
@@ -176,6 +273,19 @@ impl Builder {
                 self.text(&concept, (SKOS, "prefLabel"), name);
             }
         }
+    }
+
+    /// The rest of what a dataset's header says: creators, keywords, themes,
+    /// contact point, landing page.
+    fn header(&mut self, site: &Site<'_>, node: &NamedOrBlankNode, entry: &Entry<'_>) {
+        let meta = &entry.dataset.meta;
+        for creator in &meta.creators {
+            self.agent(node, (DCT, "creator"), creator);
+        }
+        for keyword in &meta.keywords {
+            self.text(node, (DCAT, "keyword"), keyword);
+        }
+        self.themes(node, &site.themes(meta));
         if let Some(contact) = &meta.contact {
             self.contact(node, contact);
         }
@@ -224,6 +334,7 @@ pub fn graph(site: &Site<'_>, subject: &Subject<'_>) -> Graph {
     let mut b = Builder {
         graph: Graph::new(),
         blanks: 0,
+        root: site.root(),
     };
     match subject {
         Subject::Catalogue => catalogue(&mut b, site),
@@ -242,7 +353,9 @@ fn node(url: &str) -> NamedOrBlankNode {
     NamedNode::new_unchecked(url).into()
 }
 
-fn catalogue(b: &mut Builder, site: &Site<'_>) {
+/// What the root says of itself: the FAIR Data Point and catalogue, without its
+/// datasets.
+fn describe_root(b: &mut Builder, site: &Site<'_>) {
     let root_url = site.root();
     let root = node(&root_url);
     for class in [
@@ -262,6 +375,10 @@ fn catalogue(b: &mut Builder, site: &Site<'_>) {
         b.contact(&root, &publisher);
     }
     b.license(&root, site.catalogue_license().as_deref());
+    // The FAIR Data Point's version: the software's.
+    b.text(&root, (DCAT, "version"), env!("CARGO_PKG_VERSION"));
+    // A dcat:Catalog is a dcat:Dataset: it has the default theme.
+    b.themes(&root, &site.themes(&HeaderMeta::default()));
     b.link(&root, (DCAT, "endpointURL"), &root_url);
     b.identifiers(&root, &[&root_url]);
     b.link(&root, (FDPO, "metadataIdentifier"), &root_url);
@@ -284,19 +401,26 @@ fn catalogue(b: &mut Builder, site: &Site<'_>) {
         b.typed(&root, (DCT, "issued"), &issued, "dateTime");
         b.typed(&root, (DCT, "modified"), &modified, "dateTime");
     }
+}
+
+fn catalogue(b: &mut Builder, site: &Site<'_>) {
+    let root_url = site.root();
+    let root = node(&root_url);
+    describe_root(b, site);
+    b.link(&root, (VOID, "dataDump"), &site.dump_url(1));
     let mut members = Vec::new();
     for (name, dataset) in &site.view.datasets {
         let entry = Entry { name, dataset };
         let url = site.dataset_url(name);
         b.link(&root, (DCAT, "dataset"), &url);
         b.link(&root, (FDPO, "servesMetadata"), &url);
-        b.dataset_core(
-            site,
-            &node(&url),
-            &entry,
-            &entry.title(),
-            &entry.description(),
-        );
+        let this = node(&url);
+        b.dataset_core(site, &this, &entry, &entry.title(), &entry.description());
+        // What the FAIR Data Point's shapes want of every dataset node.
+        b.themes(&this, &site.themes(&dataset.meta));
+        if let Some(current) = entry.current() {
+            b.text(&this, (DCAT, "version"), &label(&dataset.records[current]));
+        }
         members.push(url);
     }
     let datasets = format!("{}/dataset/", site.base);
@@ -313,14 +437,16 @@ fn dataset(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>) {
     let url = site.dataset_url(entry.name);
     let this = node(&url);
     b.dataset_core(site, &this, entry, &entry.title(), &entry.description());
-    b.header(&this, entry);
+    b.header(site, &this, entry);
     b.identifiers(&this, &[&url]);
+    if let Some(id) = &entry.dataset.meta.identifier {
+        b.persistent_identifier(&this, id);
+    }
     b.link(&this, (DCT, "isPartOf"), &site.root());
     let records = &entry.dataset.records;
-    let dates: Vec<String> = records.iter().filter_map(|r| site.issued(r)).collect();
-    if let (Some(first), Some(last)) = (dates.iter().min(), dates.iter().max()) {
-        b.typed(&this, (DCT, "issued"), first, "dateTime");
-        b.typed(&this, (DCT, "modified"), last, "dateTime");
+    if let Some((first, last)) = site.issued_span(entry) {
+        b.typed(&this, (DCT, "issued"), &first, "dateTime");
+        b.typed(&this, (DCT, "modified"), &last, "dateTime");
     }
     let mut members = Vec::new();
     for index in entry.snapshots() {
@@ -336,6 +462,15 @@ fn dataset(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>) {
             &site.snapshot_url(entry.name, record),
         );
         b.text(&this, (DCAT, "version"), &label(record));
+        // The dataset's distributions are its current version's.
+        for part in site.parts(record) {
+            b.link(
+                &this,
+                (DCAT, "distribution"),
+                &site.part_url(entry.name, record, part),
+            );
+            distribution(b, site, entry, record, part);
+        }
     }
     let title = format!("Versions of {}", entry.name);
     b.container(
@@ -351,14 +486,7 @@ fn snapshot(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>, index: usize) {
     let record = &entry.dataset.records[index];
     let url = site.snapshot_url(entry.name, record);
     let this = node(&url);
-    let description = format!(
-        "{} This snapshot holds {} files ({} bytes); its collection index has {} checksum {}.",
-        entry.description(),
-        record.nkeys,
-        record.content_size,
-        site.catalogue.hash(),
-        record.checksum
-    );
+    let description = entry.snapshot_description(site, record);
     b.dataset_core(
         site,
         &this,
@@ -366,7 +494,7 @@ fn snapshot(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>, index: usize) {
         &entry.snapshot_title(record),
         &description,
     );
-    b.header(&this, entry);
+    b.header(site, &this, entry);
     b.identifiers(&this, &[&url, &record.checksum.to_string()]);
     b.text(&this, (DCAT, "version"), &label(record));
     b.link(&this, (DCT, "isVersionOf"), &site.dataset_url(entry.name));
@@ -379,9 +507,12 @@ fn snapshot(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>, index: usize) {
             &site.snapshot_url(entry.name, previous),
         );
     }
-    if let Some(issued) = site.issued(record) {
-        b.typed(&this, (DCT, "issued"), &issued, "dateTime");
+    let issued = site.issued(record);
+    if let Some(issued) = &issued {
+        b.typed(&this, (DCT, "issued"), issued, "dateTime");
     }
+    let source = entry.dataset.meta.source.as_deref();
+    b.provenance(&url, source, issued.as_deref());
     for part in site.parts(record) {
         b.link(
             &this,
@@ -490,4 +621,53 @@ fn distribution(
     let media_type = format!("{IANA}{media}");
     b.link(&this, (DCAT, "mediaType"), &media_type);
     b.a(&node(&media_type), (DCT, "MediaType"));
+}
+
+/// Page `page` (from 1) of the catalogue's data dump, `per_page` datasets a
+/// page: the catalogue, and each dataset of the page with its versions and the
+/// distributions of its current one (what a DCAT harvester such as CKAN's reads
+/// as datasets and resources), and a Hydra view of the pages. `None`: no such
+/// page.
+pub fn dump(site: &Site<'_>, page: usize, per_page: usize) -> Option<Graph> {
+    let total = site.view.datasets.len();
+    let pages = total.div_ceil(per_page).max(1);
+    if page == 0 || page > pages {
+        return None;
+    }
+    let mut b = Builder {
+        graph: Graph::new(),
+        blanks: 0,
+        root: site.root(),
+    };
+    describe_root(&mut b, site);
+    let root = node(&site.root());
+    for (name, dataset) in site
+        .view
+        .datasets
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+    {
+        let entry = Entry { name, dataset };
+        b.link(&root, (DCAT, "dataset"), &site.dataset_url(name));
+        self::dataset(&mut b, site, &entry);
+    }
+    let view = node(&site.dump_url(page));
+    b.a(&view, (HYDRA, "PartialCollectionView"));
+    b.link(&view, (HYDRA, "first"), &site.dump_url(1));
+    b.link(&view, (HYDRA, "last"), &site.dump_url(pages));
+    if page < pages {
+        b.link(&view, (HYDRA, "next"), &site.dump_url(page + 1));
+    }
+    if page > 1 {
+        b.link(&view, (HYDRA, "previous"), &site.dump_url(page - 1));
+    }
+    b.typed(&view, (HYDRA, "totalItems"), &total.to_string(), "integer");
+    b.typed(
+        &view,
+        (HYDRA, "itemsPerPage"),
+        &per_page.to_string(),
+        "integer",
+    );
+    Some(b.graph)
 }

@@ -17,7 +17,7 @@ footer{border-top:1px solid #d0d7de;margin-top:2rem;padding:.5rem 0;font-size:.9
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}\
 th,td{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}\
-code,pre{font-family:ui-monospace,monospace;font-size:.85rem}\
+code,pre{font-family:ui-monospace,monospace;font-size:.85rem}code{overflow-wrap:anywhere}\
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
 input[type=search]{width:100%;max-width:24rem;padding:.4rem;font-size:1rem}\
@@ -87,12 +87,18 @@ fn layout(
                 title { (title) }
                 // No favicon: browsers would otherwise ask for /favicon.ico.
                 link rel="icon" href="data:,";
-                link rel="cite-as" href=(signposts.url);
+                link rel="cite-as" href=(signposts.cite_as);
                 @for representation in Representation::RDF {
                     link rel="describedby" type=(representation.media_type()) href=(signposts.alternate(representation));
                 }
+                @for kind in signposts.types() {
+                    link rel="type" href=(kind);
+                }
                 @if let Some(license) = &signposts.license {
                     link rel="license" href=(license);
+                }
+                @for author in &signposts.authors {
+                    link rel="author" href=(author);
                 }
                 @for item in &signposts.items {
                     link rel="item" type=[item.kind] href=(item.href);
@@ -110,7 +116,7 @@ fn layout(
                     a href=(signposts.alternate(Representation::JsonLd)) { "JSON-LD" } ", "
                     a href=(signposts.alternate(Representation::RdfXml)) { "RDF/XML" } " (DCAT 3), "
                     a href=(signposts.alternate(Representation::Linkset)) { "linkset" } ". "
-                    "Cite as " code { (signposts.url) } "."
+                    "Cite as " code { (signposts.cite_as) } "."
                 }
             }
         }
@@ -120,7 +126,7 @@ fn layout(
 /// An agent, linked when it has an IRI.
 fn agent(agent: &Agent) -> Markup {
     html! {
-        @if let Some(iri) = &agent.iri { a href=(iri) { (agent.name) } } @else { (agent.name) }
+        @if let Some(iri) = &agent.iri { a href=(iri) { (agent.label()) } } @else { (agent.name) }
         @if let Some(email) = &agent.email { " (" a href={ "mailto:" (email) } { (email) } ")" }
     }
 }
@@ -168,6 +174,13 @@ fn dataset(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
                 dt { "Creators" } dd { @for (i, c) in meta.creators.iter().enumerate() { @if i > 0 { ", " } (agent(c)) } }
             }
             @if !meta.keywords.is_empty() { dt { "Keywords" } dd { (meta.keywords.join(", ")) } }
+            @if let Some(id) = &meta.identifier { dt { "Identifier" } dd { a href=(id.iri) { (id.iri) } } }
+            dt { "Access" } dd {
+                @let rights = site.access_rights(meta);
+                a href=(rights) { (rights.rsplit('/').next().unwrap_or(&rights).to_lowercase().replace('_', "-")) }
+                @if let Some(conditions) = &meta.conditions_of_access { ": " (conditions) }
+            }
+            @if let Some(source) = &meta.source { dt { "Source" } dd { a href=(source) { (source) } } }
             @if let Some(page) = &meta.landing_page { dt { "More" } dd { a href=(page) { (page) } } }
         }
         h2 { "Versions" }

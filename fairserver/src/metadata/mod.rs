@@ -21,7 +21,8 @@ use std::time::SystemTime;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use faircore::header::{Agent, HeaderMeta};
+use faircore::config::DEFAULT_THEME;
+use faircore::header::{ACCESS_RIGHT, Agent, HeaderMeta};
 use faircore::manifest::{Format, Manifest, Mirror};
 use faircore::{Catalogue, Checksum, ContentDir, Distribution, Name};
 
@@ -125,6 +126,11 @@ impl<'v> Site<'v> {
         )
     }
 
+    /// Page `page` of the catalogue's data dump.
+    fn dump_url(&self, page: usize) -> String {
+        format!("{}/catalogue?page={page}", self.base)
+    }
+
     fn download_url(&self, name: &Name, record: &Distribution) -> String {
         format!("{}/collection.json", self.snapshot_url(name, record))
     }
@@ -136,9 +142,9 @@ impl<'v> Site<'v> {
         )
     }
 
-    /// The catalogue's title.
+    /// The catalogue's title (fair.toml's, else the directory's name).
     fn title(&self) -> String {
-        let meta = &self.catalogue.config().catalogue;
+        let meta = &self.view.catalogue;
         meta.title
             .clone()
             .unwrap_or_else(|| "fair catalogue".into())
@@ -146,7 +152,7 @@ impl<'v> Site<'v> {
 
     /// The catalogue's description.
     fn description(&self) -> String {
-        let meta = &self.catalogue.config().catalogue;
+        let meta = &self.view.catalogue;
         meta.description.clone().unwrap_or_else(|| {
             "Versioned, content-addressed datasets: for every release, which bytes it \
              holds and where to download them."
@@ -154,9 +160,10 @@ impl<'v> Site<'v> {
         })
     }
 
-    /// The license of the catalogue's metadata and default of datasets.
+    /// The license of the catalogue's metadata and default of datasets
+    /// (fair.toml's, else the one every dataset's header gives).
     fn catalogue_license(&self) -> Option<String> {
-        let license = self.catalogue.config().catalogue.license.as_deref()?;
+        let license = self.view.catalogue.license.as_deref()?;
         faircore::header::license_iri(license).ok()
     }
 
@@ -165,9 +172,39 @@ impl<'v> Site<'v> {
         meta.license.clone().or_else(|| self.catalogue_license())
     }
 
-    /// The catalogue's publisher (its title when fair.toml names none).
+    /// The themes of a dataset: its header's, else fair.toml's, else the EU
+    /// data theme "Science and technology".
+    fn themes(&self, meta: &HeaderMeta) -> Vec<String> {
+        if !meta.themes.is_empty() {
+            return meta.themes.clone();
+        }
+        let theme = self.view.catalogue.theme.as_deref();
+        vec![theme.unwrap_or(DEFAULT_THEME).to_string()]
+    }
+
+    /// The access rights of a dataset: its header's, else public (the EU
+    /// access-right vocabulary's concept).
+    fn access_rights(&self, meta: &HeaderMeta) -> String {
+        meta.access_rights
+            .clone()
+            .unwrap_or_else(|| format!("{ACCESS_RIGHT}PUBLIC"))
+    }
+
+    /// When a dataset's snapshots were first and last issued.
+    fn issued_span(&self, entry: &Entry<'_>) -> Option<(String, String)> {
+        let dates: Vec<String> = entry
+            .dataset
+            .records
+            .iter()
+            .filter_map(|r| self.issued(r))
+            .collect();
+        Some((dates.iter().min()?.clone(), dates.iter().max()?.clone()))
+    }
+
+    /// The catalogue's publisher (fair.toml's, else the one every dataset's
+    /// header gives, else its title).
     fn catalogue_publisher(&self) -> Agent {
-        let meta = &self.catalogue.config().catalogue;
+        let meta = &self.view.catalogue;
         Agent {
             name: meta.publisher.clone().unwrap_or_else(|| self.title()),
             iri: meta.publisher_url.clone(),
@@ -274,6 +311,34 @@ impl Entry<'_> {
                 self.name,
                 self.dataset.records.len()
             )
+        })
+    }
+
+    /// The description of a snapshot: the dataset's, and what the snapshot holds.
+    fn snapshot_description(&self, site: &Site<'_>, record: &Distribution) -> String {
+        format!(
+            "{} This snapshot holds {} files ({} bytes); its collection index has {} checksum {}.",
+            self.description(),
+            record.nkeys,
+            record.content_size,
+            site.catalogue.hash(),
+            record.checksum
+        )
+    }
+
+    /// The release dates of the dataset as a `first/last` interval (one date
+    /// alone when they agree), if any record has a date.
+    fn temporal_coverage(&self) -> Option<String> {
+        let dates = self
+            .dataset
+            .records
+            .iter()
+            .filter_map(|r| r.date.as_deref());
+        let (first, last) = (dates.clone().min()?, dates.max()?);
+        Some(if first == last {
+            first.to_string()
+        } else {
+            format!("{first}/{last}")
         })
     }
 
@@ -450,6 +515,55 @@ pub async fn root(server: web::Data<Server>, request: HttpRequest) -> Answer {
     let view = server.view();
     let site = Site::new(&server, &request, &view);
     respond(&site, &request, &Subject::Catalogue)
+}
+
+/// Datasets on a page of the catalogue's data dump.
+const DUMP_PAGE: usize = 100;
+
+/// `GET /catalogue?page=N` (no page: the first): the whole catalogue as one
+/// RDF document (`void:dataDump` of the root), catalogue → datasets → current
+/// distributions, 100 datasets a page linked by a Hydra `PartialCollectionView`,
+/// as DCAT harvesters read it. Turtle, JSON-LD or RDF/XML; a page that is not a
+/// number is a 400, one past the last a 404.
+pub async fn dump(server: web::Data<Server>, request: HttpRequest) -> Answer {
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(request.query_string().as_bytes())
+            .into_owned()
+            .collect();
+    let param = |key: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let page = match param("page") {
+        None => 1,
+        Some(text) => text.parse::<usize>().map_err(|_| {
+            ApiError::BadRequest(format!("page={text:?}: expected a page number from 1"))
+        })?,
+    };
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let representation = negotiate::choose(param("format"), accept)?;
+    if !Representation::RDF.contains(&representation) {
+        return Err(ApiError::NotAcceptable(
+            "the catalogue dump is RDF: text/turtle, application/ld+json or application/rdf+xml"
+                .into(),
+        ));
+    }
+    let view = server.view();
+    let site = Site::new(&server, &request, &view);
+    let graph = dcat::dump(&site, page, DUMP_PAGE).ok_or(ApiError::NotFound)?;
+    let body = negotiate::serialise(&graph, representation).map_err(|e| {
+        tracing::error!("serialising the dump: {e}");
+        ApiError::Unavailable("the metadata could not be serialised".into())
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type(representation.content_type())
+        .insert_header((header::VARY, "Accept"))
+        .body(body))
 }
 
 /// `GET /dataset/{name}`: a dataset and its versions.

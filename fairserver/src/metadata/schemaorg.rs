@@ -4,22 +4,39 @@
 //! inline (`@vocab`), so the JSON-LD parses without fetching anything.
 
 use faircore::Distribution;
-use faircore::header::Agent;
+use faircore::header::{ACCESS_RIGHT, Agent, Identifier};
 use serde_json::{Value, json};
 
 use super::{Entry, Part, Site, Subject, label};
 
-/// A schema.org person or organisation.
-fn agent(agent: &Agent, kind: &str) -> Value {
-    let mut value = json!({"@type": kind, "name": agent.name});
+/// A schema.org person or organisation: typed by its ORCID (`Person`) or ROR ID
+/// (`Organization`), else `kind`; such an ID is given as `sameAs` and
+/// `identifier`, another IRI (a home page) as `@id` and `url`.
+fn agent(agent: &Agent, kind: &'static str) -> Value {
+    let mut value = json!({"@type": agent.schema_type(kind), "name": agent.label()});
     if let Some(iri) = &agent.iri {
-        value["@id"] = json!(iri);
-        value["url"] = json!(iri);
+        if agent.registered() {
+            value["sameAs"] = json!(iri);
+            value["identifier"] = json!(iri);
+        } else {
+            value["@id"] = json!(iri);
+            value["url"] = json!(iri);
+        }
     }
     if let Some(email) = &agent.email {
         value["email"] = json!(email);
     }
     value
+}
+
+/// A persistent identifier as a `PropertyValue` with its scheme.
+fn identifier(id: &Identifier) -> Value {
+    json!({
+        "@type": "PropertyValue",
+        "propertyID": id.scheme,
+        "value": id.value,
+        "url": id.iri,
+    })
 }
 
 /// The downloads of a snapshot.
@@ -84,6 +101,14 @@ fn dataset(
     if !meta.keywords.is_empty() {
         value["keywords"] = json!(meta.keywords);
     }
+    if let Some(page) = &meta.landing_page {
+        value["sameAs"] = json!(page);
+    }
+    let rights = site.access_rights(meta);
+    value["isAccessibleForFree"] = json!(rights == format!("{ACCESS_RIGHT}PUBLIC"));
+    if let Some(conditions) = &meta.conditions_of_access {
+        value["conditionsOfAccess"] = json!(conditions);
+    }
     value
 }
 
@@ -97,7 +122,12 @@ pub fn describe(site: &Site<'_>, subject: &Subject<'_>) -> Value {
                 .iter()
                 .map(|(name, dataset)| {
                     let entry = Entry { name, dataset };
-                    json!({"@type": "Dataset", "name": entry.title(), "url": site.dataset_url(name)})
+                    json!({
+                        "@type": "Dataset",
+                        "name": entry.title(),
+                        "url": site.dataset_url(name),
+                        "description": entry.description(),
+                    })
                 })
                 .collect();
             json!({
@@ -113,6 +143,16 @@ pub fn describe(site: &Site<'_>, subject: &Subject<'_>) -> Value {
         Subject::Dataset(entry) => {
             let url = site.dataset_url(entry.name);
             let mut value = dataset(site, entry, &url, entry.title(), entry.description());
+            if let Some(id) = &entry.dataset.meta.identifier {
+                value["identifier"] = identifier(id);
+            }
+            if let Some((first, last)) = site.issued_span(entry) {
+                value["datePublished"] = json!(first);
+                value["dateModified"] = json!(last);
+            }
+            if let Some(coverage) = entry.temporal_coverage() {
+                value["temporalCoverage"] = json!(coverage);
+            }
             if let Some(current) = entry.current() {
                 let record = &entry.dataset.records[current];
                 value["version"] = json!(label(record));
@@ -125,7 +165,8 @@ pub fn describe(site: &Site<'_>, subject: &Subject<'_>) -> Value {
                     let record = &entry.dataset.records[i];
                     let name = entry.snapshot_title(record);
                     let url = site.snapshot_url(entry.name, record);
-                    json!({"@type": "Dataset", "name": name, "url": url})
+                    let description = entry.snapshot_description(site, record);
+                    json!({"@type": "Dataset", "name": name, "url": url, "description": description})
                 })
                 .collect();
             value["hasPart"] = json!(versions);
@@ -139,9 +180,12 @@ pub fn describe(site: &Site<'_>, subject: &Subject<'_>) -> Value {
                 entry,
                 &url,
                 entry.snapshot_title(record),
-                entry.description(),
+                entry.snapshot_description(site, record),
             );
             value["version"] = json!(label(record));
+            if let Some(date) = &record.date {
+                value["temporalCoverage"] = json!(date);
+            }
             value["distribution"] = json!(downloads(site, entry, record));
             value["isPartOf"] = json!(site.dataset_url(entry.name));
             if let Some(issued) = site.issued(record) {

@@ -20,8 +20,11 @@ pub struct Target {
 /// The signposts of one resource.
 #[derive(Debug)]
 pub struct Signposts {
-    /// The resource's URL (`cite-as`: its persistent identifier).
+    /// The resource's URL.
     pub url: String,
+    /// Its persistent identifier (`cite-as`): the header's `identifier` for a
+    /// dataset that has one, else its URL.
+    pub cite_as: String,
     /// Its schema.org type (`Dataset`, `DataCatalog`, `DataDownload`).
     pub schema_type: &'static str,
     /// Its license.
@@ -42,6 +45,7 @@ impl Signposts {
         match subject {
             Subject::Catalogue => Signposts {
                 url: site.root(),
+                cite_as: site.root(),
                 schema_type: "DataCatalog",
                 license: site.catalogue_license(),
                 authors: Vec::new(),
@@ -49,6 +53,12 @@ impl Signposts {
             },
             Subject::Dataset(entry) => Signposts {
                 url: site.dataset_url(entry.name),
+                cite_as: entry
+                    .dataset
+                    .meta
+                    .identifier
+                    .as_ref()
+                    .map_or_else(|| site.dataset_url(entry.name), |id| id.iri.clone()),
                 schema_type: "Dataset",
                 license: site.license(&entry.dataset.meta),
                 authors: authors(entry),
@@ -58,6 +68,7 @@ impl Signposts {
                 let record = &entry.dataset.records[*index];
                 Signposts {
                     url: site.snapshot_url(entry.name, record),
+                    cite_as: site.snapshot_url(entry.name, record),
                     schema_type: "Dataset",
                     license: site.license(&entry.dataset.meta),
                     authors: authors(entry),
@@ -87,6 +98,7 @@ impl Signposts {
                 };
                 Signposts {
                     url: site.part_url(entry.name, record, *part),
+                    cite_as: site.part_url(entry.name, record, *part),
                     schema_type: "DataDownload",
                     license: site.license(&entry.dataset.meta),
                     authors: authors(entry),
@@ -101,10 +113,19 @@ impl Signposts {
         format!("{}?format={}", self.url, representation.name())
     }
 
+    /// The IRIs of its types: its schema.org type, and `AboutPage` (the page is
+    /// about it).
+    pub fn types(&self) -> [String; 2] {
+        [
+            format!("https://schema.org/{}", self.schema_type),
+            "https://schema.org/AboutPage".into(),
+        ]
+    }
+
     /// Every relation of the resource, in order: (relation, target).
     fn links(&self) -> Vec<(&'static str, Target)> {
         let target = |href: String, kind: Option<&'static str>| Target { href, kind };
-        let mut links = vec![("cite-as", target(self.url.clone(), None))];
+        let mut links = vec![("cite-as", target(self.cite_as.clone(), None))];
         for representation in Representation::RDF {
             let href = self.alternate(representation);
             links.push((
@@ -112,9 +133,9 @@ impl Signposts {
                 target(href, Some(representation.media_type())),
             ));
         }
-        let schema = format!("https://schema.org/{}", self.schema_type);
-        links.push(("type", target(schema, None)));
-        links.push(("type", target("https://schema.org/AboutPage".into(), None)));
+        for kind in self.types() {
+            links.push(("type", target(kind, None)));
+        }
         if let Some(license) = &self.license {
             links.push(("license", target(license.clone(), None)));
         }

@@ -167,18 +167,20 @@ pub fn run(
     if !report.errors.is_empty() && !options.allow_errors {
         return Ok(report);
     }
+    // The buffers of the deepfolders and deepcells go to the buffer directory
+    // too, as fairdir-build puts them there: a deepfolder is deployed from it.
+    let mut content_sizes: Vec<(Checksum, u64)> = Vec::new();
+    for output in &outputs {
+        if let Output::Collection(_, collection) = output {
+            let encoded = collection.encode(run.algo);
+            run.store.put(&encoded.bytes, &encoded.checksum)?;
+            if let Some(size) = collection.content_size(|e| sizes.get(e).copied()) {
+                content_sizes.push((encoded.checksum, size));
+            }
+        }
+    }
     run.store.sync()?;
     run.record(&results)?;
-    let content_sizes: Vec<(Checksum, u64)> = outputs
-        .iter()
-        .filter_map(|output| match output {
-            Output::Collection(_, c) => Some((
-                c.encode(run.algo).checksum,
-                c.content_size(|e| sizes.get(e).copied())?,
-            )),
-            _ => None,
-        })
-        .collect();
     run.db.record_content_sizes(&content_sizes)?;
     for output in outputs {
         run.publish(output, &mut report)?;

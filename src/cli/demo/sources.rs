@@ -133,6 +133,7 @@ pub fn catalogue_meta() -> faircore::CatalogueMeta {
         publisher_url: Some("https://example.org/fair".into()),
         contact_email: Some("fair@example.org".into()),
         license: Some("CC0-1.0".into()),
+        theme: None,
     }
 }
 
@@ -160,7 +161,9 @@ description: >-
   middle two characters of their code, as the PDB divides its archive.
 license: CC-BY-4.0
 keywords: [demo, structures, mmcif]
-creator: https://orcid.org/0000-0002-1825-0097
+creator:
+  name: Josiah Carberry
+  orcid: https://orcid.org/0000-0002-1825-0097
 themes:
   - http://publications.europa.eu/resource/authority/data-theme/TECH
 link: https://example.org/structures
