@@ -1,20 +1,23 @@
 //! The `fair` binary as a library: the command line ([`cli`]), one module per
 //! subcommand, and the exit codes, so tests and benches can call it directly.
 
-pub mod cli;
+#[macro_use]
 pub mod logging;
+pub mod cli;
 
 use std::process::ExitCode;
 
 /// The documented exit codes of `fair`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    /// 0: everything done.
+    /// 0: everything done (`fair index --allow-errors`: published without the
+    /// files that failed).
     Success = 0,
     /// 1: nothing done (bad arguments, bad catalogue, lock held, ...).
     Failure = 1,
-    /// 2: some files failed; the previous collection was kept unless
-    /// `--allow-errors`.
+    /// 2: some files failed and nothing was published (the previous collection
+    /// is kept); `fair verify`: problems found; `fair update`: a dataset failed
+    /// or had skipped files.
     FilesFailed = 2,
 }
 
@@ -28,8 +31,10 @@ impl From<Exit> for ExitCode {
 pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     match cli.command {
         cli::Command::Init(args) => cli::init::run(&args),
+        cli::Command::Config(args) => cli::config::run(&args),
         cli::Command::Index(args) => cli::index::run(&args),
         cli::Command::Snapshot(args) => cli::snapshot::run(&args),
+        cli::Command::Update(args) => cli::update::run(&args),
         cli::Command::Find(args) => cli::find::run(&args),
         cli::Command::Verify(args) => cli::verify::run(&args),
         cli::Command::Diff(args) => cli::diff::run(&args),
@@ -38,6 +43,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Reindex(args) => cli::reindex::run(&args),
         cli::Command::Serve(args) => cli::serve::run(&args),
         cli::Command::Demo(args) => cli::demo::run(&args),
+        cli::Command::Completions(args) => cli::completions::run(&args),
+        cli::Command::Man(args) => cli::completions::man(&args),
     }
 }
 

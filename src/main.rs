@@ -7,7 +7,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(exit) => return exit.into(),
     };
-    fair::logging::init(cli.verbosity());
+    fair::logging::init(cli.verbosity(), cli.log_format);
     match fair::run(cli) {
         Ok(exit) => exit.into(),
         Err(err) => {

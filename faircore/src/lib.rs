@@ -42,7 +42,7 @@ pub use access::UrlInfo;
 pub use catalogue::{Catalogue, CollectionStream, Writer};
 pub use checksum::{Checksum, ParseChecksumError};
 pub use collection::{Collection, CollectionKind, Encoded};
-pub use config::{CatalogueMeta, Config};
+pub use config::{CatalogueMeta, Config, DatasetSpec, ServerSettings};
 pub use digest::{ExtraAlgo, ExtraDigests};
 pub use distribution::Distribution;
 pub use error::{Error, Result};

@@ -19,6 +19,7 @@ use faircore::{
 use rayon::prelude::*;
 
 use crate::cache::{self, Cache, Entry, Pending};
+use crate::exclude::Exclude;
 use crate::filehash::{self, Outcome};
 use crate::intern::{BufferStore, InternMode};
 use crate::ordered;
@@ -43,6 +44,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     /// Publish the collection even if some files failed (without them).
     pub allow_errors: bool,
+    /// Entries of the source left out: neither hashed nor reported.
+    pub exclude: Exclude,
 }
 
 /// Files (and directories, see `DIR_UNITS`) between being walked and being
@@ -213,7 +216,7 @@ fn run(
     };
     ordered::run(
         &pool,
-        Walk::new(source),
+        Walk::new(source, options.exclude.clone()),
         MAX_UNITS,
         |dir| dir.leaves.len() as u64 + DIR_UNITS,
         |dir| run.directory(dir),

@@ -10,6 +10,7 @@
 pub mod actions;
 mod cache;
 mod error;
+mod exclude;
 mod filehash;
 mod index;
 mod intern;
@@ -20,6 +21,7 @@ mod walk;
 
 pub use cache::RACY_WINDOW_NS;
 pub use error::Error;
+pub use exclude::{BadPattern, Exclude};
 pub use index::{Options, Scan, index, last_totals, scan};
 pub use intern::InternMode;
 pub use report::{Operations, Problem, Report};

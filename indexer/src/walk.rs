@@ -20,6 +20,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::Problem;
+use crate::exclude::Exclude;
 use crate::stat::{self, FileStat};
 
 /// A directory entry that is not a directory, with its UTF-8 name.
@@ -49,13 +50,16 @@ pub struct Dir {
 pub struct Walk {
     /// Directories still to read (key, path), the next one last.
     stack: Vec<(String, PathBuf)>,
+    /// Entries left out: never listed, never entered.
+    exclude: Exclude,
 }
 
 impl Walk {
-    /// A walk of `root`.
-    pub fn new(root: &Path) -> Self {
+    /// A walk of `root`, leaving out what `exclude` excludes.
+    pub fn new(root: &Path, exclude: Exclude) -> Self {
         Walk {
             stack: vec![(String::new(), root.to_owned())],
+            exclude,
         }
     }
 }
@@ -81,7 +85,13 @@ impl Iterator for Walk {
                         });
                         continue;
                     };
-                    if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                    if !self.exclude.is_empty()
+                        && self.exclude.excluded(&key(&dir.key, &name), is_dir)
+                    {
+                        continue;
+                    }
+                    if is_dir {
                         dir.subdirs.push(name);
                     } else {
                         dir.leaves.push(Leaf { name, entry });
@@ -197,7 +207,7 @@ mod tests {
             }
             out.extend(leaves.map(|l| key(&dir.key, &l.name)));
         }
-        let mut walk = Walk::new(root.path());
+        let mut walk = Walk::new(root.path(), Exclude::default());
         let mut out = Vec::new();
         keys(&mut walk, &mut out);
         assert!(walk.next().is_none(), "every directory taken");
@@ -212,7 +222,7 @@ mod tests {
         let deep: PathBuf = std::iter::repeat_n("d", 1500).collect();
         fs::create_dir_all(root.path().join(&deep)).expect("mkdir");
         fs::write(root.path().join(&deep).join("f"), "x").expect("write");
-        let dirs: Vec<Dir> = Walk::new(root.path()).collect();
+        let dirs: Vec<Dir> = Walk::new(root.path(), Exclude::default()).collect();
         assert_eq!(dirs.len(), 1501);
         assert!(dirs.iter().all(|d| d.problems.is_empty()));
         let last = dirs.last().expect("the deepest");

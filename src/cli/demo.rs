@@ -25,34 +25,66 @@ The demo directory holds sources/ (the trees indexed), actions/ (their action fi
 and catalogue/ (the catalogue, sha3-256 so that checksums are Seamless's). Exit code 1
 if the testset's checksum is not the one Seamless computes.
 
+The port is checked before anything is built: without --listen, a taken 61918 means
+another free port (said on stderr); a taken --listen is an error.
+
 Examples:
   fair demo                                  # build in a temporary directory and serve
   fair demo --dir /tmp/demo --no-serve       # build only
   fair demo --listen 127.0.0.1:0             # serve on any free port")]
 pub struct Args {
-    /// Where to build the demo (must not exist) [default: a new temporary directory, kept].
+    /// Where to build the demo (must not exist) [default: a new temporary directory,
+    /// removed when the server stops; kept with --no-serve].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Address and port to serve the demo catalogue on (port 0: any free port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:61918")]
-    pub listen: String,
+    /// Address and port to serve the demo catalogue on (port 0: any free port)
+    /// [default: 127.0.0.1:61918, or a free port if it is taken].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     /// Build the catalogue, do not serve it.
     #[arg(long)]
     pub no_serve: bool,
 }
 
+/// Where the demo is served unless `--listen` says otherwise.
+const DEFAULT_LISTEN: &str = "127.0.0.1:61918";
+
+/// Where to serve, checked before building: `given`, else the default port, else
+/// (when the default is taken) any free port.
+fn listen_address(given: Option<&str>) -> anyhow::Result<String> {
+    let wanted = given.unwrap_or(DEFAULT_LISTEN);
+    match std::net::TcpListener::bind(wanted) {
+        Ok(_) => Ok(wanted.to_owned()),
+        Err(e) if given.is_none() && e.kind() == std::io::ErrorKind::AddrInUse => {
+            note!("{wanted} is taken: the demo will be served on another free port");
+            Ok("127.0.0.1:0".to_owned())
+        }
+        Err(e) => Err(anyhow::anyhow!("--listen {wanted}: {e}")),
+    }
+}
+
 /// Runs `fair demo`.
 pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let listen = match args.no_serve {
+        true => String::new(),
+        false => listen_address(args.listen.as_deref())?,
+    };
+    // The temporary directory lives until the server stops, then is removed.
+    let mut temporary = None;
     let base = match &args.dir {
         Some(dir) => {
             fs::create_dir(dir).with_context(|| format!("--dir {}", dir.display()))?;
             dir.clone()
         }
-        None => tempfile::Builder::new()
-            .prefix("fair-demo-")
-            .tempdir()
-            .context("creating a temporary directory")?
-            .keep(),
+        None => {
+            let tmp = tempfile::Builder::new()
+                .prefix("fair-demo-")
+                .tempdir()
+                .context("creating a temporary directory")?;
+            let path = tmp.path().to_owned();
+            temporary = Some(tmp);
+            path
+        }
     };
     sources::write(&base)?;
     println!(
@@ -79,12 +111,13 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         catalogue.layout().headers_dir().display()
     );
     if args.no_serve {
+        let _kept = temporary.map(tempfile::TempDir::keep);
         println!("\nServe it: fair serve {}", root.display());
         return Ok(Exit::Success);
     }
     let options = fairserver::Options {
         dir: root.clone(),
-        listen: args.listen.clone(),
+        listen: listen.clone(),
         poll: Duration::from_millis(500),
         base_url: None,
         serve_source: false,
@@ -93,7 +126,12 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         print_examples(&format!("http://{addr}"), &records, catalogue.hash());
         eprintln!("serving {} on http://{addr}/", root.display());
     })
-    .with_context(|| format!("serving {} on {}", root.display(), args.listen))?;
+    .with_context(|| format!("serving {} on {listen}", root.display()))?;
+    if let Some(tmp) = temporary {
+        let path = tmp.path().display().to_string();
+        tmp.close().with_context(|| format!("removing {path}"))?;
+        note!("removed {path}");
+    }
     Ok(Exit::Success)
 }
 
@@ -116,6 +154,7 @@ fn build(writer: &Writer<'_>, base: &Path) -> anyhow::Result<(Vec<Distribution>,
                 bufferdir: None,
                 jobs: None,
                 allow_errors: false,
+                exclude: indexer::Exclude::default(),
             };
             let limits = indexer::actions::Limits {
                 max_decompressed: 1 << 30,
@@ -193,7 +232,12 @@ fn print_examples(base: &str, records: &[Distribution], algo: HashAlgo) {
     // six.txt is in both versions of the testset: its element is in the merged
     // access index.
     let element: Checksum = algo.hash(sources::TESTSET[4].1);
-    println!("\nThe demo catalogue is served. Try:");
+    let (old, new) = two_versions(records);
+    println!("\nThe demo catalogue is served. Its landing pages, in a browser:");
+    for path in ["/", "/dataset/testset", "/dataset/structures"] {
+        println!("  {base}{path}");
+    }
+    println!("The machine API, for scripts:");
     for path in [
         "/machine/datasets".to_string(),
         "/machine/dataset/testset".to_string(),
@@ -204,7 +248,7 @@ fn print_examples(base: &str, records: &[Distribution], algo: HashAlgo) {
         format!("/machine/keyorder/{}", newest.keyorder),
         format!("/machine/access/{element}"),
         format!("/machine/locate/{element}"),
-        format!("/machine/diff/{}/{}", first.checksum, newest.checksum),
+        format!("/machine/diff/{}/{}", old.checksum, new.checksum),
         format!("/machine/manifest/{}?format=aria2", newest.checksum),
         "/health".to_string(),
         "/metrics".to_string(),
@@ -212,4 +256,21 @@ fn print_examples(base: &str, records: &[Distribution], algo: HashAlgo) {
         println!("  curl '{base}{path}'");
     }
     println!("Stop with Ctrl-C.");
+}
+
+/// The first two distributions of one dataset, in the order they were made (the
+/// testset's versions 1 and 2), for a diff that means something.
+fn two_versions(records: &[Distribution]) -> (&Distribution, &Distribution) {
+    RELEASES
+        .iter()
+        .zip(records)
+        .enumerate()
+        .find_map(|(i, (release, old))| {
+            let later = RELEASES.iter().zip(records).skip(i + 1);
+            later
+                .filter(|(r, d)| r.dataset == release.dataset && d.kind == old.kind)
+                .map(|(_, new)| (old, new))
+                .next()
+        })
+        .unwrap_or((&records[0], &records[0]))
 }

@@ -86,6 +86,6 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         other => other.context("writing to stdout")?,
     }
     let [added, removed, changed] = counts;
-    eprintln!("{added} added, {removed} removed, {changed} changed");
+    note!("{added} added, {removed} removed, {changed} changed");
     Ok(Exit::Success)
 }

@@ -11,6 +11,7 @@ const EXAMPLES: &str = "\
 Examples:
   fair find /srv/fair pdb                       # the latest distribution
   fair find /srv/fair pdb --version 2 --checksum
+  fair find /srv/fair pdb --json | jq -r .checksum
   fair find /srv/fair pdb --date 2025-02-14 --format mmcif --compression none
 
 Resolution is the server's: without --version or --date only `latest` distributions
@@ -42,8 +43,11 @@ pub struct Args {
     #[arg(long, value_name = "C")]
     pub compression: Option<String>,
     /// Print only the distribution's checksum.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     pub checksum: bool,
+    /// Print the record as one JSON object on one line (else indented for reading).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `fair find`.
@@ -61,6 +65,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     };
     match view.resolve(Some(&args.dataset), &query) {
         Ok(record) if args.checksum => println!("{}", record.checksum),
+        Ok(record) if args.json => println!("{}", serde_json::to_string(record)?),
         Ok(record) => println!("{}", serde_json::to_string_pretty(record)?),
         Err(unresolved) => {
             eprint!("{unresolved}");

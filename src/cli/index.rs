@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use faircore::{Catalogue, Name};
-use indexer::{InternMode, Options, Report};
+use indexer::{Exclude, InternMode, Options, Report};
 
 use crate::Exit;
 
@@ -13,6 +13,7 @@ const EXAMPLES: &str = "\
 Examples:
   fair index /srv/fair --source /mirror/pdb --collection pdb
   fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink
+  fair index /srv/fair --source /mirror/pdb --collection pdb --exclude .git/ --exclude '*.part'
   fair index /srv/fair --source /mirror/pdb --collection pdb --json | jq .hashed
   fair index /srv/fair --source /mirror/pdb --actions pdb-actions.yaml --json
 
@@ -27,8 +28,9 @@ deepfolder, deepcell) run in order; their outputs are published only when all
 succeeded. The file is checked first: a fault is reported with the action's index
 and field, and exit code 1.
 
-Exit codes: 0 success; 1 nothing done; 2 some files failed (the previous collection
-is kept unless --allow-errors).";
+Exit codes: 0 success, or published without the files that failed (--allow-errors;
+they are named on stderr and in --json's `errors`); 1 nothing done; 2 some files
+failed and nothing was published (the previous collection is kept).";
 
 /// How element buffers are interned.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -44,6 +46,7 @@ pub enum Intern {
 /// Flags of `fair index`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["collection", "actions"])))]
 pub struct Args {
     /// The catalogue directory.
     pub dir: PathBuf,
@@ -51,18 +54,13 @@ pub struct Args {
     #[arg(long, value_name = "SRC")]
     pub source: PathBuf,
     /// The collection to write: DIR/deepfolders/NAME.json.
-    #[arg(
-        long,
-        value_name = "NAME",
-        required_unless_present = "actions",
-        conflicts_with = "actions"
-    )]
+    #[arg(long, value_name = "NAME")]
     pub collection: Option<Name>,
     /// Run a Seamless action file (YAML or JSON) on the source instead of writing one deepfolder.
     #[arg(long, value_name = "FILE")]
     pub actions: Option<PathBuf>,
     /// Refuse an element that decompresses to more than SIZE bytes (suffixes K, M, G, T: powers of 1024).
-    #[arg(long, value_name = "SIZE", default_value = "16G", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = MAX_DECOMPRESSED, value_parser = parse_size)]
     pub max_decompressed: u64,
     /// Stop an element (named among the errors) before the buffer filesystem's free space falls under SIZE (default: 5% of the filesystem, at most 2G).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -82,7 +80,12 @@ pub struct Args {
     /// Worker threads [default: all cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
-    /// Write the collection even if some files failed, without them (exit code 2 all the same).
+    /// Leave out the entries matching PATTERN (gitignore syntax, relative to the
+    /// source: `.git/` directories only, `*.part` at any depth, `/tmp` at the root
+    /// only, `!keep.part` takes one back); repeatable. They are neither hashed nor reported.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Write the collection even if some files failed, without them; the run then exits 0 and names the skipped files on stderr and in --json.
     #[arg(long)]
     pub allow_errors: bool,
     /// Print one JSON object on stdout: collections, files, bytes, hashed, reused, errors, elapsed_s.
@@ -90,8 +93,11 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The default cap on an element's decompressed size (`--max-decompressed`).
+pub const MAX_DECOMPRESSED: &str = "16G";
+
 /// Parses `16G`, `100M`, `4096`.
-fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, String> {
     let (digits, shift) = match text.char_indices().last() {
         Some((i, 'K' | 'k')) => (&text[..i], 10),
         Some((i, 'M' | 'm')) => (&text[..i], 20),
@@ -107,8 +113,9 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 impl Args {
-    fn options(&self, collection: Name) -> Options {
-        Options {
+    fn options(&self, collection: Name) -> anyhow::Result<Options> {
+        let exclude = Exclude::new(&self.exclude).map_err(|e| anyhow::anyhow!("--exclude: {e}"))?;
+        Ok(Options {
             source: self.source.clone(),
             collection,
             intern: match self.intern {
@@ -119,7 +126,8 @@ impl Args {
             bufferdir: self.bufferdir.clone(),
             jobs: self.jobs.map(NonZeroUsize::get),
             allow_errors: self.allow_errors,
-        }
+            exclude,
+        })
     }
 }
 
@@ -134,7 +142,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         (None, Some(name)) => name.clone(),
         (None, None) => anyhow::bail!("--collection or --actions is required"),
     };
-    let options = args.options(collection);
+    let options = args.options(collection)?;
     let catalogue = Catalogue::open(&args.dir)?;
     let writer = catalogue.writer()?;
     let progress = super::progress::Progress::new(
@@ -154,35 +162,41 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         None => format!("indexing {}", args.source.display()),
     })?;
     progress.finish();
+    let published = report.errors.is_empty() || !report.collections.is_empty();
+    for problem in &report.errors {
+        if published {
+            note!("fair: skipped {}: {}", problem.path, problem.error);
+        } else {
+            eprintln!("fair: {}: {}", problem.path, problem.error);
+        }
+    }
+    if !published {
+        eprintln!(
+            "fair: nothing written: {} files failed; the previous collections are kept (see --allow-errors)",
+            report.errors.len()
+        );
+    }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         print_human(&report);
     }
-    Ok(if report.errors.is_empty() {
+    Ok(if published {
         Exit::Success
     } else {
         Exit::FilesFailed
     })
 }
 
+/// The summary of a run on stdout (unless `-q`); the failed files are on stderr.
 fn print_human(report: &Report) {
-    for problem in &report.errors {
-        eprintln!("fair: {}: {}", problem.path, problem.error);
-    }
     for (name, checksum) in &report.collections {
-        println!("{name} {checksum}");
-    }
-    if !report.errors.is_empty() && report.collections.is_empty() {
-        println!(
-            "nothing written: {} files failed; the previous collections are kept (see --allow-errors)",
-            report.errors.len()
-        );
+        say!("{name} {checksum}");
     }
     for (name, ops) in &report.operations {
-        println!("operation {name}: {} run, {} reused", ops.run, ops.reused);
+        say!("operation {name}: {} run, {} reused", ops.run, ops.reused);
     }
-    println!(
+    say!(
         "{} files, {} bytes: {} hashed, {} reused, {} errors, {:.2} s",
         report.files,
         report.bytes,

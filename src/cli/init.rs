@@ -62,7 +62,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         });
         println!("{out}");
     } else {
-        println!(
+        say!(
             "initialised {} (hash {})",
             catalogue.root().display(),
             catalogue.hash()

@@ -98,33 +98,33 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         other => other.with_context(|| format!("the {} manifest of {}", args.format, args.dist))?,
     };
     out.flush().context("writing to stdout")?;
-    eprint!("{} entries", summary.entries);
+    let mut said = format!("{} entries", summary.entries);
     if summary.without_url > 0 {
-        eprint!(
+        said += &format!(
             "; {} keys left out: no URL gives their bytes as they are",
             summary.without_url
         );
         match &mirror {
-            None => eprint!("; {}", faircore::manifest::OWN_URLS),
-            Some(m) if !m.sources => eprint!(
-                "; to offer them from this catalogue's server, intern them into buffers/ (fair index --intern copy) or serve the source trees (fair serve --serve-source) and pass --serve-source"
-            ),
+            None => said += &format!("; {}", faircore::manifest::OWN_URLS),
+            Some(m) if !m.sources => {
+                said += "; to offer them from this catalogue's server, intern them into buffers/ (fair index --intern copy) or serve the source trees (fair serve --serve-source) and pass --serve-source"
+            }
             Some(_) => {}
         }
     }
     if summary.without_digest > 0 {
-        eprint!(
+        said += &format!(
             "; {} keys left out: no {} digest recorded (index them again)",
             summary.without_digest, args.format
         );
     }
-    eprintln!();
-    if let Some(note) = manifest.unchecked() {
-        eprintln!("note: {note}");
+    note!("{said}");
+    if let Some(unchecked) = manifest.unchecked() {
+        note!("note: {unchecked}");
     }
     if let (Format::Wget, Some(base)) = (args.format, &catalogue.config().base_url) {
         let cut = faircore::manifest::wget_cut_dirs(base);
-        eprintln!(
+        note!(
             "fetch them with: wget -x -nH --cut-dirs={cut} --restrict-file-names=nocontrol -i FILE"
         );
     }

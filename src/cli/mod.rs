@@ -1,6 +1,8 @@
 //! The command line: the clap definitions of every subcommand. Each subcommand's
 //! module turns its raw flags into the options its library takes.
 
+pub mod completions;
+pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod find;
@@ -12,6 +14,7 @@ mod progress;
 pub mod reindex;
 pub mod serve;
 pub mod snapshot;
+pub mod update;
 pub mod verify;
 
 use std::io::IsTerminal;
@@ -26,6 +29,7 @@ Examples:
   fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink --json
   fair index /srv/fair --source /mirror/pdb --actions fixtures/pdb/actions.yaml
   fair snapshot /srv/fair pdb pdb --date today --if-changed
+  fair -q update /srv/fair                        # nightly: every [[dataset]] of fair.toml
   fair find /srv/fair pdb --checksum
   fair verify /srv/fair
   fair diff /srv/fair pdb@2025.01 pdb@latest --json
@@ -35,9 +39,9 @@ Examples:
   fair demo
 
 Exit codes:
-  0  success
+  0  success (fair index --allow-errors: published without the files that failed)
   1  nothing done: bad arguments, not a catalogue, catalogue locked by another writer, ...
-  2  some files (or operation elements) failed; nothing is published unless --allow-errors
+  2  some files (or operation elements) failed and nothing was published
      (fair verify: problems found)";
 
 /// fair: a FAIR dataset catalogue for scientific mirrors.
@@ -51,9 +55,20 @@ pub struct Cli {
     /// More diagnostics on stderr (-v: progress of each step, -vv: debugging).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
-    /// Only errors on stderr.
+    /// Nothing on success: only errors on stderr, no summaries on stdout (results
+    /// such as --json, `fair find` or manifests are still printed).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
+    /// How stderr's log is written: text (coloured only on a terminal without
+    /// NO_COLOR), or json (one object a line, for services).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: crate::logging::LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -98,10 +113,14 @@ pub fn parse() -> Result<Cli, crate::Exit> {
 pub enum Command {
     /// Create a catalogue directory: fair.toml and the Seamless FAIR layout.
     Init(init::Args),
+    /// Show or change a catalogue's settings after init: base URL, extra digests.
+    Config(config::Args),
     /// Index a source directory into a collection (deepfolders/NAME.json), or run a Seamless action file on it.
     Index(index::Args),
     /// Add a distribution of a collection to a dataset: keyorder, access index, record, `latest`.
     Snapshot(snapshot::Args),
+    /// The nightly job: index and snapshot (if changed) every [[dataset]] of fair.toml, under one lock.
+    Update(update::Args),
     /// Find a distribution of a dataset by version, date, format, compression (as the server does).
     Find(find::Args),
     /// The keys added, removed and changed between two distributions.
@@ -118,6 +137,10 @@ pub enum Command {
     Serve(serve::Args),
     /// Build a small catalogue from built-in fixtures and show what was done.
     Demo(demo::Args),
+    /// A shell completion script on stdout (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// The manual page fair(1), in roff, on stdout.
+    Man(completions::ManArgs),
 }
 
 /// A `--base-url` value: an absolute http(s) URL.
@@ -125,7 +148,8 @@ fn parse_base_url(s: &str) -> Result<String, String> {
     faircore::config::check_base_url(s).map(|()| s.to_owned())
 }
 
-/// A progress indicator on stderr with `template`, only when stderr is a terminal.
+/// A progress indicator on stderr with `template`, only when stderr is a terminal
+/// and `-q` is not given.
 fn progress_bar(template: &str) -> Option<ProgressBar> {
     progress_bar_styled(
         ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -133,9 +157,9 @@ fn progress_bar(template: &str) -> Option<ProgressBar> {
 }
 
 /// A progress bar of `style` on stderr, ticking 10 times a second; `None` when
-/// stderr is not a terminal.
+/// stderr is not a terminal or `-q` is given.
 fn progress_bar_styled(style: ProgressStyle) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || crate::logging::quiet() {
         return None;
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

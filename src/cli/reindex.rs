@@ -53,9 +53,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         for problem in &problems {
             eprintln!("{problem}");
         }
-        println!(
+        say!(
             "{} access indexes and {} collections added",
-            caught.access_indexes, caught.collections
+            caught.access_indexes,
+            caught.collections
         );
     }
     Ok(if problems.is_empty() {

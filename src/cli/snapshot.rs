@@ -45,6 +45,7 @@ pub enum Compression {
 /// Flags of `fair snapshot`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
+#[command(group(clap::ArgGroup::new("release").required(true).multiple(true).args(["version", "date"])))]
 pub struct Args {
     /// The catalogue directory.
     pub dir: PathBuf,
@@ -53,7 +54,7 @@ pub struct Args {
     /// The collection to snapshot (deepfolders/ or deepcells/).
     pub collection: Name,
     /// The release's version (not `latest` or `none`, which queries reserve).
-    #[arg(long, value_name = "V", required_unless_present = "date")]
+    #[arg(long, value_name = "V")]
     pub version: Option<String>,
     /// The release's date: YYYY-MM-DD, or `today` (local time).
     #[arg(long, value_name = "YYYY-MM-DD|today")]
@@ -121,7 +122,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(record)?);
     } else if outcome.added {
-        println!(
+        say!(
             "{} {}: added {}, {} keys, keyorder {}{}",
             args.dataset,
             record.checksum,
@@ -135,7 +136,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         );
     }
     if !outcome.added {
-        eprintln!(
+        note!(
             "fair: {} unchanged: the collection is that of {}; nothing written",
             args.dataset,
             record.describe()

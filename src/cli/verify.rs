@@ -54,7 +54,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         for p in &report.problems {
             println!("{}: {}", p.subject, p.problem);
         }
-        println!(
+        say!(
             "{} files ({} bytes) hashed, {} records checked, {} problems",
             report.files,
             report.bytes,
@@ -62,7 +62,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             report.problems.len()
         );
         if report.content_size_unchecked > 0 {
-            println!(
+            say!(
                 "content_size not checked for {} records: their element buffers are not all in buffers/",
                 report.content_size_unchecked
             );

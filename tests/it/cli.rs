@@ -20,7 +20,12 @@ fn bad_arguments_exit_1() {
     let root = init(tmp.path(), "blake3");
     let r = path_str(&root);
     let err = stderr_of(&["index", r, "--source", r]);
-    assert!(err.contains("--collection"), "{err}");
+    assert!(
+        err.contains("--collection <NAME>|--actions <FILE>"),
+        "{err}"
+    );
+    let err = stderr_of(&["snapshot", r, "d", "c"]);
+    assert!(err.contains("--version <V>|--date"), "{err}");
     let err = stderr_of(&["index", r, "--source", r, "--collection", "../escape"]);
     assert!(
         err.contains("invalid name") && err.contains("expected"),

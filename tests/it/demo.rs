@@ -42,12 +42,50 @@ fn the_demo_catalogue_is_served_and_every_url_it_prints_answers() {
         "{lines:#?}"
     );
 
-    // Every printed URL answers 200 from the demo server.
+    // Every printed URL answers 200 from the demo server, the landing pages first,
+    // and the diff compares two versions of one dataset.
+    let landing = format!("http://{}/", served.addr);
+    let first_url = lines.iter().find(|l| l.contains("http://"));
+    assert_eq!(
+        first_url.map(|l| l.trim()),
+        Some(landing.as_str()),
+        "{lines:#?}"
+    );
     let urls: Vec<&str> = lines
         .iter()
-        .filter_map(|l| l.trim().strip_prefix("curl '")?.strip_suffix('\''))
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("curl '")
+                .and_then(|u| u.strip_suffix('\''))
+                .or_else(|| l.starts_with("http://").then_some(l))
+        })
         .collect();
-    assert!(urls.len() >= 8, "{lines:#?}");
+    assert!(urls.len() >= 10, "{lines:#?}");
+    assert!(
+        urls.iter().any(|u| u.ends_with("/dataset/testset")),
+        "{urls:#?}"
+    );
+    let diff = urls
+        .iter()
+        .find(|u| u.contains("/machine/diff/"))
+        .expect("a diff URL");
+    let diff = served.get(&diff[landing.len() - 1..]);
+    assert_eq!(diff.status, 200);
+    let changes: Vec<Value> = diff
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON change a line"))
+        .collect();
+    // Versions 1 and 2 of the testset: keys of both changed, not two unrelated key sets.
+    assert!(
+        changes.iter().any(|c| c["change"] == "changed"),
+        "{changes:#?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["key"].as_str().is_some_and(|k| k.ends_with(".txt")))
+    );
     for url in urls {
         let target = url
             .strip_prefix(&format!("http://{}", served.addr))
@@ -130,4 +168,35 @@ fn demo_no_serve_builds_and_exits() {
             }
         }
     }
+}
+
+#[test]
+fn demo_with_its_port_taken_serves_on_another_and_removes_its_directory() {
+    // Held for the test (if something else holds it already, it is taken all the same).
+    let _taken = std::net::TcpListener::bind("127.0.0.1:61918");
+    let mut cmd = crate::helpers::fair_cmd();
+    cmd.arg("demo")
+        .env("TMPDIR", tempfile::tempdir().expect("tempdir").keep());
+    let tmp = std::path::PathBuf::from(cmd.get_envs().find_map(|(_, v)| v).expect("TMPDIR"));
+    let mut served = Served::spawn_cmd(cmd, Stdio::piped());
+    assert!(!served.addr.ends_with(":61918"), "{}", served.addr);
+    let stdout = served.take_stdout().expect("stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map(|line| line.expect("line"))
+        .take_while(|line| !line.starts_with("Stop with"))
+        .collect();
+    assert!(lines.iter().any(|l| l.contains(&served.addr)), "{lines:#?}");
+    assert_eq!(served.get("/health").status, 200);
+    let demo_dirs = || std::fs::read_dir(&tmp).expect("TMPDIR").count();
+    assert_eq!(demo_dirs(), 1, "the demo's directory while it serves");
+
+    // SIGTERM: the server stops and the temporary directory goes.
+    #[allow(unsafe_code)]
+    // SAFETY: kill has no memory effects; the pid is our child's.
+    let sent = unsafe { libc::kill(served.pid() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(sent, 0);
+    assert!(served.wait().success());
+    assert_eq!(demo_dirs(), 0, "removed when the server stopped");
+    std::fs::remove_dir(&tmp).expect("rmdir");
 }

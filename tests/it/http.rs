@@ -54,8 +54,14 @@ impl Served {
     /// Runs `fair ARGS`, a command that ends up serving, and waits until it listens
     /// (prints `on http://ADDR/` on stderr).
     pub fn spawn(args: &[&str], stdout: Stdio) -> Served {
-        let mut child = fair_cmd()
-            .args(args)
+        let mut cmd = fair_cmd();
+        cmd.args(args);
+        Served::spawn_cmd(cmd, stdout)
+    }
+
+    /// Runs `cmd`, a `fair` command that ends up serving, and waits until it listens.
+    pub fn spawn_cmd(mut cmd: std::process::Command, stdout: Stdio) -> Served {
+        let mut child = cmd
             .stderr(Stdio::piped())
             .stdout(stdout)
             .spawn()

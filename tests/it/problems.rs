@@ -1,5 +1,6 @@
 //! Files that cannot be indexed: reported with their path, never hashed, never
-//! blocking, and the previous collection kept unless --allow-errors.
+//! blocking, and the previous collection kept unless --allow-errors (which then
+//! publishes without them, exits 0 and names them).
 
 use std::ffi::OsStr;
 use std::fs;
@@ -60,7 +61,7 @@ fn dangling_link_fifo_and_non_utf8_name_fail_the_run_without_touching_the_collec
         "{stderr}"
     );
 
-    let allowed = f.index(&["--allow-errors"], 2);
+    let allowed = f.index(&["--allow-errors"], 0);
     assert_eq!(allowed["errors"].as_array().map(Vec::len), Some(3));
     let written = reported(&allowed, "c").expect("written with --allow-errors");
     assert_ne!(Some(written), reported(&good, "c"));
@@ -71,4 +72,18 @@ fn dangling_link_fifo_and_non_utf8_name_fail_the_run_without_touching_the_collec
         !map.keys()
             .any(|k| k.contains("pipe") || k.contains("dangling") || k.contains("latin1"))
     );
+
+    // Published without them: exit 0, each skipped file named on stderr.
+    let mut args = f.index_args();
+    args.push("--allow-errors");
+    let out = fair_ok(&args, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for name in ["dangling", "d01/pipe", "latin1-"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains("skipped") && l.contains(name)),
+            "{name}: {stderr}"
+        );
+    }
 }

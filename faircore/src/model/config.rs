@@ -1,10 +1,13 @@
 //! `fair.toml`: the catalogue's format version, hash algorithm, extra digests,
-//! base URL and the catalogue-wide FAIR metadata (`[catalogue]`).
+//! base URL, the catalogue-wide FAIR metadata (`[catalogue]`), the server's
+//! settings (`[server]`) and the datasets `fair update` refreshes (`[[dataset]]`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::HashAlgo;
+use std::path::PathBuf;
+
 use crate::digest::ExtraAlgo;
+use crate::{HashAlgo, Name};
 
 /// The catalogue format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -26,6 +29,104 @@ pub struct Config {
     /// `[catalogue]`: what the FAIR metadata says about the catalogue as a whole.
     #[serde(default, skip_serializing_if = "CatalogueMeta::is_empty")]
     pub catalogue: CatalogueMeta,
+    /// `[server]`: settings of `fair serve`, beneath its environment and flags.
+    #[serde(default, skip_serializing_if = "ServerSettings::is_empty")]
+    pub server: ServerSettings,
+    /// `[[dataset]]`: the datasets `fair update` indexes and snapshots, in order.
+    #[serde(default, rename = "dataset", skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetSpec>,
+}
+
+/// The `[server]` table of `fair.toml`: `fair serve`'s settings when neither a
+/// flag nor a `FAIR_*` environment variable gives them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address and port to listen on, `HOST:PORT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// The server's public URL (else the top-level `base_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Also serve the indexed source trees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve_source: Option<bool>,
+    /// How often the catalogue is checked for changes, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_ms: Option<u64>,
+}
+
+impl ServerSettings {
+    fn is_empty(&self) -> bool {
+        *self == ServerSettings::default()
+    }
+}
+
+/// One `[[dataset]]` table of `fair.toml`: where a dataset's files are and how
+/// `fair update` snapshots them. Relative paths are relative to the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    /// The dataset that gets the distributions.
+    pub name: Name,
+    /// The directory indexed.
+    pub source: PathBuf,
+    /// The collection indexed (without `actions`) and snapshotted [default: `name`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<Name>,
+    /// A Seamless action file run on the source instead of indexing one collection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<PathBuf>,
+    /// Gitignore-style patterns of entries left out (`.git/`, `*.part`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// The snapshot's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The snapshot's date: `YYYY-MM-DD`, or `today` (local time, at each run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The format of the elements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// How the downloads of the elements are compressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// Lay the new URLs over the previous distribution's access index.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub merge_access_index: bool,
+    /// Publish even if some files failed, without them (the update still exits 2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_errors: bool,
+}
+
+impl DatasetSpec {
+    /// The collection indexed and snapshotted.
+    pub fn collection(&self) -> &Name {
+        self.collection.as_ref().unwrap_or(&self.name)
+    }
+
+    /// The release fields of a snapshot made on `today` (`YYYY-MM-DD`), checked.
+    pub fn release(&self, today: &str) -> crate::Result<crate::Release> {
+        let date = match self.date.as_deref() {
+            Some("today") => Some(today.to_owned()),
+            other => other.map(String::from),
+        };
+        crate::Release::new(
+            self.version.clone(),
+            date,
+            self.format.clone(),
+            self.compression.clone(),
+        )
+    }
+
+    /// Checks what can be checked without the file system: the release fields
+    /// (with a sample date for `today`).
+    fn check(&self) -> Result<(), String> {
+        self.release("2000-01-01")
+            .map(|_| ())
+            .map_err(|e| format!("[[dataset]] {}: {e}", self.name))
+    }
 }
 
 /// The `[catalogue]` table of `fair.toml`: the catalogue's title, description,
@@ -97,6 +198,8 @@ impl Config {
             base_url,
             catalogue: CatalogueMeta::default(),
             extra_digests: Vec::new(),
+            server: ServerSettings::default(),
+            datasets: Vec::new(),
         }
     }
 
@@ -114,6 +217,19 @@ impl Config {
             check_base_url(url)?;
         }
         config.catalogue.check()?;
+        if let Some(url) = &config.server.base_url {
+            check_base_url(url).map_err(|e| format!("server.{e}"))?;
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for dataset in &config.datasets {
+            if !names.insert(&dataset.name) {
+                return Err(format!(
+                    "[[dataset]] {}: declared twice (names are unique)",
+                    dataset.name
+                ));
+            }
+            dataset.check()?;
+        }
         if let Some(same) = config
             .extra_digests
             .iter()

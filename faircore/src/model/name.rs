@@ -3,8 +3,10 @@
 
 use std::fmt;
 
-/// A validated dataset or collection name.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A validated dataset or collection name (in TOML and JSON: a string, checked
+/// when read).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Name(String);
 
 /// The text is not a valid name; the message says what is expected.
@@ -41,6 +43,20 @@ impl std::str::FromStr for Name {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Name::new(s)
+    }
+}
+
+impl TryFrom<String> for Name {
+    type Error = InvalidName;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Name::new(&text)
+    }
+}
+
+impl From<Name> for String {
+    fn from(name: Name) -> Self {
+        name.0
     }
 }
 
