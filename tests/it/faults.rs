@@ -309,7 +309,8 @@ fn interning_refuses_links_out_of_the_source_tree() {
             mode,
             "--allow-errors",
         ]);
-        assert_eq!(out.status.code(), Some(2), "{mode}: {}", describe(&out));
+        // Published without the link: a success that names what it skipped.
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", describe(&out));
         let collection = fs::read_to_string(root.join("deepfolders/c.json")).expect("published");
         assert!(
             collection.contains("a.txt") && !collection.contains("leak"),

@@ -46,14 +46,24 @@ impl<'w> Publication<'w> {
 
     /// The path of `path` relative to the catalogue, as the journal records it.
     fn relative(&self, path: &Path) -> Result<String> {
-        let root = self.writer.catalogue().root();
-        path.strip_prefix(root)
-            .ok()
+        // Both absolute and without `.` components: a catalogue opened as
+        // `./dir` stages in `$PWD/./dir/.fair/tmp`.
+        let (root, path) = (
+            std::path::absolute(self.writer.catalogue().root()),
+            std::path::absolute(path),
+        );
+        let relative = match (&root, &path) {
+            (Ok(root), Ok(path)) => path.strip_prefix(root).ok(),
+            _ => None,
+        };
+        relative
             .and_then(Path::to_str)
             .map(str::to_owned)
             .ok_or_else(|| {
                 Error::invalid(
-                    crate::display::path(path),
+                    path.as_deref()
+                        .map(crate::display::path)
+                        .unwrap_or_default(),
                     "expected a UTF-8 path inside the catalogue",
                 )
             })
