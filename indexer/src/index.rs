@@ -14,7 +14,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use faircore::store::ExtraDigestTable;
 use faircore::{
-    Checksum, Collection, CollectionKind, ExtraAlgo, ExtraDigests, HashAlgo, Name, Writer,
+    Checksum, Collection, CollectionKind, ExtraAlgo, ExtraDigests, HashAlgo, Name, Store, Writer,
 };
 use rayon::prelude::*;
 
@@ -112,11 +112,18 @@ pub fn scan(
 ) -> Result<Scan, Error> {
     let mut entries = BTreeMap::new();
     let mut sizes = HashMap::new();
-    let report = run(writer, options, progress, &mut |key, checksum, size| {
-        entries.insert(key.to_owned(), *checksum);
-        sizes.insert(*checksum, size);
-        Ok(())
-    })?;
+    let db = writer.store()?;
+    let report = run(
+        writer,
+        &db,
+        options,
+        progress,
+        &mut |key, checksum, size| {
+            entries.insert(key.to_owned(), *checksum);
+            sizes.insert(*checksum, size);
+            Ok(())
+        },
+    )?;
     Ok(Scan {
         report,
         collection: Collection::new(CollectionKind::Deepfolder, entries),
@@ -135,16 +142,15 @@ pub fn index(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, Error> {
     let started = Instant::now();
+    let db = writer.store()?;
     let mut stream = writer.collection_stream(CollectionKind::Deepfolder, &options.collection)?;
-    let mut report = run(writer, options, progress, &mut |key, checksum, _| {
+    let mut report = run(writer, &db, options, progress, &mut |key, checksum, _| {
         Ok(stream.push(key, checksum)?)
     })?;
     if report.errors.is_empty() || options.allow_errors {
         let (checksum, _, written) = stream.finish()?;
         // Each occurrence of an element counts: the bytes of the indexed files.
-        writer
-            .store()?
-            .record_content_sizes(&[(checksum, report.bytes)])?;
+        db.record_content_sizes(&[(checksum, report.bytes)])?;
         tracing::info!(
             collection = %options.collection,
             %checksum,
@@ -165,10 +171,11 @@ pub fn last_totals(writer: &Writer<'_>, collection: &Name) -> Result<Option<(u64
     Ok(cache::last_totals(&writer.store()?, collection.as_str())?)
 }
 
-/// The run: walks, hashes and records the cache, handing every indexed file to
-/// `sink` in key order.
+/// The run: walks, hashes and records the cache in `db`, handing every indexed
+/// file to `sink` in key order.
 fn run(
     writer: &Writer<'_>,
+    db: &Store,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
     sink: &mut Sink<'_>,
@@ -192,7 +199,6 @@ fn run(
             Some(BufferStore::open(&dir, mode, source, writer)?)
         }
     };
-    let db = writer.store()?;
     let collection = options.collection.as_str();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
@@ -203,7 +209,7 @@ fn run(
         algo: catalogue.hash(),
         extra: &catalogue.config().extra_digests,
         known_extra: db.extra_digest_table()?,
-        cache: Cache::open(&db, collection)?,
+        cache: Cache::open(db, collection)?,
         store,
         start_ns: now_ns(),
         progress,
@@ -224,7 +230,7 @@ fn run(
             merge.take(dir)?;
             if merge.pending.full() {
                 run.sync_buffers()?;
-                merge.pending.flush(&db, collection, None)?;
+                merge.pending.flush(db, collection, None)?;
             }
             Ok::<(), Error>(())
         },
@@ -236,7 +242,7 @@ fn run(
     } = merge;
     // Buffers are on disk before the cache says they are there.
     run.sync_buffers()?;
-    pending.flush(&db, collection, Some((report.files, report.bytes)))?;
+    pending.flush(db, collection, Some((report.files, report.bytes)))?;
     let root = fs::canonicalize(source).map_err(|e| source_error(source, e.to_string()))?;
     db.record_source(collection, &root)?;
     report.errors.sort();

@@ -463,14 +463,7 @@ fn dataset(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>) {
         );
         b.text(&this, (DCAT, "version"), &label(record));
         // The dataset's distributions are its current version's.
-        for part in site.parts(record) {
-            b.link(
-                &this,
-                (DCAT, "distribution"),
-                &site.part_url(entry.name, record, part),
-            );
-            distribution(b, site, entry, record, part);
-        }
+        distributions(b, site, entry, record, &this);
     }
     let title = format!("Versions of {}", entry.name);
     b.container(
@@ -513,9 +506,21 @@ fn snapshot(b: &mut Builder, site: &Site<'_>, entry: &Entry<'_>, index: usize) {
     }
     let source = entry.dataset.meta.source.as_deref();
     b.provenance(&url, source, issued.as_deref());
+    distributions(b, site, entry, record, &this);
+}
+
+/// Links `this` (a dataset or snapshot) to each distribution of `record`, and
+/// describes them.
+fn distributions(
+    b: &mut Builder,
+    site: &Site<'_>,
+    entry: &Entry<'_>,
+    record: &Distribution,
+    this: &NamedOrBlankNode,
+) {
     for part in site.parts(record) {
         b.link(
-            &this,
+            this,
             (DCAT, "distribution"),
             &site.part_url(entry.name, record, part),
         );
