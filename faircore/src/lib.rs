@@ -36,10 +36,10 @@ pub use model::{
     keyorder, name, plain, release, statcache, yaml,
 };
 pub use ops::{diff, lookup, manifest, resolve, snapshot, stream, verify, view};
-pub use store::{catalogue, layout, lock, regular, staging};
+pub use store::{catalogue, layout, lock, regular, spill, staging};
 
 pub use access::UrlInfo;
-pub use catalogue::{Catalogue, CollectionStream, Writer};
+pub use catalogue::{Catalogue, CollectionStream, ContentStream, Writer};
 pub use checksum::{Checksum, ParseChecksumError};
 pub use collection::{Collection, CollectionKind, Encoded};
 pub use config::{CatalogueMeta, Config, DatasetSpec, ServerSettings};

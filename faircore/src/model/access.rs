@@ -3,12 +3,11 @@
 //! checksum → URL infos, `access_index/<checksum>`), the latter built from the
 //! former at snapshot time.
 //!
-//! Indexes of millions of entries are read borrowing their strings from the file's
-//! bytes, kept as vectors sorted by key, and joined in one pass: no map of owned
-//! strings is built.
+//! Indexes of millions of entries are never held: `fair snapshot` joins them in
+//! key order through external sorts (`ops::snapshot`), `fair verify` reads them
+//! entry by entry ([`check_index`]).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, MapAccess, Visitor};
@@ -43,6 +42,16 @@ impl UrlInfo<'static> {
 }
 
 impl UrlInfo<'_> {
+    /// The same URL info, owning its strings.
+    pub fn into_owned(self) -> UrlInfo<'static> {
+        UrlInfo {
+            url: Cow::Owned(self.url.into_owned()),
+            compression: self.compression.map(|c| Cow::Owned(c.into_owned())),
+            celltype: self.celltype.map(|c| Cow::Owned(c.into_owned())),
+            extra: self.extra,
+        }
+    }
+
     /// The URL.
     pub fn url(&self) -> &str {
         &self.url
@@ -156,29 +165,6 @@ impl<'a> UrlInfo<'a> {
     }
 }
 
-/// A JSON object read into a vector of entries in file order, keys borrowed.
-struct Entries<'a, K>(Vec<(K, Vec<UrlInfo<'a>>)>);
-
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for Entries<'de, K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<K>(std::marker::PhantomData<K>);
-        impl<'de, K: Deserialize<'de>> Visitor<'de> for V<K> {
-            type Value = Entries<'de, K>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of lists of URL infos")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Entries(entries))
-            }
-        }
-        deserializer.deserialize_map(V(std::marker::PhantomData))
-    }
-}
-
 /// Reads an access index file from `reader` entry by entry, checking every
 /// element checksum and URL info, in constant memory; returns its number of
 /// entries. What `fair verify` does to access indexes of millions of elements.
@@ -204,67 +190,8 @@ pub fn check_index(reader: impl std::io::Read) -> serde_json::Result<u64> {
     Ok(n)
 }
 
-/// An access index: entries sorted by element checksum, each checksum once.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct AccessIndex<'a>(Vec<(Checksum, Vec<UrlInfo<'a>>)>);
-
-impl<'a> AccessIndex<'a> {
-    /// Parses the bytes of an access index file, borrowing from them.
-    pub fn parse(bytes: &'a [u8]) -> serde_json::Result<Self> {
-        let Entries(mut entries) = serde_json::from_slice::<Entries<'a, Checksum>>(bytes)?;
-        // A repeated checksum keeps its last value, as a map would.
-        entries.reverse();
-        entries.sort_by_key(|e| e.0);
-        entries.dedup_by(|a, b| a.0 == b.0);
-        Ok(AccessIndex(entries))
-    }
-
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether it has no element.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The URLs of `checksum`.
-    pub fn get(&self, checksum: &Checksum) -> Option<&[UrlInfo<'a>]> {
-        let i = self.0.binary_search_by(|(c, _)| c.cmp(checksum)).ok()?;
-        Some(&self.0[i].1)
-    }
-
-    /// Lays `new` over `self`: an element of both takes its URLs from `new`.
-    pub fn merge(self, new: AccessIndex<'a>) -> AccessIndex<'a> {
-        let mut merged = Vec::with_capacity(self.0.len() + new.0.len());
-        let mut old = self.0.into_iter().peekable();
-        for (checksum, urls) in new.0 {
-            while let Some(entry) = old.next_if(|(c, _)| *c < checksum) {
-                merged.push(entry);
-            }
-            old.next_if(|(c, _)| *c == checksum);
-            merged.push((checksum, urls));
-        }
-        merged.extend(old);
-        AccessIndex(merged)
-    }
-}
-
-impl AccessIndex<'_> {
-    /// The plain bytes, as `plain::to_vec` writes them, in parallel.
-    pub fn to_plain(&self) -> Vec<u8> {
-        plain::join_in_parallel(&self.0, b'{', b'}', |out, (checksum, urls)| {
-            out.push(b'"');
-            out.extend_from_slice(checksum.to_hex().as_bytes());
-            out.extend_from_slice(b"\": ");
-            write_urls(out, urls);
-        })
-    }
-}
-
 /// Appends the plain bytes of a list of URL infos at depth 1.
-fn write_urls(out: &mut Vec<u8>, urls: &[UrlInfo<'_>]) {
+pub(crate) fn write_urls(out: &mut Vec<u8>, urls: &[UrlInfo<'_>]) {
     if urls.iter().any(|u| !u.extra.is_empty()) {
         // Rare: any JSON value. Serialised at depth 0, then indented one level
         // (a raw newline is always formatting: strings escape theirs).
@@ -303,77 +230,11 @@ fn write_urls(out: &mut Vec<u8>, urls: &[UrlInfo<'_>]) {
     out.extend_from_slice(b"\n  ]");
 }
 
-impl Serialize for AccessIndex<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(c, urls)| (c, urls)))
-    }
-}
-
-/// A download index: key → the URLs of its element.
-pub type DownloadIndex = BTreeMap<String, Vec<UrlInfo<'static>>>;
-
-/// What re-keying a download index by checksum found.
-#[derive(Debug, Default)]
-pub struct Rekeyed<'a> {
-    /// The access index.
-    pub index: AccessIndex<'a>,
-    /// Keys of the collection the download index has no URL for.
-    pub without_urls: usize,
-    /// Keys of the download index that are not in the collection (ignored).
-    pub stale: usize,
-}
-
-/// Re-keys the download index `bytes` by the element checksums of `entries`.
-/// Keys holding the same content pool their URLs (each URL once, in key order):
-/// every one of them serves those bytes.
-pub fn rekey<'a, K: AsRef<str>>(
-    entries: &[(K, Checksum)],
-    bytes: &'a [u8],
-) -> serde_json::Result<Rekeyed<'a>> {
-    let Entries(mut download) = serde_json::from_slice::<Entries<'a, Text<'a>>>(bytes)?;
-    if !download.is_sorted_by(|a, b| a.0.0 <= b.0.0) {
-        download.sort_by(|a, b| a.0.0.cmp(&b.0.0));
-    }
-    let mut rekeyed = Rekeyed::default();
-    let mut pairs = Vec::with_capacity(entries.len());
-    let mut keys = entries.iter().peekable();
-    for (Text(key), urls) in download {
-        while keys.next_if(|(k, _)| k.as_ref() < &*key).is_some() {
-            rekeyed.without_urls += 1;
-        }
-        match keys.next_if(|(k, _)| k.as_ref() == &*key) {
-            Some((_, checksum)) => pairs.push((*checksum, urls)),
-            None => rekeyed.stale += 1,
-        }
-    }
-    rekeyed.without_urls += keys.count();
-    // Stable: equal contents pool their URLs in key order.
-    pairs.sort_by_key(|p| p.0);
-    let mut index: Vec<(Checksum, Vec<UrlInfo<'a>>)> = Vec::with_capacity(pairs.len());
-    for (checksum, urls) in pairs {
-        match index.last_mut() {
-            Some((last, pooled)) if *last == checksum => {
-                for url in urls {
-                    if !pooled.contains(&url) {
-                        pooled.push(url);
-                    }
-                }
-            }
-            _ => index.push((checksum, urls)),
-        }
-    }
-    rekeyed.index = AccessIndex(index);
-    Ok(rekeyed)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::HashAlgo;
+    use std::collections::BTreeMap;
 
-    fn sum(text: &str) -> Checksum {
-        HashAlgo::Blake3.hash(text.as_bytes())
-    }
+    use super::*;
 
     fn url(u: &str) -> UrlInfo<'static> {
         UrlInfo::new(u.into(), None, None)
@@ -395,66 +256,28 @@ mod tests {
     }
 
     #[test]
-    fn rekeying_pools_equal_contents_and_counts_mismatches() {
-        let entries = [("a", sum("same")), ("b", sum("same")), ("c", sum("other"))];
-        let download = DownloadIndex::from([
-            ("a".into(), vec![url("http://m/a"), url("http://m/shared")]),
-            ("b".into(), vec![url("http://m/shared"), url("http://m/b")]),
-            ("gone".into(), vec![url("http://m/gone")]),
-        ]);
-        let bytes = plain::to_vec(&download).expect("plain");
-        let rekeyed = rekey(&entries, &bytes).expect("rekeys");
-        assert_eq!(
-            rekeyed.index.get(&sum("same")).expect("pooled"),
-            [url("http://m/a"), url("http://m/shared"), url("http://m/b")]
-        );
-        assert_eq!(rekeyed.index.len(), 1);
-        assert_eq!((rekeyed.without_urls, rekeyed.stale), (1, 1));
-        let old = AccessIndex(vec![
-            (sum("old"), vec![url("o")]),
-            (sum("same"), vec![url("x")]),
-        ]);
-        let mut old = old;
-        old.0.sort_by_key(|e| e.0);
-        let merged = old.merge(rekeyed.index);
-        assert_eq!(merged.len(), 2);
-        assert_eq!(merged.get(&sum("same")).map(<[_]>::len), Some(3));
-        let bytes = merged.to_plain();
-        assert_eq!(bytes, plain::to_vec(&merged).expect("plain"));
-        assert_eq!(AccessIndex::parse(&bytes).expect("parses"), merged);
-    }
-
-    #[test]
-    fn the_parallel_writer_writes_what_the_serializer_writes() {
+    fn url_lists_are_written_as_the_serializer_writes_them() {
         let text = r#"{
             "a": [],
             "b": ["http://m/\"quoted\"", {"url": "u", "celltype": "text", "compression": "gzip"}],
             "c": [{"url": "http://m/ü\n", "mirror": {"region": ["eu", 1]}, "z": null}]
         }"#;
-        let download: BTreeMap<String, Vec<UrlInfo>> = serde_json::from_str(text).expect("parses");
-        let index = AccessIndex(
-            download
-                .into_values()
-                .enumerate()
-                .map(|(i, urls)| (sum(&i.to_string()), urls))
-                .collect(),
-        );
-        let mut index = index;
-        index.0.sort_by_key(|e| e.0);
-        let bytes = index.to_plain();
+        let index: BTreeMap<String, Vec<UrlInfo>> = serde_json::from_str(text).expect("parses");
+        let mut items = plain::Items::map(Vec::new());
+        for (key, urls) in &index {
+            items
+                .push(|out| {
+                    plain::write_str(out, key);
+                    out.extend_from_slice(b": ");
+                    write_urls(out, urls);
+                })
+                .expect("writes");
+        }
+        let (bytes, count) = items.finish().expect("closes");
+        assert_eq!(count, 3);
         assert_eq!(
             String::from_utf8(bytes).expect("utf8"),
             String::from_utf8(plain::to_vec(&index).expect("plain")).expect("utf8")
         );
-        assert_eq!(AccessIndex::default().to_plain(), b"{}\n");
-    }
-
-    #[test]
-    fn an_unsorted_hand_written_download_index_is_read_too() {
-        let entries = [("a", sum("1")), ("b", sum("2"))];
-        let bytes = br#"{"b": ["http://m/b"], "a": [{"url": "http://m/\u0061"}]}"#;
-        let rekeyed = rekey(&entries, bytes).expect("rekeys");
-        assert_eq!(rekeyed.index.get(&sum("1")), Some(&[url("http://m/a")][..]));
-        assert_eq!((rekeyed.without_urls, rekeyed.stale), (0, 0));
     }
 }

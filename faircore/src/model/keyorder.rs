@@ -9,17 +9,9 @@
 //! key).
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
-use std::borrow::Cow;
 
 use crate::access::Text;
 use crate::{Checksum, HashAlgo, plain};
-
-/// Parses a keyorder file, borrowing the keys from its bytes.
-pub fn parse(bytes: &[u8]) -> serde_json::Result<Vec<Cow<'_, str>>> {
-    let texts: Vec<Text<'_>> = serde_json::from_slice(bytes)?;
-    Ok(texts.into_iter().map(|t| t.0).collect())
-}
 
 /// Reads a keyorder file from `reader` key by key, handing each to `key`, in
 /// constant memory; returns the number of keys.
@@ -46,44 +38,23 @@ pub fn for_each(reader: impl std::io::Read, mut key: impl FnMut(&str)) -> serde_
     Ok(n)
 }
 
-/// The keyorder of a collection with entries `keys` (key, element checksum), given
-/// the keyorder `old` of the distribution it follows (empty for the first one).
-pub fn next<'a, O, K>(old: &'a [O], keys: &'a [(K, Checksum)], algo: HashAlgo) -> Vec<&'a str>
-where
-    O: AsRef<str> + Sync,
-    K: AsRef<str> + Sync,
-{
-    // Each old slot's key as an index into `keys` (None: deleted), looked up in
-    // parallel; then no string is hashed or compared again.
-    let slots: Vec<Option<u32>> = if old.is_empty() {
-        Vec::new()
-    } else {
-        let mut index: FxHashMap<&str, u32> = FxHashMap::default();
-        index.reserve(keys.len());
-        index.extend(
-            keys.iter()
-                .enumerate()
-                .map(|(i, (k, _))| (k.as_ref(), i as u32)),
-        );
-        old.par_iter()
-            .map(|k| index.get(k.as_ref()).copied())
-            .collect()
-    };
-    let mut placed = vec![false; keys.len()];
-    let mut survives = vec![false; keys.len()];
-    for &i in slots.iter().flatten() {
-        survives[i as usize] = true;
-    }
-    let added = shuffle(keys, &survives, algo);
-    let mut added = added.into_iter();
+/// An old slot whose key the new collection does not have.
+pub const GONE: u32 = u32::MAX;
 
-    // Takes key `i` if it survives and was not placed yet (a key repeated in `old`
-    // is placed once).
-    let mut take = |slot: Option<u32>| {
-        let i = slot? as usize;
-        (!std::mem::replace(&mut placed[i], true)).then_some(i)
+/// The keyorder of a collection of `n` keys, as indexes into its keys in key
+/// order, given the old keyorder as `slots` (each slot's key as an index into
+/// the new keys, or [`GONE`]) and the keys no slot holds, shuffled
+/// ([`shuffle`]).
+pub fn order(slots: &[u32], n: usize, added: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    let mut placed = vec![false; n];
+    let mut added = added.into_iter();
+    // Takes key `i` if it survives and was not placed yet (a key repeated in the
+    // old keyorder is placed once).
+    let mut take = |slot: u32| {
+        let i = slot as usize;
+        (slot != GONE && !std::mem::replace(&mut placed[i], true)).then_some(slot)
     };
-    let mut order = Vec::with_capacity(keys.len());
+    let mut order = Vec::with_capacity(n);
     let (mut s, mut end) = (0, slots.len());
     while s < end {
         let slot = slots[s];
@@ -104,63 +75,81 @@ where
         }
     }
     order.extend(added);
-    order.into_iter().map(|i| keys[i].0.as_ref()).collect()
+    order
 }
 
-/// The indexes of the keys that do not survive, sorted by the checksum of their
-/// "str" buffer.
-fn shuffle<K: AsRef<str> + Sync>(
-    keys: &[(K, Checksum)],
-    survives: &[bool],
-    algo: HashAlgo,
-) -> Vec<usize> {
-    let mut added: Vec<(u64, u32)> = keys
-        .par_iter()
-        .enumerate()
-        .filter(|(i, _)| !survives[*i])
-        .map_init(Vec::new, |buffer, (i, (k, _))| {
-            buffer.clear();
-            plain::write_str_buffer(buffer, k.as_ref());
-            (prefix(&algo.hash(buffer)), i as u32)
-        })
-        .collect();
-    // Sorting 16-byte pairs by an 8-byte prefix is much faster than sorting full
-    // checksums; the rare runs of equal prefixes are ordered by full checksum.
+/// The checksum of the "str" buffer of `key`, by which new keys are shuffled.
+pub fn shuffle_checksum(key: &str, algo: HashAlgo, buffer: &mut Vec<u8>) -> Checksum {
+    buffer.clear();
+    plain::write_str_buffer(buffer, key);
+    algo.hash(buffer)
+}
+
+/// The first 8 bytes of a shuffle checksum, as a number: sorting by it orders
+/// the keys as their checksums do, but for ties.
+pub fn prefix(checksum: &Checksum) -> u64 {
+    let mut first = [0; 8];
+    first.copy_from_slice(&checksum.as_bytes()[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// Sorts new keys given as (checksum [`prefix`], index) by their shuffle
+/// checksum, then index; `full` gives the whole checksums of the indexes whose
+/// prefixes tie (rare), each tie once, in index order. Sorting 16-byte pairs is
+/// much faster than sorting full checksums.
+pub fn shuffle<E>(
+    added: &mut [(u64, u32)],
+    full: impl FnOnce(&[u32]) -> Result<Vec<Checksum>, E>,
+) -> Result<(), E> {
     added.par_sort_unstable();
-    let full = |i: u32| {
-        let mut buffer = Vec::new();
-        plain::write_str_buffer(&mut buffer, keys[i as usize].0.as_ref());
-        algo.hash(&buffer)
-    };
+    let mut tied: Vec<u32> = added
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .flat_map(|run| run.iter().map(|&(_, i)| i))
+        .collect();
+    if tied.is_empty() {
+        return Ok(());
+    }
+    tied.sort_unstable();
+    let sums = full(&tied)?;
+    let sum_of = |i: u32| tied.binary_search(&i).ok().map(|at| sums[at]);
     for run in added
         .chunk_by_mut(|a, b| a.0 == b.0)
         .filter(|r| r.len() > 1)
     {
-        run.sort_by_cached_key(|&(_, i)| full(i));
+        run.sort_by_key(|&(_, i)| (sum_of(i), i));
     }
-    added.into_iter().map(|(_, i)| i as usize).collect()
-}
-
-fn prefix(checksum: &Checksum) -> u64 {
-    let mut first = [0; 8];
-    first.copy_from_slice(&checksum.as_bytes()[..8]);
-    u64::from_be_bytes(first)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The keyorder following `old` for the keys `new`, as owned strings.
-    fn order(old: &[&str], new: &[&str], algo: HashAlgo) -> Vec<String> {
-        let old: Vec<String> = old.iter().map(|s| s.to_string()).collect();
-        let new: Vec<(String, Checksum)> = new
+    /// The keyorder following `old` for the keys `new` (sorted here), as the
+    /// snapshot builds it.
+    fn order_of(old: &[&str], new: &[&str], algo: HashAlgo) -> Vec<String> {
+        let mut keys: Vec<&str> = new.to_vec();
+        keys.sort();
+        let slots: Vec<u32> = old
             .iter()
-            .map(|k| (k.to_string(), algo.hash(k.as_bytes())))
+            .map(|k| keys.binary_search(k).map_or(GONE, |i| i as u32))
             .collect();
-        next(&old, &new, algo)
+        let sum = |i: u32| shuffle_checksum(keys[i as usize], algo, &mut Vec::new());
+        let full = |tied: &[u32]| Ok::<_, ()>(tied.iter().map(|&i| sum(i)).collect());
+        let mut added: Vec<(u64, u32)> = (0..keys.len() as u32)
+            .filter(|i| !slots.contains(i))
+            .map(|i| (prefix(&sum(i)), i))
+            .collect();
+        // With every prefix tied, the full checksums order them the same way.
+        let mut tied: Vec<(u64, u32)> = added.iter().map(|&(_, i)| (0, i)).collect();
+        shuffle(&mut added, full).expect("no error");
+        shuffle(&mut tied, full).expect("no error");
+        let indexes = |pairs: &[(u64, u32)]| pairs.iter().map(|&(_, i)| i).collect::<Vec<_>>();
+        assert_eq!(indexes(&added), indexes(&tied));
+        order(&slots, keys.len(), indexes(&added))
             .into_iter()
-            .map(String::from)
+            .map(|i| keys[i as usize].to_string())
             .collect()
     }
 
@@ -174,7 +163,7 @@ mod tests {
         let new = txt(&["5", "9", "six", "ten", "eleven", "twelve", "thirteen"]);
         let old: Vec<&str> = old.iter().map(String::as_str).collect();
         let new: Vec<&str> = new.iter().map(String::as_str).collect();
-        let got = order(&old, &new, HashAlgo::Sha3_256);
+        let got = order_of(&old, &new, HashAlgo::Sha3_256);
         assert_eq!(
             got,
             txt(&["thirteen", "ten", "twelve", "9", "5", "six", "eleven"])
@@ -184,16 +173,16 @@ mod tests {
     #[test]
     fn the_first_keyorder_is_the_str_checksum_shuffle() {
         // "8.txt"\n hashes to 04dc..., "9.txt"\n to 3188... (reference §1).
-        let got = order(&[], &["9.txt", "8.txt"], HashAlgo::Sha3_256);
+        let got = order_of(&[], &["9.txt", "8.txt"], HashAlgo::Sha3_256);
         assert_eq!(got, ["8.txt", "9.txt"]);
     }
 
     #[test]
     fn a_tail_pull_never_keeps_a_deleted_key() {
         // Seamless gives [a, d, c] here.
-        let got = order(&["a", "b", "c", "d", "e"], &["a", "c"], HashAlgo::Sha3_256);
+        let got = order_of(&["a", "b", "c", "d", "e"], &["a", "c"], HashAlgo::Sha3_256);
         assert_eq!(got, ["a", "c"]);
-        let got = order(
+        let got = order_of(
             &["a", "b", "c", "d", "e", "f"],
             &["a", "d", "f"],
             HashAlgo::Blake3,
@@ -203,7 +192,7 @@ mod tests {
 
     #[test]
     fn duplicates_and_deleted_keys_of_an_old_keyorder_are_dropped() {
-        let got = order(&["a", "x", "a", "b"], &["a", "b"], HashAlgo::Blake3);
+        let got = order_of(&["a", "x", "a", "b"], &["a", "b"], HashAlgo::Blake3);
         assert_eq!(got, ["a", "b"]);
     }
 }

@@ -6,7 +6,6 @@
 //! these bytes as long as maps are sorted, which holds because the workspace keeps
 //! serde_json's `preserve_order` feature off.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 /// The plain bytes of `value`.
@@ -16,43 +15,61 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The plain bytes of a list of strings (a keyorder), as `to_vec` writes them.
-pub fn string_list<S: AsRef<str> + Sync>(items: &[S]) -> Vec<u8> {
-    join_in_parallel(items, b'[', b']', |out, item| write_str(out, item.as_ref()))
+/// Writes a plain list or map item by item, as [`to_vec`] writes it, without
+/// holding the items: keyorders and access indexes of millions of items.
+#[derive(Debug)]
+pub struct Items<W> {
+    out: W,
+    brackets: [u8; 2],
+    count: u64,
+    item: Vec<u8>,
 }
 
-/// The plain bytes of a list (`open` `[`) or map (`{`) whose items at depth 1 are
-/// each written by `write` (after their indentation), as `to_vec` writes them but in
-/// parallel chunks and without a serializer call per item: keyorders and access
-/// indexes have millions of items, scattered in memory.
-pub fn join_in_parallel<T: Sync>(
-    items: &[T],
-    open: u8,
-    close: u8,
-    write: impl Fn(&mut Vec<u8>, &T) + Sync,
-) -> Vec<u8> {
-    if items.is_empty() {
-        return vec![open, close, b'\n'];
+impl<W: std::io::Write> Items<W> {
+    /// A list (`[`…`]`) written to `out`.
+    pub fn list(out: W) -> Self {
+        Items::new(out, *b"[]")
     }
-    let chunks: Vec<Vec<u8>> = items
-        .par_chunks(1 << 14)
-        .map(|chunk| {
-            let mut out = Vec::with_capacity(chunk.len() * 32);
-            for item in chunk {
-                out.extend_from_slice(b",\n  ");
-                write(&mut out, item);
-            }
-            out
-        })
-        .collect();
-    let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum::<usize>() + 4);
-    out.push(open);
-    for (i, chunk) in chunks.iter().enumerate() {
-        // The first item follows the opening bracket without a comma.
-        out.extend_from_slice(if i == 0 { &chunk[1..] } else { chunk });
+
+    /// A map (`{`…`}`) written to `out`; the caller writes each item's key.
+    pub fn map(out: W) -> Self {
+        Items::new(out, *b"{}")
     }
-    out.extend_from_slice(&[b'\n', close, b'\n']);
-    out
+
+    fn new(out: W, brackets: [u8; 2]) -> Self {
+        Items {
+            out,
+            brackets,
+            count: 0,
+            item: Vec::with_capacity(256),
+        }
+    }
+
+    /// Writes one item at depth 1: `write` appends its bytes, after the
+    /// separator and indentation.
+    pub fn push(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> std::io::Result<()> {
+        self.item.clear();
+        if self.count == 0 {
+            self.item
+                .extend_from_slice(&[self.brackets[0], b'\n', b' ', b' ']);
+        } else {
+            self.item.extend_from_slice(b",\n  ");
+        }
+        write(&mut self.item);
+        self.count += 1;
+        self.out.write_all(&self.item)
+    }
+
+    /// Closes the list or map; returns the writer and the number of items.
+    pub fn finish(mut self) -> std::io::Result<(W, u64)> {
+        let [open, close] = self.brackets;
+        if self.count == 0 {
+            self.out.write_all(&[open, close, b'\n'])?;
+        } else {
+            self.out.write_all(&[b'\n', close, b'\n'])?;
+        }
+        Ok((self.out, self.count))
+    }
 }
 
 /// Appends the JSON string literal of `text`, escaped as serde_json escapes it.
@@ -95,7 +112,7 @@ mod tests {
     }
 
     #[test]
-    fn string_lists_are_written_as_the_serializer_writes_them() {
+    fn items_are_written_as_the_serializer_writes_them() {
         let cases: [&[&str]; 3] = [
             &[],
             &["one"],
@@ -109,9 +126,28 @@ mod tests {
             ],
         ];
         for items in cases {
+            let mut sorted = items.to_vec();
+            sorted.sort();
+            let mut list = Items::list(Vec::new());
+            let mut map = Items::map(Vec::new());
+            for (item, key) in items.iter().zip(&sorted) {
+                list.push(|out| write_str(out, item)).expect("writes");
+                map.push(|out| {
+                    write_str(out, key);
+                    out.extend_from_slice(b": ");
+                    write_str(out, item);
+                })
+                .expect("writes");
+            }
             assert_eq!(
-                String::from_utf8(string_list(items)).expect("utf8"),
+                String::from_utf8(list.finish().expect("closes").0).expect("utf8"),
                 String::from_utf8(to_vec(items).expect("plain")).expect("utf8")
+            );
+            let as_map: BTreeMap<&str, &str> =
+                sorted.iter().copied().zip(items.iter().copied()).collect();
+            assert_eq!(
+                String::from_utf8(map.finish().expect("closes").0).expect("utf8"),
+                String::from_utf8(to_vec(&as_map).expect("plain")).expect("utf8")
             );
             for item in items {
                 let mut buffer = Vec::new();

@@ -242,6 +242,50 @@ impl CollectionStream<'_> {
     }
 }
 
+/// A content-addressed file written as a stream and hashed as it goes
+/// ([`Writer::content_stream`]); [`ContentStream::finish`] publishes it under its
+/// checksum. Dropped unfinished, it leaves nothing behind.
+#[derive(Debug)]
+pub struct ContentStream<'w> {
+    writer: &'w Writer<'w>,
+    dir: ContentDir,
+    hasher: crate::Hasher,
+    out: io::BufWriter<tempfile::NamedTempFile>,
+    len: u64,
+}
+
+impl io::Write for ContentStream<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl ContentStream<'_> {
+    /// Syncs the file and publishes it as `<dir>/<checksum>` unless that exists;
+    /// returns its checksum and size in bytes.
+    pub fn finish(self) -> Result<(Checksum, u64)> {
+        let checksum = self.hasher.finalize();
+        let path = self.writer.catalogue.layout.content(self.dir, &checksum);
+        let tmp = self
+            .out
+            .into_inner()
+            .map_err(|e| Error::io(&path, e.into_error()))?;
+        tmp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        crate::staging::publish_new(tmp, &path)?;
+        Ok((checksum, self.len))
+    }
+}
+
 /// The one writer of a catalogue: holds the lock until dropped.
 #[derive(Debug)]
 pub struct Writer<'a> {
@@ -334,6 +378,19 @@ impl Writer<'_> {
         }
         let tmp = self.staging.filled(bytes)?;
         crate::staging::publish_new(tmp, &path)
+    }
+
+    /// Starts writing a content-addressed file of `dir` whose checksum is known
+    /// only at the end ([`ContentStream`]).
+    pub fn content_stream(&self, dir: ContentDir) -> Result<ContentStream<'_>> {
+        let tmp = self.staging.temp()?;
+        Ok(ContentStream {
+            writer: self,
+            dir,
+            hasher: self.catalogue.hash().hasher(),
+            out: io::BufWriter::with_capacity(1 << 16, tmp),
+            len: 0,
+        })
     }
 
     /// The catalogue's staging directory, for temporary files of other writes.

@@ -41,6 +41,12 @@ impl Staging {
         Ok(Staging { dir })
     }
 
+    /// The directory: for other temporary files of the lock holder (the runs of
+    /// an external sort).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// A new temporary file, to be filled and then published: readable by all
     /// (0644 less the umask), as a catalogue is meant to be served, where a bare
     /// temporary file would be the creator's alone (0600).

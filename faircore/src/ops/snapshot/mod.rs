@@ -8,17 +8,26 @@
 //! atomically. A run killed at any moment leaves the old list of records or the
 //! new one, and every file and lookup a record needs exists. Nothing is ever
 //! deleted.
+//!
+//! Memory does not grow with the keys' text: the collection is read as a stream
+//! (several times), the [`keyorder`] holds a few 4-byte indexes a key, and
+//! whatever must be sorted (the old keyorder by key, the new one by position,
+//! the download index by key, the access index by element) is sorted externally
+//! ([`crate::spill`]) in the staging directory.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::access::{self, AccessIndex};
-use crate::collection::Entries;
+use crate::collection::EncodeStream;
 use crate::distribution::{self, Distribution};
 use crate::layout::ContentDir;
 use crate::release::Release;
 use crate::store::sync;
-use crate::{Catalogue, Checksum, CollectionKind, Error, Name, Result, Writer, keyorder, plain};
+use crate::stream::EntryStream;
+use crate::{Catalogue, Checksum, CollectionKind, Error, HashAlgo, Name, Result, Writer};
+
+mod access;
+mod keyorder;
 
 /// What to snapshot, and how.
 #[derive(Clone, Debug)]
@@ -82,12 +91,7 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
     let catalogue = writer.catalogue();
     let algo = catalogue.hash();
     let (kind, path) = locate(catalogue, &request.collection)?;
-    let bytes = crate::regular::read(&path).map_err(|e| Error::io(&path, e))?;
-    let (collection, checksum) = rayon::join(|| Entries::parse(&bytes), || algo.hash(&bytes));
-    let collection = collection.map_err(|source| Error::Json {
-        path: path.clone(),
-        source,
-    })?;
+    let (checksum, index_size) = hash_file(&path, algo)?;
     let records_path = catalogue.layout().distributions(&request.dataset);
     let mut records = catalogue
         .read_distributions(&request.dataset)?
@@ -101,8 +105,8 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
         format: release.format.clone(),
         compression: release.compression.clone(),
         latest: request.latest,
-        nkeys: collection.len() as u64,
-        index_size: bytes.len() as u64,
+        nkeys: 0,
+        index_size,
         content_size: 0,
         keyorder: checksum,
         access_index: None,
@@ -135,9 +139,25 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
         ));
     }
     let base = base.map(|b| records[b].clone());
-    let download_path = catalogue
-        .layout()
-        .download_index(request.collection.as_str());
+    let layout = catalogue.layout();
+    let old_keyorder = base
+        .as_ref()
+        .map(|b| layout.content(ContentDir::Keyorder, &b.keyorder));
+    let over = match &base {
+        Some(Distribution {
+            access_index: Some(old),
+            ..
+        }) if request.merge_access_index => {
+            Some((*old, layout.content(ContentDir::AccessIndex, old)))
+        }
+        _ => None,
+    };
+    let download_path = layout.download_index(request.collection.as_str());
+    let download = match crate::regular::open(&download_path) {
+        Ok(file) => Some(file),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&download_path, e)),
+    };
     // A content size recorded by `fair index` is proof that these bytes are the
     // plain encoding it wrote; other files (Seamless's, hand-made) are checked.
     let store = writer.store()?;
@@ -145,49 +165,32 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
     // The collection's copy is written while the keyorder and access index are
     // computed: a content-addressed file is harmless until a record points to it.
     let (stored, (order, access)) = rayon::join(
-        || {
-            if recorded.is_none() && collection.to_plain() != bytes {
-                return Err(Error::invalid(
-                    path.display(),
-                    "not in plain form (sorted keys, 2-space indentation, final newline); was it edited by hand? `fair index` rewrites it",
-                ));
-            }
-            writer.publish_content(ContentDir::Buffers, &checksum, &bytes)
-        },
+        || store_collection(writer, &path, &checksum, recorded.is_none()),
         || {
             rayon::join(
-                || next_keyorder(catalogue, base.as_ref(), &collection),
+                || keyorder::build(writer, &path, old_keyorder.as_deref()),
                 || {
-                    access_index(
-                        catalogue,
-                        &download_path,
-                        base.as_ref(),
-                        request,
-                        &collection,
-                    )
+                    download
+                        .map(|file| {
+                            let over = over.as_ref().map(|(c, p)| (*c, p.as_path()));
+                            access::build(writer, &path, (file, &download_path), over)
+                        })
+                        .transpose()
                 },
             )
         },
     );
     stored?;
+    (record.keyorder, record.nkeys) = order?;
     record.content_size = match recorded {
         Some(size) => size,
-        None => content_size(catalogue, &collection, &checksum)?,
+        None => content_size(catalogue, &path, &checksum)?,
     };
-    let order_bytes = order?;
-    record.keyorder = algo.hash(&order_bytes);
     let access = access?;
     let mut outcome_counts = (0, 0);
     if let Some(built) = &access {
         record.access_index = Some(built.checksum);
         outcome_counts = (built.without_urls, built.stale);
-    }
-
-    // Content-addressed files first: the collection (above), the keyorder,
-    // the access index.
-    writer.publish_content(ContentDir::Keyorder, &record.keyorder, &order_bytes)?;
-    if let Some(built) = &access {
-        writer.publish_content(ContentDir::AccessIndex, &built.checksum, &built.bytes)?;
         // Records that pointed at the merged index now point at its superset.
         if let Some(old) = built.merged_from {
             for r in records.iter_mut().filter(|r| r.access_index == Some(old)) {
@@ -211,7 +214,78 @@ pub fn snapshot(writer: &Writer<'_>, request: &Request) -> Result<Outcome> {
     })
 }
 
-/// The plain bytes of the keyorder that follows `base`'s for `collection`.
+/// The checksum and size in bytes of the file at `path`, read as a stream.
+fn hash_file(path: &Path, algo: HashAlgo) -> Result<(Checksum, u64)> {
+    let mut file = open(path)?;
+    let mut hasher = algo.hasher();
+    let mut buffer = vec![0; 1 << 20];
+    let mut size = 0;
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok((hasher.finalize(), size)),
+            Ok(n) => {
+                hasher.update(&buffer[..n]);
+                size += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+}
+
+/// Copies the collection at `path`, whose bytes hash to `checksum`, into
+/// `buffers/` unless it is there; with `check`, first makes sure it is in plain
+/// form (a file `fair index` did not write).
+fn store_collection(
+    writer: &Writer<'_>,
+    path: &Path,
+    checksum: &Checksum,
+    check: bool,
+) -> Result<()> {
+    let not_plain = |why: String| {
+        Error::invalid(
+            path.display(),
+            format!(
+                "not in plain form (sorted keys, 2-space indentation, final newline): {why}; was it edited by hand? `fair index` rewrites it"
+            ),
+        )
+    };
+    let algo = writer.catalogue().hash();
+    if check {
+        let mut plain = EncodeStream::new(io::sink(), algo);
+        for entry in EntryStream::open(path).map_err(|e| not_plain(e.to_string()))? {
+            let (key, element) = entry.map_err(|e| not_plain(e.to_string()))?;
+            plain
+                .push(&key, &element)
+                .map_err(|e| not_plain(e.to_string()))?;
+        }
+        let (_, encoded, _) = plain.finish().map_err(|e| Error::io(path, e))?;
+        if encoded != *checksum {
+            return Err(not_plain(
+                "its bytes differ from the plain encoding of its entries".into(),
+            ));
+        }
+    }
+    if writer
+        .catalogue()
+        .layout()
+        .content(ContentDir::Buffers, checksum)
+        .exists()
+    {
+        return Ok(());
+    }
+    let mut copy = writer.content_stream(ContentDir::Buffers)?;
+    io::copy(&mut open(path)?, &mut copy).map_err(|e| Error::io(path, e))?;
+    let (copied, _) = copy.finish()?;
+    if copied != *checksum {
+        return Err(Error::invalid(
+            path.display(),
+            "changed while it was snapshotted; run `fair snapshot` again",
+        ));
+    }
+    Ok(())
+}
+
 /// Brings the store's lookups up to date with the catalogue as it will be once
 /// `records` are those of `dataset` (added last): the whole catalogue, so that
 /// one written by another tool is caught up too. What the new `record` needs
@@ -246,108 +320,32 @@ fn catch_up(
     Ok(())
 }
 
-fn next_keyorder(
-    catalogue: &Catalogue,
-    base: Option<&Distribution>,
-    collection: &Entries<'_>,
-) -> Result<Vec<u8>> {
-    let path = base.map(|b| {
-        catalogue
-            .layout()
-            .content(ContentDir::Keyorder, &b.keyorder)
-    });
-    let old_bytes = match &path {
-        Some(path) => read(path)?,
-        None => b"[]".to_vec(),
-    };
-    let old = keyorder::parse(&old_bytes).map_err(|source| Error::Json {
-        path: path.unwrap_or_default(),
-        source,
-    })?;
-    let order = keyorder::next(&old, collection.as_slice(), catalogue.hash());
-    Ok(plain::string_list(&order))
+/// The content size of the collection at `path`, which `fair index` did not
+/// record: the sum of the sizes of its element buffers in `buffers/`.
+fn content_size(catalogue: &Catalogue, path: &Path, checksum: &Checksum) -> Result<u64> {
+    let elements = EntryStream::open(path)?
+        .map(|entry| entry.map(|(_, element)| element))
+        .collect::<Result<Vec<Checksum>>>()?;
+    catalogue.buffers_size(&elements).map_err(|missing| {
+        let key = EntryStream::open(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find(|(_, c)| *c == missing)
+            .map(|(k, _)| k);
+        Error::invalid(
+            format!("collection {checksum}"),
+            format!(
+                "content size unknown: the size of key {:?} is neither recorded by `fair index` nor in buffers/; index the collection with `fair index` first",
+                key.unwrap_or_default()
+            ),
+        )
+    })
 }
 
-/// A new access index, in plain bytes.
-struct BuiltIndex {
-    checksum: Checksum,
-    bytes: Vec<u8>,
-    /// The index it was merged over.
-    merged_from: Option<Checksum>,
-    without_urls: usize,
-    stale: usize,
-}
-
-/// The access index of `collection` from its download index at `download_path`
-/// (none if that does not exist), merged over `base`'s if asked.
-fn access_index(
-    catalogue: &Catalogue,
-    download_path: &Path,
-    base: Option<&Distribution>,
-    request: &Request,
-    collection: &Entries<'_>,
-) -> Result<Option<BuiltIndex>> {
-    let download = match crate::regular::read(download_path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(download_path, e)),
-    };
-    let json = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Json { path, source }
-    };
-    let rekeyed = access::rekey(collection.as_slice(), &download).map_err(json(download_path))?;
-    let mut index = rekeyed.index;
-    let merged_from = match base {
-        Some(Distribution {
-            access_index: Some(old),
-            ..
-        }) if request.merge_access_index => Some(*old),
-        _ => None,
-    };
-    let old_bytes;
-    if let Some(old) = &merged_from {
-        let old_path = catalogue.layout().content(ContentDir::AccessIndex, old);
-        old_bytes = read(&old_path)?;
-        index = AccessIndex::parse(&old_bytes)
-            .map_err(json(&old_path))?
-            .merge(index);
-    }
-    let bytes = index.to_plain();
-    Ok(Some(BuiltIndex {
-        checksum: catalogue.hash().hash(&bytes),
-        bytes,
-        merged_from,
-        without_urls: rekeyed.without_urls,
-        stale: rekeyed.stale,
-    }))
-}
-
-/// The content size of `collection`, which `fair index` did not record: the sum
-/// of the sizes of its element buffers in `buffers/`.
-fn content_size(
-    catalogue: &Catalogue,
-    collection: &Entries<'_>,
-    checksum: &Checksum,
-) -> Result<u64> {
-    let entries = collection.as_slice();
-    catalogue
-        .buffers_size(entries.iter().map(|(_, c)| c))
-        .map_err(|missing| {
-            let key = entries.iter().find(|(_, c)| *c == missing).map(|(k, _)| k);
-            Error::invalid(
-                format!("collection {checksum}"),
-                format!(
-                    "content size unknown: the size of key {:?} is neither recorded by `fair index` nor in buffers/; index the collection with `fair index` first",
-                    key.map(|k| k.as_ref()).unwrap_or_default()
-                ),
-            )
-        })
-}
-
-/// Reads the file at `path`, which a record points to.
-fn read(path: &Path) -> Result<Vec<u8>> {
-    crate::regular::read(path).map_err(|e| {
+/// Opens the file at `path`, which a record points to.
+fn open(path: &Path) -> Result<std::fs::File> {
+    crate::regular::open(path).map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::NotFound {
             "; `fair verify` lists what else is missing"
         } else {
