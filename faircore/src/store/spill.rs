@@ -17,8 +17,12 @@ use rayon::slice::ParallelSliceMut;
 
 use crate::{Error, Result};
 
-/// Bytes of records held in memory before a run is written: 64 MiB.
-pub const BUDGET: usize = 64 << 20;
+/// Bytes of records held in memory before a run is written: 32 MiB (a
+/// snapshot sorts up to three things at once).
+pub const BUDGET: usize = 32 << 20;
+
+/// Bytes of memory a record takes besides its key and value.
+const RECORD: usize = size_of::<(usize, u32, u32)>();
 
 /// Records being gathered for an external sort.
 #[derive(Debug)]
@@ -57,12 +61,26 @@ impl Spill {
                 "a record of 4 GiB or more",
             )));
         };
+        let size = key.len() + value.len();
+        if self.arena.len() + size > self.arena.capacity()
+            || self.records.len() == self.records.capacity()
+        {
+            if !self.records.is_empty() {
+                self.write_run()?;
+            }
+            // Three quarters of the budget for the bytes, the rest for the
+            // records; allocated once, never grown (a record larger than that
+            // is held alone).
+            let bytes = (self.budget / 4 * 3).max(size);
+            self.arena
+                .reserve_exact(bytes.saturating_sub(self.arena.capacity()));
+            let records = (self.budget / 4 / RECORD).max(1);
+            self.records
+                .reserve_exact(records.saturating_sub(self.records.capacity()));
+        }
         self.records.push((self.arena.len(), k, v));
         self.arena.extend_from_slice(key);
         self.arena.extend_from_slice(value);
-        if self.arena.len() + self.records.len() * 16 >= self.budget {
-            self.write_run()?;
-        }
         Ok(())
     }
 
@@ -70,9 +88,11 @@ impl Spill {
         &self.arena[start..start + k as usize]
     }
 
+    /// Sorts the records in memory by key, then by the order they were pushed
+    /// (their place in the arena): stable, with the speed of an unstable sort.
     fn sort(&mut self) {
         let mut records = std::mem::take(&mut self.records);
-        records.par_sort_by(|&a, &b| self.key(a).cmp(self.key(b)));
+        records.par_sort_unstable_by(|&a, &b| self.key(a).cmp(self.key(b)).then(a.0.cmp(&b.0)));
         self.records = records;
     }
 

@@ -50,8 +50,8 @@ pub(super) fn build(
     let (mut without_urls, mut stale) = (0, 0);
     let mut keys = EntryStream::open(collection)?;
     let mut current = keys.next().transpose()?;
-    let mut sorted = by_key.sorted()?;
-    while let Some((key, urls)) = sorted.next()? {
+    let mut by_key = by_key.sorted()?;
+    while let Some((key, urls)) = by_key.next()? {
         while current.as_ref().is_some_and(|(k, _)| k.as_bytes() < key) {
             without_urls += 1;
             current = keys.next().transpose()?;
@@ -69,6 +69,7 @@ pub(super) fn build(
         without_urls += 1;
         current = keys.next().transpose()?;
     }
+    drop(by_key);
     let mut previous = Spill::new(scratch, BUDGET);
     if let Some((_, path)) = over {
         read_index::<Checksum>(super::open(path)?, path, |element, urls| {
