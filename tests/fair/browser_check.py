@@ -3,10 +3,13 @@
 protocol and reports, as JSON on stdout, what its DOM holds and what it logged.
 
 usage: browser_check.py URL SCREENSHOT.png [--width 1280]
-Prints {"title", "versions": [[cell, ...] per row], "chart": [{version, files,
-bytes, files_height, bytes_height}], "chart_box" ([0, 0] without a chart), "overflow" (pixels the page is
-wider than its layout viewport: a phone browser zooms out to show them), "console": [errors and exceptions]} and saves
-a full-page PNG screenshot. Exit 1 if the browser cannot be driven.
+Prints {"title", "versions": [[cell, ...] per row], "charts": {FIGURE: [{version,
+value, y}]} (one line chart per figure, y in the chart's units), "chart_box" (the
+first chart's [width, height] in pixels, [0, 0] without one), "chart_font_px"
+(the smallest text of the charts as rendered, in pixels), "pages" (the versions
+table's page navigation, "" without one), "overflow" (pixels the page is wider
+than its layout viewport: a phone browser zooms out to show them), "console":
+[errors and exceptions]} and saves a full-page PNG screenshot. Exit 1 if the browser cannot be driven.
 """
 import base64, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
 
@@ -15,15 +18,25 @@ import websocket
 DOM_QUERY = r"""(() => {
   const rows = [...document.querySelectorAll('#versions tbody tr')]
     .map(tr => [...tr.querySelectorAll('td')].map(td => td.textContent.trim()));
-  const chart = [...document.querySelectorAll('svg#chart g.version')].map(g => ({
-    version: g.dataset.version, files: Number(g.dataset.files), bytes: Number(g.dataset.bytes),
-    files_height: g.querySelector('rect.files').getBBox().height,
-    bytes_height: g.querySelector('rect.bytes').getBBox().height,
-  }));
-  const svg = document.querySelector('svg#chart');
+  const charts = {};
+  let font = Infinity;
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    charts[svg.dataset.figure] = [...svg.querySelectorAll('g.version')].map(g => ({
+      version: g.dataset.version, value: Number(g.dataset.value),
+      y: Number(g.querySelector('circle').getAttribute('cy')),
+    }));
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    for (const t of svg.querySelectorAll('text')) {
+      font = Math.min(font, Number(t.getAttribute('font-size')) * scale);
+    }
+  }
+  const svg = document.querySelector('svg.chart');
   const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
-  return JSON.stringify({title: document.title, versions: rows, chart: chart,
+  const pages = document.querySelector('nav.pages');
+  return JSON.stringify({title: document.title, versions: rows, charts: charts,
                          chart_box: [box.width, box.height],
+                         chart_font_px: svg ? font : 0,
+                         pages: pages ? pages.textContent.trim() : "",
                          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth});
 })()"""
 

@@ -318,28 +318,9 @@ fn the_dataset_page_renders_in_headless_chromium() {
         assert!(cell(6).starts_with(&hex[..12]), "{row}");
     }
 
-    // The chart: one group per record in the order they were added, bar heights
-    // in proportion to the figures.
-    let bars = report["chart"].as_array().expect("bars");
-    assert_eq!(bars.len(), records.len(), "{report:#}");
-    let most = bars
-        .iter()
-        .map(|b| b["bytes"].as_f64().unwrap_or(0.0))
-        .fold(0.0, f64::max);
-    let tallest = bars
-        .iter()
-        .map(|b| b["bytes_height"].as_f64().unwrap_or(0.0))
-        .fold(0.0, f64::max);
-    for (bar, record) in bars.iter().zip(records) {
-        assert_eq!(bar["files"], record["nkeys"], "{bar}");
-        assert_eq!(bar["bytes"], record["content_size"], "{bar}");
-        let expected = bar["bytes"].as_f64().unwrap_or(0.0) / most * tallest;
-        let height = bar["bytes_height"].as_f64().unwrap_or(0.0);
-        assert!(
-            (height - expected).abs() <= 1.5,
-            "{bar}: height {height}, expected {expected}"
-        );
-    }
+    // The charts: one point per record in the order they were added, placed
+    // in proportion to the figure between its smallest and largest values.
+    assert_charts(&report, records);
     let width = report["chart_box"][0].as_f64().unwrap_or(0.0);
     assert!(width > 100.0, "the chart is drawn: {report:#}");
     let overflow = report["overflow"].as_i64().expect("overflow");
@@ -368,6 +349,121 @@ fn the_dataset_page_renders_in_headless_chromium() {
         report["versions"].as_array().map(Vec::len),
         Some(records.len())
     );
+}
+
+/// Checks the page's charts against `records`: a line per figure, a point per
+/// record in the order they were added, each placed in proportion to its value
+/// between the smallest and the largest (drawn higher when larger).
+fn assert_charts(report: &Value, records: &[Value]) {
+    for (figure, field) in [("files", "nkeys"), ("bytes", "content_size")] {
+        let points = report["charts"][figure].as_array().expect("a chart");
+        assert_eq!(points.len(), records.len(), "{figure}: {report:#}");
+        let value = |p: &Value| p["value"].as_f64().unwrap_or(f64::NAN);
+        let y = |p: &Value| p["y"].as_f64().unwrap_or(f64::NAN);
+        for (point, record) in points.iter().zip(records) {
+            assert_eq!(point["value"], record[field], "{figure}: {point}");
+        }
+        let low = points.iter().min_by(|a, b| value(a).total_cmp(&value(b)));
+        let high = points.iter().max_by(|a, b| value(a).total_cmp(&value(b)));
+        let (Some(low), Some(high)) = (low, high) else {
+            continue;
+        };
+        if value(high) == value(low) {
+            continue;
+        }
+        assert!(y(high) < y(low), "{figure}: larger is higher");
+        for point in points {
+            let expected = y(low)
+                + (value(point) - value(low)) / (value(high) - value(low)) * (y(high) - y(low));
+            assert!(
+                (y(point) - expected).abs() <= 0.15,
+                "{figure}: {point} at {}, expected {expected}",
+                y(point)
+            );
+        }
+    }
+}
+
+#[test]
+fn four_hundred_releases_get_a_paginated_table_and_a_readable_chart() {
+    // 400 nightly releases of `cells`, each with one file more than the one
+    // before; every record points at the files of the demo's first one.
+    let demo = built(
+        |root| {
+            let path = root.join("distributions/cells.json");
+            let records: Vec<Value> =
+                serde_json::from_slice(&std::fs::read(&path).expect("records")).expect("JSON");
+            let first = records[0].clone();
+            let releases: Vec<Value> = (0..400u64)
+                .map(|i| {
+                    let mut record = first.clone();
+                    let date = format!(
+                        "{}-{:02}-{:02}",
+                        2001 + i / 336,
+                        1 + i / 28 % 12,
+                        1 + i % 28
+                    );
+                    record["date"] = Value::from(date);
+                    record["version"] = Value::from(format!("r{i}"));
+                    record["nkeys"] = Value::from(2_000 + i);
+                    record["content_size"] = Value::from(1_000_000 + 7 * i * i);
+                    record["latest"] = Value::from(i == 399);
+                    record
+                })
+                .collect();
+            std::fs::write(&path, serde_json::to_vec_pretty(&releases).expect("JSON"))
+                .expect("write");
+        },
+        Served::start,
+    );
+    let header: Value =
+        serde_json::from_slice(&demo.served.get("/machine/dataset/cells").body).expect("JSON");
+    let records = header["distributions"].as_array().expect("records");
+    assert_eq!(records.len(), 400);
+    let shots = tempfile::tempdir().expect("tempdir");
+    for (width, page, first, rows) in [
+        ("1280", 1, 399, 50),
+        ("390", 8, 49, 50),
+        ("390", 3, 299, 50),
+    ] {
+        let shot = shots.path().join(format!("{width}-{page}.png"));
+        let out = run_python(&[
+            &script("browser_check.py"),
+            &demo.url(&format!("/dataset/cells?page={page}")),
+            path_str(&shot),
+            "--width",
+            width,
+        ]);
+        let report: Value = serde_json::from_str(&out).expect("a JSON report");
+        assert_eq!(report["console"], serde_json::json!([]), "console errors");
+        let versions = report["versions"].as_array().expect("rows");
+        assert_eq!(versions.len(), rows, "page {page}");
+        assert_eq!(
+            versions[0][0]
+                .as_str()
+                .map(|v| v.trim_end_matches(" (latest)")),
+            Some(format!("r{first}").as_str()),
+            "page {page}: newest first"
+        );
+        let pages = report["pages"].as_str().unwrap_or_default();
+        assert!(pages.contains(&format!("page {page} of 8")), "{pages:?}");
+        assert_eq!(pages.contains("newer"), page > 1, "{pages:?}");
+        assert_eq!(pages.contains("older"), page < 8, "{pages:?}");
+        assert_charts(&report, records);
+        let font = report["chart_font_px"].as_f64().unwrap_or(0.0);
+        assert!(font >= 10.0, "chart text {font} px at {width} px wide");
+        assert_eq!(
+            report["overflow"].as_i64(),
+            Some(0),
+            "{width} px: {report:#}"
+        );
+    }
+    for (page, status) in [("9", 404), ("0", 400), ("x", 400)] {
+        let got = demo
+            .served
+            .get(&format!("/dataset/cells?page={page}&format=html"));
+        assert_eq!(got.status, status, "page={page}");
+    }
 }
 
 /// The demo catalogue served in this process, the checksum of the first

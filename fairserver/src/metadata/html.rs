@@ -13,7 +13,7 @@ use super::{Entry, Part, Site, Subject, label, schemaorg};
 const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:0 1rem;line-height:1.5;color:#1b1f24}\
 header{border-bottom:1px solid #d0d7de;padding:.5rem 0}header a{font-weight:600;text-decoration:none}\
-footer{border-top:1px solid #d0d7de;margin-top:2rem;padding:.5rem 0;font-size:.9rem}\
+footer{border-top:1px solid #d0d7de;margin-top:2rem;padding:.5rem 0;font-size:.9rem;overflow-wrap:anywhere}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}\
 th,td{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}\
@@ -21,7 +21,11 @@ code,pre{font-family:ui-monospace,monospace;font-size:.85rem}code{overflow-wrap:
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
 input[type=search]{width:100%;max-width:24rem;padding:.4rem;font-size:1rem}\
-svg.chart{width:100%;height:auto;max-width:48rem}.files{fill:#0969da}.bytes{fill:#bf8700}\
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}\
+svg.chart{width:100%;height:auto;max-width:30rem}.axis{stroke:#8c959f}\
+.line{fill:none;stroke:#0969da;stroke-width:1.5}svg.chart circle{fill:#0969da}\
+svg.chart[data-figure=bytes] .line{stroke:#bf8700}svg.chart[data-figure=bytes] circle{fill:#bf8700}\
+nav.pages{margin:.5rem 0}\
 ";
 
 /// Hides the catalogue's rows that do not contain the filter's text (the page
@@ -48,11 +52,21 @@ fn bytes(n: u64) -> String {
     }
 }
 
-/// The page of `subject`.
-pub fn page(site: &Site<'_>, subject: &Subject<'_>, signposts: &Signposts) -> String {
+/// Rows of a dataset's versions table on one page.
+pub const VERSIONS_PAGE: usize = 50;
+
+/// The number of pages of the versions table of a dataset with `n` records (1
+/// when it has none).
+pub fn version_pages(n: usize) -> usize {
+    n.div_ceil(VERSIONS_PAGE).max(1)
+}
+
+/// The page of `subject`; `page` is the page of a dataset's versions table
+/// (from 1, at most [`version_pages`]).
+pub fn page(site: &Site<'_>, subject: &Subject<'_>, signposts: &Signposts, page: usize) -> String {
     let (title, body) = match subject {
         Subject::Catalogue => (site.title(), catalogue(site)),
-        Subject::Dataset(entry) => (entry.title(), dataset(site, entry)),
+        Subject::Dataset(entry) => (entry.title(), dataset(site, entry, page)),
         Subject::Snapshot(entry, index) => {
             let record = &entry.dataset.records[*index];
             (entry.snapshot_title(record), snapshot(site, entry, record))
@@ -159,9 +173,16 @@ fn catalogue(site: &Site<'_>) -> Markup {
     }
 }
 
-fn dataset(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
+fn dataset(site: &Site<'_>, entry: &Entry<'_>, page: usize) -> Markup {
     let meta = &entry.dataset.meta;
     let records = &entry.dataset.records;
+    let pages = version_pages(records.len());
+    let shown = records
+        .iter()
+        .rev()
+        .skip((page - 1) * VERSIONS_PAGE)
+        .take(VERSIONS_PAGE);
+    let page_url = |n: usize| format!("{}?page={n}", site.dataset_url(entry.name));
     html! {
         p { (entry.description()) }
         dl {
@@ -191,7 +212,7 @@ fn dataset(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
                     th { "Files" } th { "Size" } th { "Checksum" }
                 } }
                 tbody {
-                    @for record in records.iter().rev() {
+                    @for record in shown {
                         tr data-checksum=(record.checksum) {
                             td { a href=(site.snapshot_url(entry.name, record)) { (label(record)) }
                                 @if record.latest { " (latest)" } }
@@ -206,55 +227,80 @@ fn dataset(site: &Site<'_>, entry: &Entry<'_>) -> Markup {
                 }
             }
         }
-        h2 { "Files and bytes per version" }
-        (chart(records))
+        @if pages > 1 {
+            nav.pages aria-label="Versions table pages" {
+                @if page > 1 { a rel="prev" href=(page_url(page - 1)) { "← newer" } " · " }
+                "page " (page) " of " (pages) " (" (records.len()) " versions)"
+                @if page < pages { " · " a rel="next" href=(page_url(page + 1)) { "older →" } }
+            }
+        }
+        h2 { "Files and size per version" }
+        div.charts {
+            (chart("files", "Files", records, |r| r.nkeys, |n| n.to_string()))
+            (chart("bytes", "Size", records, |r| r.content_size, bytes))
+        }
         h2 { "Use it" }
         (snippets(site, entry))
     }
 }
 
-/// Two bars per version, in the order the versions were added: files (blue) and
-/// bytes (ochre), each scaled to its own largest value.
-fn chart(records: &[Distribution]) -> Markup {
-    const WIDTH: f64 = 640.0;
-    const HEIGHT: f64 = 200.0;
-    const TOP: f64 = 36.0;
-    let slot = WIDTH / records.len().max(1) as f64;
-    let bar = (slot * 0.35).min(40.0);
-    let most_files = records.iter().map(|r| r.nkeys).max().unwrap_or(0).max(1) as f64;
-    let most_bytes = records
+/// A line chart of one figure of each version, in the order the versions were
+/// added, between the figure's smallest and largest values (both labelled on
+/// the axis): a change of 1% shows, and 400 versions are 400 points of one
+/// line. Drawn 360 units wide so that its 12-unit text stays readable when a
+/// phone shrinks it.
+fn chart(
+    figure: &str,
+    title: &str,
+    records: &[Distribution],
+    value: fn(&Distribution) -> u64,
+    show: fn(u64) -> String,
+) -> Markup {
+    const WIDTH: f64 = 360.0;
+    const LEFT: f64 = 70.0;
+    const RIGHT: f64 = 12.0;
+    const TOP: f64 = 26.0;
+    const PLOT: f64 = 120.0;
+    let values: Vec<u64> = records.iter().map(value).collect();
+    let (low, high) = (
+        values.iter().copied().min().unwrap_or(0),
+        values.iter().copied().max().unwrap_or(0),
+    );
+    let step = (WIDTH - LEFT - RIGHT) / values.len().max(1) as f64;
+    let x = |i: usize| LEFT + (i as f64 + 0.5) * step;
+    let span = (high - low).max(1) as f64;
+    let y = |v: u64| TOP + PLOT - (v - low) as f64 / span * PLOT;
+    let line: Vec<String> = values
         .iter()
-        .map(|r| r.content_size)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
-    let scale = |value: u64, most: f64| (value as f64 / most * (HEIGHT - TOP)).max(1.0);
+        .enumerate()
+        .map(|(i, &v)| format!("{:.1},{:.1}", x(i), y(v)))
+        .collect();
+    let radius = (step / 3.0).clamp(1.0, 3.5);
+    let last = records.len().saturating_sub(1);
+    let bottom = TOP + PLOT;
     html! {
-        svg.chart #chart xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (WIDTH) " " (HEIGHT + 40.0) }
-            role="img" aria-labelledby="chart-title" {
-            title #chart-title { "Files (blue) and bytes (ochre) of each version" }
-            rect x="8" y="4" width="10" height="10" class="files" {}
-            text x="22" y="13" font-size="11" { "files" }
-            rect x="70" y="4" width="10" height="10" class="bytes" {}
-            text x="84" y="13" font-size="11" { "bytes" }
+        svg.chart data-figure=(figure) xmlns="http://www.w3.org/2000/svg"
+            viewBox={ "0 0 " (WIDTH) " " (bottom + 34.0) } role="img" aria-labelledby={ "chart-" (figure) } {
+            title id={ "chart-" (figure) } { (title) " of each version, oldest to newest" }
+            text x="0" y="14" font-size="13" font-weight="600" { (title) }
+            line.axis x1=(LEFT) y1=(TOP) x2=(LEFT) y2=(bottom) {}
+            line.axis x1=(LEFT) y1=(bottom) x2=(WIDTH - RIGHT) y2=(bottom) {}
+            text.tick x=(LEFT - 5.0) y=(format!("{:.1}", y(high) + 4.0)) font-size="12" text-anchor="end" { (show(high)) }
+            @if high > low {
+                text.tick x=(LEFT - 5.0) y=(format!("{:.1}", y(low) + 4.0)) font-size="12" text-anchor="end" { (show(low)) }
+            }
+            @if let (Some(first), Some(newest)) = (records.first(), records.last()) {
+                text x=(LEFT) y=(bottom + 16.0) font-size="12" text-anchor="start" { (label(first)) }
+                @if last > 0 {
+                    text x=(WIDTH - RIGHT) y=(bottom + 30.0) font-size="12" text-anchor="end" { (label(newest)) }
+                }
+            }
+            polyline.line points=(line.join(" ")) {}
             @for (i, record) in records.iter().enumerate() {
-                @let x = i as f64 * slot + slot / 2.0;
-                @let files = scale(record.nkeys, most_files);
-                @let size = scale(record.content_size, most_bytes);
-                g.version data-version=(label(record)) data-files=(record.nkeys) data-bytes=(record.content_size) {
-                    rect.files x=(format!("{:.1}", x - bar)) y=(format!("{:.1}", HEIGHT - files))
-                        width=(format!("{bar:.1}")) height=(format!("{files:.1}")) {
-                        title { (label(record)) ": " (record.nkeys) " files" }
+                g.version data-version=(label(record)) data-value=(values[i]) {
+                    circle cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(values[i]))) r=(format!("{radius:.1}")) {
+                        title { (label(record)) ": " (show(values[i])) }
                     }
-                    rect.bytes x=(format!("{x:.1}")) y=(format!("{:.1}", HEIGHT - size))
-                        width=(format!("{bar:.1}")) height=(format!("{size:.1}")) {
-                        title { (label(record)) ": " (bytes(record.content_size)) }
-                    }
-                    text x=(format!("{:.1}", x - bar / 2.0)) y=(format!("{:.1}", HEIGHT - files - 3.0))
-                        font-size="10" text-anchor="middle" { (record.nkeys) }
-                    text x=(format!("{:.1}", x + bar / 2.0)) y=(format!("{:.1}", HEIGHT - size - 3.0))
-                        font-size="10" text-anchor="middle" { (bytes(record.content_size)) }
-                    text x=(format!("{x:.1}")) y=(HEIGHT + 16.0) font-size="11" text-anchor="middle" { (label(record)) }
                 }
             }
         }

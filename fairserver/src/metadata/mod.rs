@@ -493,10 +493,9 @@ fn record_index(entry: &Entry<'_>, hex: &str) -> Result<usize, ApiError> {
 
 /// The answer about `subject`, in the representation the request negotiates,
 /// with its signposts.
-fn respond(site: &Site<'_>, request: &HttpRequest, subject: &Subject<'_>) -> Answer {
-    let format = url::form_urlencoded::parse(request.query_string().as_bytes())
-        .find(|(k, _)| k == "format")
-        .map(|(_, v)| v.into_owned());
+/// `page` is the page of a dataset's versions table (from 1).
+fn respond(site: &Site<'_>, request: &HttpRequest, subject: &Subject<'_>, page: usize) -> Answer {
+    let format = query_param(request, "format");
     let accept = request
         .headers()
         .get(header::ACCEPT)
@@ -504,7 +503,7 @@ fn respond(site: &Site<'_>, request: &HttpRequest, subject: &Subject<'_>) -> Ans
     let representation = negotiate::choose(format.as_deref(), accept)?;
     let signposts = signposting::Signposts::of(site, subject);
     let body = match representation {
-        Representation::Html => html::page(site, subject, &signposts).into_bytes(),
+        Representation::Html => html::page(site, subject, &signposts, page).into_bytes(),
         Representation::Linkset => signposts.linkset(),
         rdf => negotiate::serialise(&dcat::graph(site, subject), rdf).map_err(|e| {
             tracing::error!("serialising metadata: {e}");
@@ -531,7 +530,7 @@ fn respond(site: &Site<'_>, request: &HttpRequest, subject: &Subject<'_>) -> Ans
 pub async fn root(server: web::Data<Server>, request: HttpRequest) -> Answer {
     let view = server.view();
     let site = Site::new(&server, &request, &view);
-    respond(&site, &request, &Subject::Catalogue)
+    respond(&site, &request, &Subject::Catalogue, 1)
 }
 
 /// Datasets on a page of the catalogue's data dump.
@@ -543,27 +542,13 @@ const DUMP_PAGE: usize = 100;
 /// as DCAT harvesters read it. Turtle, JSON-LD or RDF/XML; a page that is not a
 /// number is a 400, one past the last a 404.
 pub async fn dump(server: web::Data<Server>, request: HttpRequest) -> Answer {
-    let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(request.query_string().as_bytes())
-            .into_owned()
-            .collect();
-    let param = |key: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    let page = match param("page") {
-        None => 1,
-        Some(text) => text.parse::<usize>().map_err(|_| {
-            ApiError::BadRequest(format!("page={text:?}: expected a page number from 1"))
-        })?,
-    };
+    let page = page_number(&request)?;
+    let format = query_param(&request, "format");
     let accept = request
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok());
-    let representation = negotiate::choose(param("format"), accept)?;
+    let representation = negotiate::choose(format.as_deref(), accept)?;
     if !Representation::RDF.contains(&representation) {
         return Err(ApiError::NotAcceptable(
             "the catalogue dump is RDF: text/turtle, application/ld+json or application/rdf+xml"
@@ -583,7 +568,30 @@ pub async fn dump(server: web::Data<Server>, request: HttpRequest) -> Answer {
         .body(body))
 }
 
-/// `GET /dataset/{name}`: a dataset and its versions.
+/// The first value of the query parameter `key` of `request`.
+fn query_param(request: &HttpRequest, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(request.query_string().as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The `page` parameter of `request` (none: 1). Errors: not a number from 1
+/// (400).
+fn page_number(request: &HttpRequest) -> Result<usize, ApiError> {
+    match query_param(request, "page") {
+        None => Ok(1),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("page={text:?}: expected a page number from 1"))
+            }),
+    }
+}
+
+/// `GET /dataset/{name}[?page=N]`: a dataset and its versions (the page's
+/// table shows them 50 a page, newest first; a page past the last is a 404).
 pub async fn dataset(
     server: web::Data<Server>,
     request: HttpRequest,
@@ -592,7 +600,11 @@ pub async fn dataset(
     let view = server.view();
     let site = Site::new(&server, &request, &view);
     let entry = entry(&view, &name)?;
-    respond(&site, &request, &Subject::Dataset(entry))
+    let page = page_number(&request)?;
+    if page > html::version_pages(entry.dataset.records.len()) {
+        return Err(ApiError::NotFound);
+    }
+    respond(&site, &request, &Subject::Dataset(entry), page)
 }
 
 /// `GET /dataset/{name}/{checksum}`: one snapshot (`latest`: a redirect to the
@@ -609,7 +621,7 @@ pub async fn snapshot(
         return to_current(&request, &entry);
     }
     let index = record_index(&entry, &path.1)?;
-    respond(&site, &request, &Subject::Snapshot(entry, index))
+    respond(&site, &request, &Subject::Snapshot(entry, index), 1)
 }
 
 /// `GET /dataset/{name}/{checksum}/distribution/{part}`: a distribution of a
@@ -631,7 +643,7 @@ pub async fn distribution(
         .into_iter()
         .find(|p| p.name() == path.2)
         .ok_or(ApiError::NotFound)?;
-    respond(&site, &request, &Subject::Part(entry, index, part))
+    respond(&site, &request, &Subject::Part(entry, index, part), 1)
 }
 
 /// `GET /dataset/{name}/{checksum}/collection.json`: the collection index of a
