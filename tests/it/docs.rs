@@ -236,10 +236,9 @@ fn run(file: &str, commands: &[DocCommand]) -> Result<(), String> {
     fs::write(&script, program(file, commands, port)).expect("script");
     let fair = PathBuf::from(env!("CARGO_BIN_EXE_fair"));
     let bin = fair.parent().expect("the binary's directory");
-    let path = std::env::join_paths(
-        std::iter::once(bin.to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
     .expect("PATH");
     let output = fs::File::create(&log).expect("log");
     let mut child = Command::new("bash")
@@ -347,20 +346,32 @@ fn every_command_line_of_the_readme_and_docs_runs() {
     }
     eprintln!("{ran} commands run, {listed} not run");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert!(ran >= 100, "only {ran} commands found: is the convention followed?");
+    assert!(
+        ran >= 100,
+        "only {ran} commands found: is the convention followed?"
+    );
 }
 
 #[test]
 fn a_broken_command_fails_naming_its_file_and_line() {
     let doc = "# Doc\n\n```sh\nfair init catalogue\nfair index catalogue --source nowhere --collection x\n```\n";
     let failed = run("broken.md", &commands(doc).expect("parses")).expect_err("it must fail");
-    assert!(failed.starts_with("broken.md:5: exit 1, expected 0"), "{failed}");
-    assert!(failed.contains("nowhere"), "the command's own message: {failed}");
+    assert!(
+        failed.starts_with("broken.md:5: exit 1, expected 0"),
+        "{failed}"
+    );
+    assert!(
+        failed.contains("nowhere"),
+        "the command's own message: {failed}"
+    );
     let announced = doc.replace("--collection x", "--collection x  # exit 1: no source");
     run("announced.md", &commands(&announced).expect("parses")).expect("an announced exit");
     let wrong = doc.replace("--collection x", "--collection x  # exit 2");
     let failed = run("wrong.md", &commands(&wrong).expect("parses")).expect_err("exit 1, not 2");
-    assert!(failed.starts_with("wrong.md:5: exit 1, expected 2"), "{failed}");
+    assert!(
+        failed.starts_with("wrong.md:5: exit 1, expected 2"),
+        "{failed}"
+    );
 }
 
 #[test]
@@ -387,13 +398,23 @@ fn blocks_are_split_into_commands_by_the_convention() {
         summary,
         [
             (3, "fair init c \\\n  --hash sha3-256", true, 0, false),
-            (5, "cat > f <<'EOF'\na\n# not a comment\nEOF", true, 0, false),
+            (
+                5,
+                "cat > f <<'EOF'\na\n# not a comment\nEOF",
+                true,
+                0,
+                false
+            ),
             (9, "fair serve c &   # in the background", true, 0, true),
             (10, "fair find c d   # exit 1: none", true, 1, false),
             (18, "systemctl start fair-update", false, 0, false),
         ]
     );
-    for fence in ["```\nls\n```\n", "```bash\nls\n```\n", "```console\n$ ls\n```\n"] {
+    for fence in [
+        "```\nls\n```\n",
+        "```bash\nls\n```\n",
+        "```console\n$ ls\n```\n",
+    ] {
         assert!(commands(fence).is_err(), "{fence}");
     }
     assert!(commands("```sh\nls\n").is_err(), "a block never closed");
@@ -412,7 +433,10 @@ fn blocks_are_split_into_commands_by_the_convention() {
 fn the_readme_stays_short_and_its_test_command_is_the_one_ci_runs() {
     let readme = read("README.md");
     let lines = readme.lines().count();
-    assert!(lines <= 250, "README.md has {lines} lines: move details to docs/");
+    assert!(
+        lines <= 250,
+        "README.md has {lines} lines: move details to docs/"
+    );
     let ci = read(".ci/run");
     let documented: Vec<DocCommand> = commands(&readme)
         .expect("parses")
@@ -420,7 +444,12 @@ fn the_readme_stays_short_and_its_test_command_is_the_one_ci_runs() {
         .filter(|c| c.text.starts_with("cargo test"))
         .collect();
     assert_eq!(documented.len(), 1, "one test command in the README");
-    let command = documented[0].text.split(" #").next().unwrap_or_default().trim();
+    let command = documented[0]
+        .text
+        .split(" #")
+        .next()
+        .unwrap_or_default()
+        .trim();
     assert!(
         ci.lines().any(|l| l.starts_with(command)),
         "`.ci/run` runs the README's `{command}`"

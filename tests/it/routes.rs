@@ -68,9 +68,7 @@ pub fn example(route: &Route) -> String {
 fn documented_routes() -> Vec<String> {
     let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/http.md");
     let doc = std::fs::read_to_string(doc).expect("docs/http.md");
-    let tables: Vec<&str> = doc
-        .split("\n| route | answer |\n| --- | --- |\n")
-        .collect();
+    let tables: Vec<&str> = doc.split("\n| route | answer |\n| --- | --- |\n").collect();
     assert_eq!(tables.len(), 2, "one route table in docs/http.md");
     tables[1]
         .lines()
