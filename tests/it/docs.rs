@@ -305,42 +305,58 @@ fn read(file: &str) -> String {
     fs::read_to_string(repository().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
+/// What running one documentation file gave.
+#[derive(Debug)]
+struct FileRun {
+    /// How many of its commands ran.
+    ran: usize,
+    /// Its `sh no-run` commands, as `FILE:LINE: COMMAND`.
+    not_run: Vec<String>,
+    /// What failed, if anything.
+    result: Result<(), String>,
+}
+
+/// Parses `file` and runs its commands.
+fn run_file(file: &str) -> FileRun {
+    let commands = commands(&read(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    FileRun {
+        ran: commands.iter().filter(|c| c.run).count(),
+        not_run: commands
+            .iter()
+            .filter(|c| !c.run)
+            .map(|c| format!("{file}:{}: {}", c.line, c.text))
+            .collect(),
+        result: run(file, &commands),
+    }
+}
+
 #[test]
 fn every_command_line_of_the_readme_and_docs_runs() {
     let files = documentation();
-    let results: Vec<(String, usize, Vec<String>, Result<(), String>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .iter()
-                .map(|file| {
-                    scope.spawn(move || {
-                        let commands =
-                            commands(&read(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-                        let not_run = commands
-                            .iter()
-                            .filter(|c| !c.run)
-                            .map(|c| format!("{file}:{}: {}", c.line, c.text))
-                            .collect();
-                        let ran = commands.iter().filter(|c| c.run).count();
-                        (file.clone(), ran, not_run, run(file, &commands))
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a file's run"))
-                .collect()
-        });
+    let runs: Vec<FileRun> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|file| scope.spawn(move || run_file(file)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a file's run"))
+            .collect()
+    });
     let mut failures = Vec::new();
     let (mut ran, mut listed) = (0, 0);
-    for (file, n, not_run, result) in results {
-        eprintln!("{file}: {n} commands run, {} not run", not_run.len());
-        for line in &not_run {
+    for (file, run) in files.iter().zip(runs) {
+        eprintln!(
+            "{file}: {} commands run, {} not run",
+            run.ran,
+            run.not_run.len()
+        );
+        for line in &run.not_run {
             eprintln!("  not run: {line}");
         }
-        ran += n;
-        listed += not_run.len();
-        if let Err(e) = result {
+        ran += run.ran;
+        listed += run.not_run.len();
+        if let Err(e) = run.result {
             failures.push(e);
         }
     }
