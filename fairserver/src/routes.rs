@@ -1,7 +1,7 @@
 //! The routes of the server, in one list: each one's pattern, how people write
 //! it, what it answers, and how its handler is mounted. `create_app` registers
 //! exactly this list; `fair serve --help` prints it, and the tests check the
-//! README's route table against it and take their requests from it.
+//! route table of `docs/http.md` against it and take their requests from it.
 
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
 

@@ -13,7 +13,7 @@ use crate::helpers::*;
 
 #[path = "../../fixtures/pdb/mirror.rs"]
 #[allow(dead_code)]
-mod mirror;
+pub(crate) mod mirror;
 
 /// A blake3 catalogue and a 200-entry PDB mirror.
 fn pdb() -> Fixture {

@@ -12,6 +12,7 @@ mod crash;
 mod demo;
 mod deploy;
 mod diff;
+mod docs;
 mod exclude;
 mod faults;
 mod fuzz;

@@ -1,5 +1,5 @@
 //! The one list of routes, `fairserver::ROUTES`, against every other place that
-//! names routes: the README's route table, and the application `create_app`
+//! names routes: the route table of `docs/http.md`, and the application `create_app`
 //! builds (each route answered by its own handler, with HEAD, 405, CORS,
 //! metrics and compression as the list says); and the request targets the other
 //! tests make from it.
@@ -63,15 +63,13 @@ pub fn example(route: &Route) -> String {
     route.target(sample)
 }
 
-/// The first cell of each row of the README's route table (the one headed
+/// The first cell of each row of the route table of `docs/http.md` (the one headed
 /// `| route | answer |`), without its backquotes.
-fn readme_routes() -> Vec<String> {
-    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(readme).expect("README.md");
-    let tables: Vec<&str> = readme
-        .split("\n| route | answer |\n| --- | --- |\n")
-        .collect();
-    assert_eq!(tables.len(), 2, "one route table in the README");
+fn documented_routes() -> Vec<String> {
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/http.md");
+    let doc = std::fs::read_to_string(doc).expect("docs/http.md");
+    let tables: Vec<&str> = doc.split("\n| route | answer |\n| --- | --- |\n").collect();
+    assert_eq!(tables.len(), 2, "one route table in docs/http.md");
     tables[1]
         .lines()
         .take_while(|row| row.starts_with('|'))
@@ -85,9 +83,9 @@ fn readme_routes() -> Vec<String> {
 }
 
 #[test]
-fn the_readme_route_table_lists_exactly_the_routes_of_the_server_in_order() {
+fn the_documented_route_table_lists_exactly_the_routes_of_the_server_in_order() {
     let listed: Vec<&str> = ROUTES.iter().map(|r| r.syntax).collect();
-    assert_eq!(readme_routes(), listed);
+    assert_eq!(documented_routes(), listed);
 }
 
 /// The golden catalogue, served in this process (dropped before its directory).
