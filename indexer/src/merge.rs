@@ -22,13 +22,14 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs;
 use std::io::{self, BufReader};
+use std::path::Path;
 use std::time::Instant;
 
 use faircore::collection::EncodeStream;
 use faircore::lock::WriteLock;
 use faircore::shard::{self, Record, Round};
 use faircore::stream::EntryStream;
-use faircore::{Checksum, CollectionKind, Name, Shard, ShardDir, Writer};
+use faircore::{Catalogue, Checksum, CollectionKind, Name, Shard, ShardDir, Writer};
 
 use crate::cache::Pending;
 use crate::{Error, Report};
@@ -55,37 +56,12 @@ pub fn merge(writer: &Writer<'_>, collection: &Name, count: u32) -> Result<Repor
     if count == 0 {
         return Err(Error::Shard("--shards 0: expected 1 or more".into()));
     }
-    let root =
-        fs::canonicalize(catalogue.root()).map_err(|e| faircore::Error::io(catalogue.root(), e))?;
-    let root = root.to_string_lossy();
     let mut inputs = Vec::with_capacity(count as usize);
     for index in 0..count {
         let shard = Shard { index, count };
         inputs.push(open(writer, collection, shard)?);
     }
-    for input in &inputs {
-        let refuse = |why: String| Err(refusal(collection, input, why));
-        let record = &input.record;
-        if record.collection != collection.as_str() || record.shard != input.shard {
-            return refuse(format!(
-                "foreign: its record is of shard {} of {}",
-                record.shard, record.collection
-            ));
-        }
-        if record.hash != catalogue.hash() {
-            return refuse(format!(
-                "foreign: hashed with {}, the catalogue's algorithm is {}",
-                record.hash,
-                catalogue.hash()
-            ));
-        }
-        if record.catalogue != root {
-            return refuse(format!(
-                "foreign: written for the catalogue {}, not {root}",
-                record.catalogue
-            ));
-        }
-    }
+    check_origin(catalogue, collection, &inputs)?;
     let newest = inputs
         .iter()
         .max_by_key(|i| i.record.walk_started_ns)
@@ -93,60 +69,9 @@ pub fn merge(writer: &Writer<'_>, collection: &Name, count: u32) -> Result<Repor
     let Some((newest_shard, newest)) = newest else {
         return Err(Error::Shard("no shard to merge".into()));
     };
-    // The shards must agree on what was indexed: one that does not is named
-    // against the most shards (the newest run's group on a tie).
-    let indexed = |r: &Record| (r.source.clone(), r.exclude.clone());
-    let mut groups: Vec<((String, Vec<String>), Vec<usize>)> = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
-        let what = indexed(&input.record);
-        match groups.iter_mut().find(|(w, _)| *w == what) {
-            Some((_, members)) => members.push(i),
-            None => groups.push((what, vec![i])),
-        }
-    }
-    if groups.len() > 1 {
-        let newest_what = indexed(&newest);
-        groups.sort_by_key(|(what, members)| (Reverse(members.len()), *what != newest_what));
-        let ((source, exclude), members) = &groups[0];
-        let odd = &inputs[groups[1].1[0]];
-        return Err(refusal(
-            collection,
-            odd,
-            format!(
-                "foreign: indexed from source {} with --exclude {:?}, unlike shard {} (source {source}, --exclude {exclude:?})",
-                odd.record.source, odd.record.exclude, inputs[members[0]].shard
-            ),
-        ));
-    }
+    check_agreement(collection, &inputs, &newest)?;
     let round_path = catalogue.layout().shard_round(collection);
-    let round: Option<Round> = match faircore::regular::read(&round_path) {
-        Ok(bytes) => Some(
-            serde_json::from_slice(&bytes).map_err(|e| faircore::Error::Json {
-                path: round_path.clone(),
-                source: e,
-            })?,
-        ),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(faircore::Error::io(&round_path, e).into()),
-    };
-    if let Some(round) = round.filter(|r| newest.walk_started_ns > r.newest_walk_ns) {
-        if let Some(old) = inputs
-            .iter()
-            .find(|i| i.record.walk_started_ns <= round.newest_walk_ns)
-        {
-            return Err(refusal(
-                collection,
-                old,
-                format!(
-                    "stale: its walk started at {}, in the round the last merge published (walks up to {}), and shard {newest_shard} was indexed again since (at {}); run shard {} again",
-                    old.record.walk_started(),
-                    shard::instant(round.newest_walk_ns),
-                    newest.walk_started(),
-                    old.shard
-                ),
-            ));
-        }
-    }
+    check_round(&round_path, collection, &inputs, newest_shard, &newest)?;
 
     let db = writer.store()?;
     let mut out = writer.collection_stream(CollectionKind::Deepfolder, collection)?;
@@ -190,7 +115,7 @@ pub fn merge(writer: &Writer<'_>, collection: &Name, count: u32) -> Result<Repor
     }
     let (checksum, _, written) = out.finish()?;
     db.record_content_sizes(&[(checksum, bytes)])?;
-    db.record_source(collection.as_str(), std::path::Path::new(&newest.source))?;
+    db.record_source(collection.as_str(), Path::new(&newest.source))?;
     Pending::default().flush(&db, collection.as_str(), Some((files, bytes)))?;
     let round = Round {
         shards: count,
@@ -214,6 +139,110 @@ pub fn merge(writer: &Writer<'_>, collection: &Name, count: u32) -> Result<Repor
     report.collections.insert(collection.to_string(), checksum);
     report.elapsed_s = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Refuses a shard whose record is of another collection or shard, another
+/// algorithm or another catalogue.
+fn check_origin(catalogue: &Catalogue, collection: &Name, inputs: &[Input]) -> Result<(), Error> {
+    let root =
+        fs::canonicalize(catalogue.root()).map_err(|e| faircore::Error::io(catalogue.root(), e))?;
+    let root = root.to_string_lossy();
+    for input in inputs {
+        let record = &input.record;
+        let why = if record.collection != collection.as_str() || record.shard != input.shard {
+            format!(
+                "its record is of shard {} of {}",
+                record.shard, record.collection
+            )
+        } else if record.hash != catalogue.hash() {
+            format!(
+                "hashed with {}, the catalogue's algorithm is {}",
+                record.hash,
+                catalogue.hash()
+            )
+        } else if record.catalogue != root {
+            format!("written for the catalogue {}, not {root}", record.catalogue)
+        } else {
+            continue;
+        };
+        return Err(refusal(collection, input, format!("foreign: {why}")));
+    }
+    Ok(())
+}
+
+/// Refuses a shard that indexed another source or `--exclude` than most shards
+/// (than the newest run on a tie).
+fn check_agreement(collection: &Name, inputs: &[Input], newest: &Record) -> Result<(), Error> {
+    let indexed = |r: &Record| (r.source.clone(), r.exclude.clone());
+    let agreeing = |r: &Record| {
+        inputs
+            .iter()
+            .filter(|i| indexed(&i.record) == indexed(r))
+            .count()
+    };
+    let most = inputs
+        .iter()
+        .max_by_key(|i| (agreeing(&i.record), indexed(&i.record) == indexed(newest)));
+    let odd = most.and_then(|most| {
+        let odd = inputs
+            .iter()
+            .find(|i| indexed(&i.record) != indexed(&most.record))?;
+        Some((most, odd))
+    });
+    match odd {
+        None => Ok(()),
+        Some((most, odd)) => Err(refusal(
+            collection,
+            odd,
+            format!(
+                "foreign: indexed from source {} with --exclude {:?}, unlike shard {} (source {}, --exclude {:?})",
+                odd.record.source,
+                odd.record.exclude,
+                most.shard,
+                most.record.source,
+                most.record.exclude
+            ),
+        )),
+    }
+}
+
+/// Refuses a shard of the round the last merge published (at `round_path`)
+/// when `newest` (shard `newest_shard`) is of a later one.
+fn check_round(
+    round_path: &Path,
+    collection: &Name,
+    inputs: &[Input],
+    newest_shard: Shard,
+    newest: &Record,
+) -> Result<(), Error> {
+    let round: Round = match faircore::regular::read(round_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| faircore::Error::Json {
+            path: round_path.to_owned(),
+            source: e,
+        })?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(faircore::Error::io(round_path, e).into()),
+    };
+    if newest.walk_started_ns <= round.newest_walk_ns {
+        return Ok(());
+    }
+    match inputs
+        .iter()
+        .find(|i| i.record.walk_started_ns <= round.newest_walk_ns)
+    {
+        None => Ok(()),
+        Some(old) => Err(refusal(
+            collection,
+            old,
+            format!(
+                "stale: its walk started at {}, in the round the last merge published (walks up to {}), and shard {newest_shard} was indexed again since (at {}); run shard {} again",
+                old.record.walk_started(),
+                shard::instant(round.newest_walk_ns),
+                newest.walk_started(),
+                old.shard
+            ),
+        )),
+    }
 }
 
 /// Opens shard `shard` of `collection`: takes its lock, reads its record and
