@@ -388,3 +388,49 @@ fn a_slurm_job_array_on_a_one_node_cluster_gives_the_single_run_collection() {
     assert_eq!(fs::read(f.deepfolder()).expect("kept"), before);
     drop(cluster);
 }
+
+#[test]
+fn a_file_that_fails_is_reported_by_its_shard_alone() {
+    let f = Fixture::new("blake3", &mirror_tree(3, 1));
+    let link = f.source.join("divided/ab/dangling.ent.gz");
+    std::os::unix::fs::symlink("nowhere", &link).expect("symlink");
+    let runs: Vec<_> = (0..4)
+        .map(|i| {
+            spawn_shard(&f.root, &f.source, i, 4)
+                .wait_with_output()
+                .expect("wait")
+        })
+        .collect();
+    let failed: Vec<_> = runs.iter().filter(|o| o.status.code() == Some(2)).collect();
+    assert_eq!(failed.len(), 1, "one shard owns the link");
+    assert!(runs.iter().all(|o| matches!(o.status.code(), Some(0 | 2))));
+    let said = String::from_utf8_lossy(&failed[0].stderr);
+    assert!(
+        said.contains("dangling.ent.gz") && said.contains("dangling"),
+        "{said}"
+    );
+    // Its shard is missing until it runs with --allow-errors; then the merge
+    // is the single run with --allow-errors.
+    let report: serde_json::Value = serde_json::from_slice(&failed[0].stdout).expect("JSON");
+    let path = report["errors"][0]["path"].as_str().unwrap_or_default();
+    assert!(path.ends_with("dangling.ent.gz"), "{report}");
+    assert!(
+        report.get("shard").is_none(),
+        "a failed shard staged output: {report}"
+    );
+    let out = merge(&f.root, "4", 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
+    for i in 0..4 {
+        let mut args = f.index_args();
+        let flag = format!("{i}/4");
+        args.extend(["--shard", &flag, "--allow-errors", "-q"]);
+        fair_ok(&args, 0);
+    }
+    merge(&f.root, "4", 0);
+    let reference = init(&f.tmp.path().join("reference"), "blake3");
+    index_json(&reference, &f.source, "c", &["--allow-errors"], 0);
+    assert_eq!(
+        fs::read(f.deepfolder()).expect("merged"),
+        fs::read(reference.join("deepfolders/c.json")).expect("single")
+    );
+}
