@@ -434,3 +434,35 @@ fn a_file_that_fails_is_reported_by_its_shard_alone() {
         fs::read(reference.join("deepfolders/c.json")).expect("single")
     );
 }
+
+#[test]
+fn the_extra_digests_of_the_shards_reach_the_catalogue() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let source = tmp.path().join("src");
+    write_tree(&source, &mirror_tree(2, 1));
+    let root = init_with(
+        tmp.path(),
+        &["--hash", "blake3", "--extra-digest", "sha256"],
+    );
+    run_shards(&root, &source, 3);
+    merge(&root, "3", 0);
+    fair_ok(
+        &["snapshot", path_str(&root), "c", "c", "--version", "1"],
+        0,
+    );
+    let list = fair_ok(
+        &["manifest", path_str(&root), "c@1", "--format", "sha256sum"],
+        0,
+    )
+    .stdout;
+    let lines = String::from_utf8_lossy(&list).lines().count();
+    assert_eq!(lines, mirror_tree(2, 1).len(), "one SHA-256 a file");
+    let sums = tmp.path().join("SHA256SUMS");
+    fs::write(&sums, &list).expect("write");
+    let out = std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", path_str(&sums)])
+        .current_dir(&source)
+        .output()
+        .expect("sha256sum");
+    assert!(out.status.success(), "{}", describe(&out));
+}
