@@ -370,6 +370,35 @@ fn a_slurm_job_array_on_a_one_node_cluster_gives_the_single_run_collection() {
         );
     }
 
+    // The nightly template: index array, merge, then a snapshot of the day.
+    let nightly = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/slurm/nightly.sbatch");
+    let vars = format!(
+        "ALL,CATALOGUE={},SOURCE={},COLLECTION=c,DATASET=c,SHARDS=3,CPUS=1,MEM=100M,LOGS={},FAIR={}",
+        path_str(&f.root),
+        path_str(&f.source),
+        path_str(&logs),
+        env!("CARGO_BIN_EXE_fair")
+    );
+    let out = std::process::Command::new("sbatch")
+        .args(["--wait", &format!("--export={vars}"), path_str(&nightly)])
+        .env("SLURM_CONF", &cluster.conf)
+        .current_dir(f.tmp.path())
+        .output()
+        .expect("sbatch runs");
+    assert!(out.status.success(), "{}", describe(&out));
+    // The nightly job only submitted the chain: its snapshot comes last.
+    let record = f.root.join("distributions/c.json");
+    let started = Instant::now();
+    while !record.exists() && started.elapsed().as_secs() < 120 {
+        sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        record.exists(),
+        "no snapshot within 120 s; logs in {}",
+        logs.display()
+    );
+    fair_ok(&["verify", path_str(&f.root)], 0);
+
     // A failing shard task: index.sh fails naming it; nothing is published.
     let before = fs::read(f.deepfolder()).expect("published");
     fs::write(f.source.join("divided/aa/new.ent.gz"), "new\n").expect("write");
