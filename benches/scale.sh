@@ -34,19 +34,7 @@ SRC=${SRC_DIR:-$WORK/src} CAT=$WORK/cat
 echo "work directory: $WORK, N=$N ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GB)"
 
 if [ ! -f "$SRC.done" ]; then
-  python3 - "$SRC" "$N" <<'PY'
-import os, sys, time
-root, n = sys.argv[1], int(sys.argv[2])
-old = time.time() - 3600  # an rsynced mirror's files are old
-for i in range(n):
-    d = os.path.join(root, f"d{i // 1000:05}")
-    if i % 1000 == 0:
-        os.makedirs(d, exist_ok=True)
-    p = os.path.join(d, f"f{i % 1000:03}.cif")
-    with open(p, "wb") as f:
-        f.write(f"data_{i:08}\n".encode() * 6)
-    os.utime(p, (old, old))
-PY
+  small_tree "$SRC" "$N"
   touch "$SRC.done"
 fi
 find "$SRC" -type f -print0 | xargs -0 cat > /dev/null

@@ -33,6 +33,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Init(args) => cli::init::run(&args),
         cli::Command::Config(args) => cli::config::run(&args),
         cli::Command::Index(args) => cli::index::run(&args),
+        cli::Command::Merge(args) => cli::merge::run(&args),
         cli::Command::Snapshot(args) => cli::snapshot::run(&args),
         cli::Command::Update(args) => cli::update::run(&args),
         cli::Command::Find(args) => cli::find::run(&args),

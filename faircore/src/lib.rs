@@ -33,7 +33,7 @@ pub mod store;
 // Each module by its own name too: `faircore::plain`, `faircore::snapshot`, …
 pub use model::{
     access, checksum, collection, config, cson, digest, display, distribution, hash, header,
-    keyorder, name, plain, release, statcache, yaml,
+    keyorder, name, plain, release, shard, statcache, yaml,
 };
 pub use ops::{diff, lookup, manifest, resolve, snapshot, stream, verify, view};
 pub use store::{catalogue, layout, lock, regular, spill, staging};
@@ -47,10 +47,11 @@ pub use digest::{ExtraAlgo, ExtraDigests};
 pub use distribution::Distribution;
 pub use error::{Error, Result};
 pub use hash::{HashAlgo, Hasher};
-pub use layout::{ContentDir, Layout};
+pub use layout::{ContentDir, Layout, ShardDir};
 pub use name::{InvalidName, Name};
 pub use release::Release;
 pub use resolve::{Query, Unresolved};
+pub use shard::Shard;
 pub use store::{Store, StoreReader};
 pub use view::View;
 

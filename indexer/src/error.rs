@@ -35,6 +35,9 @@ pub enum Error {
     /// An action file is invalid, or one of its actions cannot be done.
     #[error("{0}")]
     Action(String),
+    /// A shard run or a merge of shards cannot be done (the message names the shard).
+    #[error("{0}")]
+    Shard(String),
     /// `--jobs` could not start its thread pool.
     #[error("--jobs: cannot start the worker threads: {0}")]
     Threads(String),

@@ -23,12 +23,15 @@ pub struct BadPattern {
 #[derive(Clone, Debug)]
 pub struct Exclude {
     matcher: Gitignore,
+    /// The patterns as given.
+    patterns: Vec<String>,
 }
 
 impl Default for Exclude {
     fn default() -> Self {
         Exclude {
             matcher: Gitignore::empty(),
+            patterns: Vec::new(),
         }
     }
 }
@@ -60,7 +63,13 @@ impl Exclude {
                 .join(" "),
             reason: e.to_string(),
         })?;
-        Ok(Exclude { matcher })
+        let patterns = patterns.iter().map(|p| p.as_ref().to_owned()).collect();
+        Ok(Exclude { matcher, patterns })
+    }
+
+    /// The patterns as given, in order.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
     }
 
     /// Whether no pattern was given.

@@ -12,9 +12,11 @@ use std::iter::Peekable;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use faircore::lock::WriteLock;
 use faircore::store::ExtraDigestTable;
 use faircore::{
-    Checksum, Collection, CollectionKind, ExtraAlgo, ExtraDigests, HashAlgo, Name, Store, Writer,
+    Catalogue, Checksum, Collection, CollectionKind, ExtraAlgo, ExtraDigests, HashAlgo, Name,
+    Shard, Store, Writer,
 };
 use rayon::prelude::*;
 
@@ -46,6 +48,8 @@ pub struct Options {
     pub allow_errors: bool,
     /// Entries of the source left out: neither hashed nor reported.
     pub exclude: Exclude,
+    /// Index only this shard's files ([`crate::ShardRun`]).
+    pub shard: Option<Shard>,
 }
 
 /// Files (and directories, see `DIR_UNITS`) between being walked and being
@@ -114,7 +118,8 @@ pub fn scan(
     let mut sizes = HashMap::new();
     let db = writer.store()?;
     let report = run(
-        writer,
+        writer.catalogue(),
+        writer.lock(),
         &db,
         options,
         progress,
@@ -144,9 +149,14 @@ pub fn index(
     let started = Instant::now();
     let db = writer.store()?;
     let mut stream = writer.collection_stream(CollectionKind::Deepfolder, &options.collection)?;
-    let mut report = run(writer, &db, options, progress, &mut |key, checksum, _| {
-        Ok(stream.push(key, checksum)?)
-    })?;
+    let mut report = run(
+        writer.catalogue(),
+        writer.lock(),
+        &db,
+        options,
+        progress,
+        &mut |key, checksum, _| Ok(stream.push(key, checksum)?),
+    )?;
     if report.errors.is_empty() || options.allow_errors {
         let (checksum, _, written) = stream.finish()?;
         // Each occurrence of an element counts: the bytes of the indexed files.
@@ -172,16 +182,17 @@ pub fn last_totals(writer: &Writer<'_>, collection: &Name) -> Result<Option<(u64
 }
 
 /// The run: walks, hashes and records the cache in `db`, handing every indexed
-/// file to `sink` in key order.
-fn run(
-    writer: &Writer<'_>,
+/// file to `sink` in key order; `lock` is the lock `db` (and the buffer
+/// directory's staging) belong to.
+pub(crate) fn run(
+    catalogue: &Catalogue,
+    lock: &WriteLock,
     db: &Store,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
     sink: &mut Sink<'_>,
 ) -> Result<Report, Error> {
     let started = Instant::now();
-    let catalogue = writer.catalogue();
     let source = &options.source;
     match fs::metadata(source) {
         Ok(m) if m.is_dir() => {}
@@ -196,7 +207,7 @@ fn run(
                     .layout()
                     .content_dir(faircore::ContentDir::Buffers)
             });
-            Some(BufferStore::open(&dir, mode, source, writer)?)
+            Some(BufferStore::open(&dir, mode, source, lock)?)
         }
     };
     let collection = options.collection.as_str();
@@ -222,7 +233,17 @@ fn run(
     };
     ordered::run(
         &pool,
-        Walk::new(source, options.exclude.clone()),
+        Walk::new(source, options.exclude.clone()).map(|mut dir| {
+            // Every directory is walked through; other shards' files and
+            // problems are left to them.
+            if let Some(shard) = options.shard {
+                dir.leaves.retain(|leaf| shard.owns(&dir.key, &leaf.name));
+                if !shard.owns_directory(&dir.key) {
+                    dir.problems.clear();
+                }
+            }
+            dir
+        }),
         MAX_UNITS,
         |dir| dir.leaves.len() as u64 + DIR_UNITS,
         |dir| run.directory(dir),
@@ -314,14 +335,15 @@ impl Merge<'_, '_> {
     }
 }
 
-fn source_error(path: &Path, reason: String) -> Error {
+pub(crate) fn source_error(path: &Path, reason: String) -> Error {
     Error::Source {
         path: path.to_owned(),
         reason,
     }
 }
 
-fn now_ns() -> i64 {
+/// Now, in nanoseconds since the Unix epoch.
+pub(crate) fn now_ns() -> i64 {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

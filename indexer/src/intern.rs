@@ -7,8 +7,9 @@ use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use faircore::Checksum;
+use faircore::lock::WriteLock;
 use faircore::staging::{self, Staging};
-use faircore::{Checksum, Writer};
 use tempfile::NamedTempFile;
 
 use crate::Error;
@@ -43,7 +44,7 @@ impl BufferStore {
         dir: &Path,
         mode: InternMode,
         source: &Path,
-        writer: &Writer<'_>,
+        lock: &WriteLock,
     ) -> Result<Self, Error> {
         fs::create_dir_all(dir).map_err(|e| faircore::Error::io(dir, e))?;
         if mode == InternMode::Hardlink {
@@ -59,7 +60,7 @@ impl BufferStore {
                 });
             }
         }
-        let staging = Staging::new(faircore::Layout::buffer_staging(dir), writer.lock())?;
+        let staging = Staging::new(faircore::Layout::buffer_staging(dir), lock)?;
         let source = fs::canonicalize(source).map_err(|e| faircore::Error::io(source, e))?;
         Ok(BufferStore {
             dir: dir.to_owned(),

@@ -14,8 +14,10 @@ mod exclude;
 mod filehash;
 mod index;
 mod intern;
+mod merge;
 mod ordered;
 mod report;
+mod shard;
 mod stat;
 mod walk;
 
@@ -24,4 +26,6 @@ pub use error::Error;
 pub use exclude::{BadPattern, Exclude};
 pub use index::{Options, Scan, index, last_totals, scan};
 pub use intern::InternMode;
-pub use report::{Operations, Problem, Report};
+pub use merge::merge;
+pub use report::{Operations, Problem, Report, ShardOutput};
+pub use shard::ShardRun;

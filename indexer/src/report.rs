@@ -42,6 +42,21 @@ pub struct Report {
     /// processed and reused.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub operations: BTreeMap<String, Operations>,
+    /// What a shard run (`fair index --shard`) staged for `fair merge`; the
+    /// shard's files are not in `collections` (nothing is published).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOutput>,
     /// Wall-clock seconds.
     pub elapsed_s: f64,
+}
+
+/// The staged output of a shard run.
+#[derive(Clone, Debug, Serialize)]
+pub struct ShardOutput {
+    /// Which shard of how many: `{"index": I, "count": N}`.
+    pub shard: faircore::Shard,
+    /// The checksum of the shard's partial collection.
+    pub checksum: Checksum,
+    /// Where it is staged (`.fair/shards/NAME/I-of-N/collection.json`).
+    pub output: String,
 }

@@ -4,7 +4,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use faircore::{Catalogue, Name};
+use faircore::{Catalogue, Name, Shard};
 use indexer::{Exclude, InternMode, Options, Report};
 
 use crate::Exit;
@@ -16,6 +16,7 @@ Examples:
   fair index /srv/fair --source /mirror/pdb --collection pdb --exclude .git/ --exclude '*.part'
   fair index /srv/fair --source /mirror/pdb --collection pdb --json | jq .hashed
   fair index /srv/fair --source /mirror/pdb --actions pdb-actions.yaml --json
+  fair index /srv/fair --source /mirror/pdb --collection pdb --shard 0/4   # then 1/4 .. 3/4, then fair merge
 
 Only files whose device, inode, size, mtime or ctime changed since the last run are
 read again. Symbolic links to files are indexed by their target's content; links to
@@ -27,6 +28,13 @@ actions (intern_collection, operation, copy_collection, build_download_index,
 deepfolder, deepcell) run in order; their outputs are published only when all
 succeeded. The file is checked first: a fault is reported with the action's index
 and field, and exit code 1.
+
+With --shard I/N, only the files of shard I (a fixed hash of each file's path,
+modulo N: balanced whatever the layout) are indexed, into .fair/shards/NAME/I-of-N/ with that
+shard's own lock and incremental cache: the N shard runs of one catalogue run at
+once, on one machine or on the nodes of a cluster (Slurm: deploy/slurm/index.sh),
+and publish nothing until `fair merge DIR NAME --shards N`. Not with --actions or
+--intern: both need the catalogue's writer lock for the whole run.
 
 Exit codes: 0 success, or published without the files that failed (--allow-errors;
 they are named on stderr and in --json's `errors`); 1 nothing done; 2 some files
@@ -88,7 +96,10 @@ pub struct Args {
     /// Write the collection even if some files failed, without them; the run then exits 0 and names the skipped files on stderr and in --json.
     #[arg(long)]
     pub allow_errors: bool,
-    /// Print one JSON object on stdout: collections, files, bytes, hashed, reused, errors, elapsed_s.
+    /// Index only shard I of N (I from 0) of the source's files, staged for `fair merge`, not published.
+    #[arg(long, value_name = "I/N", conflicts_with_all = ["actions", "intern"])]
+    pub shard: Option<Shard>,
+    /// Print one JSON object on stdout: collections, files, bytes, hashed, reused, errors, elapsed_s (and shard, with --shard).
     #[arg(long)]
     pub json: bool,
 }
@@ -127,6 +138,7 @@ impl Args {
             jobs: self.jobs.map(NonZeroUsize::get),
             allow_errors: self.allow_errors,
             exclude,
+            shard: self.shard,
         })
     }
 }
@@ -144,6 +156,15 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     };
     let options = args.options(collection)?;
     let catalogue = Catalogue::open(&args.dir)?;
+    if let Some(shard) = args.shard {
+        let run = indexer::ShardRun::open(&catalogue, &options.collection, shard)?;
+        let progress = super::progress::Progress::new(run.last_totals()?.map(|(files, _)| files));
+        let report = run
+            .index(&options, &|size| progress.file(size))
+            .with_context(|| format!("indexing shard {shard} of {}", args.source.display()))?;
+        progress.finish();
+        return finish(&report, args.json);
+    }
     let writer = catalogue.writer()?;
     let progress = super::progress::Progress::new(
         indexer::last_totals(&writer, &options.collection)?.map(|(files, _)| files),
@@ -162,7 +183,14 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         None => format!("indexing {}", args.source.display()),
     })?;
     progress.finish();
-    let published = report.errors.is_empty() || !report.collections.is_empty();
+    finish(&report, args.json)
+}
+
+/// Reports a run (the failed files on stderr, the summary or `--json` on
+/// stdout) and returns its exit code.
+pub fn finish(report: &Report, json: bool) -> anyhow::Result<Exit> {
+    let published =
+        report.errors.is_empty() || !report.collections.is_empty() || report.shard.is_some();
     for problem in &report.errors {
         if published {
             note!("fair: skipped {}: {}", problem.path, problem.error);
@@ -176,10 +204,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             report.errors.len()
         );
     }
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+    if json {
+        println!("{}", serde_json::to_string(report)?);
     } else {
-        print_human(&report);
+        print_human(report);
     }
     Ok(if published {
         Exit::Success
@@ -192,6 +220,14 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
 fn print_human(report: &Report) {
     for (name, checksum) in &report.collections {
         say!("{name} {checksum}");
+    }
+    if let Some(shard) = &report.shard {
+        say!(
+            "shard {} {} staged in {} (publish with fair merge)",
+            shard.shard,
+            shard.checksum,
+            shard.output
+        );
     }
     for (name, ops) in &report.operations {
         say!("operation {name}: {} run, {} reused", ops.run, ops.reused);

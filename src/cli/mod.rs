@@ -10,6 +10,7 @@ pub mod index;
 pub mod init;
 pub mod locate;
 pub mod manifest;
+pub mod merge;
 mod progress;
 pub mod reindex;
 pub mod serve;
@@ -28,6 +29,8 @@ Examples:
   fair index /srv/fair --source /mirror/pdb --collection pdb
   fair index /srv/fair --source /mirror/pdb --collection pdb --intern hardlink --json
   fair index /srv/fair --source /mirror/pdb --actions fixtures/pdb/actions.yaml
+  fair index /srv/fair --source /mirror/pdb --collection pdb --shard 0/4   # .. 3/4, at once
+  fair merge /srv/fair pdb --shards 4
   fair snapshot /srv/fair pdb pdb --date today --if-changed
   fair -q update /srv/fair                        # nightly: every [[dataset]] of fair.toml
   fair find /srv/fair pdb --checksum
@@ -117,6 +120,8 @@ pub enum Command {
     Config(config::Args),
     /// Index a source directory into a collection (deepfolders/NAME.json), or run a Seamless action file on it.
     Index(index::Args),
+    /// Publish a collection indexed in N shards (fair index --shard I/N): a streaming merge, byte-identical to one run.
+    Merge(merge::Args),
     /// Add a distribution of a collection to a dataset: keyorder, access index, record, `latest`.
     Snapshot(snapshot::Args),
     /// The nightly job: index and snapshot (if changed) every [[dataset]] of fair.toml, under one lock.

@@ -30,6 +30,7 @@ mod routes;
 mod schemas;
 mod server;
 mod settings;
+mod shards;
 mod shell;
 mod snapshot;
 mod streaming;

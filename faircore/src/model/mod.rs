@@ -4,7 +4,7 @@
 //! headers ([`header`], [`cson`]), distribution records and releases ([`distribution`],
 //! [`release`]), keyorders ([`keyorder`]), download and access indexes
 //! ([`access`]), the configuration ([`config`]) and the incremental cache's rows
-//! ([`statcache`]). Nothing here touches the catalogue directory.
+//! ([`statcache`]), the shards of a source tree ([`shard`]). Nothing here touches the catalogue directory.
 
 pub mod access;
 pub mod checksum;
@@ -20,5 +20,6 @@ pub mod keyorder;
 pub mod name;
 pub mod plain;
 pub mod release;
+pub mod shard;
 pub mod statcache;
 pub mod yaml;

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::collection::{EncodeStream, Encoded};
 use crate::config::Config;
 use crate::distribution::{self, Distribution};
-use crate::layout::{ContentDir, Layout, SEAMLESS_DIRS};
+use crate::layout::{ContentDir, Layout, SEAMLESS_DIRS, ShardDir};
 use crate::lock::WriteLock;
 use crate::staging::{Rewrite, Staging};
 use crate::store::{Origin, Store};
@@ -190,6 +190,17 @@ impl Catalogue {
         }
     }
 
+    /// What its derived stores record about it.
+    fn origin(&self) -> Origin {
+        Origin::new(self.config.hash, self.configured)
+    }
+
+    /// Opens the derived store of a shard run (`ShardDir::store`), as the holder
+    /// of that shard's `lock`: its incremental cache, apart from the catalogue's.
+    pub fn shard_store(&self, dir: &ShardDir, lock: &WriteLock) -> Result<Store> {
+        Store::open_file(&dir.store(), self.origin(), lock)
+    }
+
     /// Takes the writer lock; fails at once if another writer holds it.
     pub fn writer(&self) -> Result<Writer<'_>> {
         let private = self.layout.private();
@@ -307,9 +318,7 @@ impl Writer<'_> {
 
     /// Opens the derived store for writing (`.fair/store.redb`).
     pub fn store(&self) -> Result<Store> {
-        let catalogue = self.catalogue;
-        let origin = Origin::new(catalogue.config.hash, catalogue.configured);
-        Store::open(&catalogue.layout, origin, &self.lock)
+        Store::open(&self.catalogue.layout, self.catalogue.origin(), &self.lock)
     }
 
     /// Writes the collection `name` atomically, unless the file already holds

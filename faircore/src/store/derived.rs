@@ -145,7 +145,7 @@ impl Store {
     /// The store records the catalogue's `origin`: a store whose checksums are of
     /// another algorithm (its `fair.toml` was changed or went missing) is set aside
     /// and rebuilt, so that no cached checksum of one algorithm is reused by another.
-    pub fn open(layout: &Layout, origin: Origin, _lock: &WriteLock) -> Result<Self> {
+    pub fn open(layout: &Layout, origin: Origin, lock: &WriteLock) -> Result<Self> {
         let path = layout.store();
         let [cache, locate, server] = layout.legacy_stores();
         if !path.exists() && cache.exists() {
@@ -159,6 +159,15 @@ impl Store {
                 Err(e) => return Err(Error::io(&legacy, e)),
             }
         }
+        Self::open_file(&path, origin, lock)
+    }
+
+    /// Opens (or creates, or rebuilds) a store of the same schema at `path`, as
+    /// the holder of `_lock`, the lock that guards that file: a shard run of
+    /// `fair index --shard` keeps its own incremental cache this way
+    /// ([`Layout::shard_dir`]), under its own lock, so that shards run at once.
+    pub fn open_file(path: &Path, origin: Origin, _lock: &WriteLock) -> Result<Self> {
+        let path = path.to_owned();
         match Self::try_open(&path, origin) {
             Ok(db) => Ok(db),
             Err(Failure::Unusable(reason)) => {
@@ -307,6 +316,33 @@ impl Store {
             EXTRA_DIGESTS,
             encoded.iter().map(|(c, bytes)| (*c, bytes.as_slice())),
         )
+    }
+
+    /// Adds the extra digests recorded in `other` (a shard run's store) that
+    /// this store lacks, in one transaction; returns how many were added.
+    pub fn add_extra_digests_of(&self, other: &Store) -> Result<u64> {
+        let copy = || -> Result<u64, redb::Error> {
+            let from = match other.db.begin_read()?.open_table(EXTRA_DIGESTS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+                Err(e) => return Err(e.into()),
+            };
+            let txn = self.db.begin_write()?;
+            let mut added = 0;
+            {
+                let mut to = txn.open_table(EXTRA_DIGESTS)?;
+                for row in from.iter()? {
+                    let (checksum, digests) = row?;
+                    if to.get(checksum.value())?.is_none() {
+                        to.insert(checksum.value(), digests.value())?;
+                        added += 1;
+                    }
+                }
+            }
+            txn.commit()?;
+            Ok(added)
+        };
+        copy().map_err(|e| self.error(e))
     }
 
     /// The extra digests recorded for the element `checksum`.

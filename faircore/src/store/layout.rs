@@ -13,6 +13,9 @@
 //! .fair/tmp/                             staging: temporary files of the writer
 //! .fair/journal.json                     a run's publication being made
 //! .fair/store.redb                       the derived store (rebuildable)
+//! .fair/shards/NAME/I-of-N/              a shard run of `fair index --shard I/N`:
+//!                                        lock, store.redb, tmp/, collection.json, shard.json
+//! .fair/shards/NAME/merged.json          the round `fair merge` last published
 //! buffers/.fair-tmp/ (or BUFFERDIR/.fair-tmp/)   staging of interned buffers
 //! ```
 
@@ -121,6 +124,26 @@ impl Layout {
         self.private().join("store.redb")
     }
 
+    /// `.fair/shards/NAME/I-of-N/`: the files of one shard run of `fair index
+    /// --shard I/N` of the collection `collection` ([`ShardDir`]).
+    pub fn shard_dir(&self, collection: &Name, shard: crate::Shard) -> ShardDir {
+        ShardDir {
+            dir: self
+                .shards(collection)
+                .join(format!("{}-of-{}", shard.index, shard.count)),
+        }
+    }
+
+    /// `.fair/shards/NAME/merged.json`: the newest walk start of the shards
+    /// `fair merge` last published (what makes an older shard stale).
+    pub fn shard_round(&self, collection: &Name) -> PathBuf {
+        self.shards(collection).join("merged.json")
+    }
+
+    fn shards(&self, collection: &Name) -> PathBuf {
+        self.private().join("shards").join(collection.as_str())
+    }
+
     /// Derived databases of earlier versions of `fair`: `.fair/cache.redb` (the
     /// store's predecessor, taken over by it), `.fair/locate.redb` and
     /// `.fair/server.redb` (now tables of the store).
@@ -183,5 +206,46 @@ impl Layout {
     /// Whether the root holds any Seamless FAIR subdirectory.
     pub fn is_seamless(&self) -> bool {
         SEAMLESS_DIRS.iter().any(|dir| self.dir(dir).is_dir())
+    }
+}
+
+/// The files of one shard run (`fair index --shard I/N`), in a directory of
+/// their own so that shard runs of one catalogue never share a lock, a store or
+/// a staging directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardDir {
+    dir: PathBuf,
+}
+
+impl ShardDir {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `lock`: held by the shard run (one run of a shard at a time).
+    pub fn lock(&self) -> PathBuf {
+        self.dir.join("lock")
+    }
+
+    /// `store.redb`: the shard's incremental cache (a derived store).
+    pub fn store(&self) -> PathBuf {
+        self.dir.join("store.redb")
+    }
+
+    /// `tmp/`: the shard run's staging directory.
+    pub fn staging(&self) -> PathBuf {
+        self.dir.join("tmp")
+    }
+
+    /// `collection.json`: the shard's files, a plain collection sorted by key.
+    pub fn output(&self) -> PathBuf {
+        self.dir.join("collection.json")
+    }
+
+    /// `shard.json`: the record of the run that wrote `collection.json`
+    /// (`faircore::shard::Record`).
+    pub fn record(&self) -> PathBuf {
+        self.dir.join("shard.json")
     }
 }

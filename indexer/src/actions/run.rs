@@ -61,7 +61,7 @@ pub fn run(
     let run = Run {
         writer,
         db: writer.store()?,
-        store: BufferStore::open(&bufferdir, InternMode::None, &options.source, writer)?,
+        store: BufferStore::open(&bufferdir, InternMode::None, &options.source, writer.lock())?,
         source: &options.source,
         collections_dir: catalogue.layout().copies(),
         algo: catalogue.hash(),
