@@ -16,6 +16,7 @@ mod index;
 mod intern;
 mod ordered;
 mod report;
+mod space;
 mod stat;
 mod walk;
 

@@ -155,6 +155,7 @@ fn build(writer: &Writer<'_>, base: &Path) -> anyhow::Result<(Vec<Distribution>,
                 jobs: None,
                 allow_errors: false,
                 exclude: indexer::Exclude::default(),
+                min_free: None,
             };
             let limits = indexer::actions::Limits {
                 max_decompressed: 1 << 30,

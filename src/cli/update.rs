@@ -168,6 +168,7 @@ fn prepare(catalogue: &Catalogue, spec: &DatasetSpec, today: &str) -> anyhow::Re
             jobs: None,
             allow_errors: spec.allow_errors,
             exclude,
+            min_free: None,
         },
         plan,
         request: Request {
