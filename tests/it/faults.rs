@@ -589,7 +589,7 @@ fn forwarded_headers_do_not_build_urls_without_a_configured_proxy() {
             for url in all.split(&own).skip(1) {
                 let path: String = url
                     .chars()
-                    .take_while(|c| !c.is_whitespace() && !"\"'<>`{}".contains(*c))
+                    .take_while(|c| !c.is_whitespace() && !"\"'<>`{}\\".contains(*c))
                     .collect();
                 if path.starts_with('/') && !path.contains('#') {
                     queue.push_back(path);
