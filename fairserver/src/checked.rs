@@ -3,7 +3,8 @@
 //! `--serve-source`): each is checked once, and again whenever its size, mtime,
 //! ctime or inode changes (a hard-linked buffer edited in place, a file rewritten
 //! with the same size and mtime); the small ones are kept in memory (up to a
-//! budget), so that serving them again costs no system call.
+//! budget), so that serving them again costs no system call (one `stat` for
+//! source files, whose kept bytes are served only while the file has them).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -32,6 +33,10 @@ pub enum Verdict {
 #[derive(Debug, Default)]
 pub struct Checked {
     inner: Mutex<Inner>,
+    /// Whether kept bytes are served only while the file keeps the stat it had
+    /// when they were read (source files); else they are served as they are
+    /// (content-addressed files: the bytes are what the name says).
+    follows_changes: bool,
 }
 
 #[derive(Debug, Default)]
@@ -43,8 +48,17 @@ struct Inner {
 }
 
 impl Checked {
+    /// Files whose kept bytes are served only while the file still has them.
+    pub fn following_changes() -> Self {
+        Checked {
+            follows_changes: true,
+            ..Checked::default()
+        }
+    }
+
     /// What is known of the file at `path` as the content `checksum`, if it was
-    /// checked: kept bytes as they are, a file on disk only while its stat is the
+    /// checked: kept bytes (as they are, or while the file keeps its stat, see
+    /// [`Checked::following_changes`]), a file on disk only while its stat is the
     /// one it was checked with.
     pub fn get(&self, path: &Path, checksum: &Checksum) -> Option<Verdict> {
         let (verdict, stat) = {
@@ -52,13 +66,44 @@ impl Checked {
             let (known, verdict, stat) = inner.files.get(path)?;
             (known == checksum).then(|| (verdict.clone(), *stat))?
         };
-        match verdict {
-            Verdict::Kept(_) => Some(verdict),
-            Verdict::OnDisk => {
-                let now = std::fs::metadata(path).ok().map(|m| FileStat::from(&m));
-                (now == Some(stat)).then_some(verdict)
-            }
+        if matches!(verdict, Verdict::Kept(_)) && !self.follows_changes {
+            return Some(verdict);
         }
+        let now = std::fs::metadata(path).ok().map(|m| FileStat::from(&m));
+        (now == Some(stat)).then_some(verdict)
+    }
+
+    /// Remembers `bytes`, read from the file at `path` while it had `stat` and
+    /// known to hash to `checksum`: kept if the budget allows. Returns the
+    /// verdict.
+    pub fn keep(&self, path: &Path, checksum: &Checksum, bytes: Bytes, stat: FileStat) -> Verdict {
+        self.remember(path, checksum, Some(bytes), stat)
+    }
+
+    fn remember(
+        &self,
+        path: &Path,
+        checksum: &Checksum,
+        kept: Option<Bytes>,
+        stat: FileStat,
+    ) -> Verdict {
+        let mut inner = match self.inner.lock() {
+            Ok(inner) => inner,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((_, Verdict::Kept(old), _)) = inner.files.remove(path) {
+            inner.kept -= old.len();
+        }
+        let verdict = match kept {
+            Some(bytes) if inner.kept + bytes.len() <= BUDGET => {
+                inner.kept += bytes.len();
+                Verdict::Kept(bytes)
+            }
+            _ => Verdict::OnDisk,
+        };
+        let entry = (*checksum, verdict.clone(), stat);
+        inner.files.insert(path.to_owned(), entry);
+        verdict
     }
 
     /// Checks the file at `path` against `checksum` (hashing it with `algo`) and
@@ -105,22 +150,6 @@ impl Checked {
                 return None;
             }
         }
-        let mut inner = match self.inner.lock() {
-            Ok(inner) => inner,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let verdict = match kept {
-            Some(bytes) if inner.kept + bytes.len() <= BUDGET => {
-                inner.kept += bytes.len();
-                Verdict::Kept(bytes)
-            }
-            _ => Verdict::OnDisk,
-        };
-        if let Some((_, Verdict::Kept(old), _)) = inner.files.get(path) {
-            inner.kept -= old.len();
-        }
-        let entry = (*checksum, verdict.clone(), before);
-        inner.files.insert(path.to_owned(), entry);
-        Some(verdict)
+        Some(self.remember(path, checksum, kept, before))
     }
 }

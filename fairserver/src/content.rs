@@ -15,7 +15,7 @@ use faircore::statcache::FileStat;
 use faircore::{Checksum, ContentDir, HashAlgo};
 
 use crate::Server;
-use crate::checked::{Checked, Verdict};
+use crate::checked::{Checked, KEEP_MAX, Verdict};
 use crate::error::ApiError;
 use crate::immutable;
 
@@ -209,6 +209,11 @@ pub async fn file(
             );
             continue;
         };
+        // Kept from an earlier answer, while the file keeps the stat it had then.
+        let known = server.sources.get(&real, &wanted);
+        if let Some(Verdict::Kept(bytes)) = known {
+            return send(&server, &request, wanted, Content::Kept(bytes), path).await;
+        }
         let opened = faircore::regular::open(&real).and_then(|f| Ok((f.metadata()?, f)));
         let Ok((meta, file)) = opened else {
             tracing::warn!(
@@ -223,7 +228,7 @@ pub async fn file(
         // served only if it still hashes to its name.
         let verdict = if FileStat::from(&meta) == source.stat {
             Verdict::OnDisk
-        } else if let Some(verdict) = server.sources.get(&real, &wanted) {
+        } else if let Some(verdict) = known {
             verdict
         } else {
             let (server, real) = (server.clone(), real.clone());
@@ -245,11 +250,38 @@ pub async fn file(
         };
         let content = match verdict {
             Verdict::Kept(bytes) => Content::Kept(bytes),
+            // Read on the worker: a page-cache read costs less than the hops
+            // of a file streamed from the blocking pool.
+            Verdict::OnDisk if meta.len() <= KEEP_MAX => match whole(file, &meta) {
+                Some(bytes) => {
+                    let stat = FileStat::from(&meta);
+                    server.sources.keep(&real, &wanted, bytes.clone(), stat);
+                    Content::Kept(bytes)
+                }
+                None => {
+                    tracing::warn!(
+                        "{}: changed while it was read as {key} ({wanted}); not served",
+                        path.display()
+                    );
+                    continue;
+                }
+            },
             Verdict::OnDisk => Content::File((file, meta.len())),
         };
         return send(&server, &request, wanted, content, path).await;
     }
     Err(ApiError::NotFound)
+}
+
+/// The bytes of the small `file` whose stat was `meta`, if it still has that
+/// stat once they are read (else it changed meanwhile).
+fn whole(mut file: File, meta: &std::fs::Metadata) -> Option<web::Bytes> {
+    use std::io::Read;
+    // A file that shrank fails the read, one that grew fails the stat check.
+    let mut bytes = vec![0; usize::try_from(meta.len()).ok()?];
+    file.read_exact(&mut bytes).ok()?;
+    let after = file.metadata().ok()?;
+    (FileStat::from(&after) == FileStat::from(meta)).then(|| web::Bytes::from(bytes))
 }
 
 /// The bytes of an element: kept in memory, or an open file and its size.

@@ -12,13 +12,20 @@ use crate::machine::pretty;
 type Answer = Result<HttpResponse, ApiError>;
 
 /// `GET /health`: status (`ok`, `degraded` with problems, `saturated` while as
-/// many streamed answers as may be are being sent), generation, counts,
-/// problems, and the streamed answers being sent.
+/// many streamed answers as may be are being sent, `stale` while the served
+/// catalogue is older than the one on disk because a reload could not finish,
+/// the reason among the warnings), generation, counts, problems, warnings, and
+/// the streamed answers being sent.
 pub async fn health(server: web::Data<Server>) -> Answer {
     let view = server.view();
     let problems = &view.problems;
     let streams = crate::streaming::active();
-    let status = if streams >= crate::streaming::MAX_STREAMS {
+    let stale = server.staleness();
+    let mut warnings = view.warnings.clone();
+    warnings.extend(stale.clone());
+    let status = if stale.is_some() {
+        "stale"
+    } else if streams >= crate::streaming::MAX_STREAMS {
         "saturated"
     } else if problems.is_empty() {
         "ok"
@@ -32,7 +39,7 @@ pub async fn health(server: web::Data<Server>) -> Answer {
         "distributions": view.records(),
         "access_indexes": view.needs().access_indexes.len(),
         "problems": problems,
-        "warnings": view.warnings,
+        "warnings": warnings,
         "streams": { "active": streams, "max": crate::streaming::MAX_STREAMS },
     })))
 }

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use faircore::store::sync::{self, Ensured};
 use faircore::{Catalogue, StoreReader, View};
@@ -23,8 +23,8 @@ pub struct Server {
     pub(crate) keyorders: checked::Checked,
     /// Element buffers checked likewise.
     pub(crate) buffers: checked::Checked,
-    /// Source files (`--serve-source`) whose stat is no longer the indexed one,
-    /// checked likewise.
+    /// Source files (`--serve-source`): those whose stat is no longer the
+    /// indexed one, checked likewise; small ones kept while they keep their stat.
     pub(crate) sources: checked::Checked,
     /// The public URL of this server, if known.
     pub(crate) base_url: Option<String>,
@@ -40,6 +40,31 @@ pub struct Server {
     pub(crate) behind: AtomicBool,
     /// Serialises reloads.
     pub(crate) reloading: Mutex<()>,
+    /// Why the served view is older than the catalogue on disk, while a reload
+    /// could not finish (cleared by the next view published).
+    pub(crate) stale: Mutex<Option<String>>,
+    /// When the reload in progress started, if one is.
+    pub(crate) reload_started: Mutex<Option<Instant>>,
+}
+
+/// A reload running longer than this makes `/health` say `stale`.
+const STUCK: Duration = Duration::from_secs(30);
+
+/// Sets `slot` to `value` (a poisoned lock holds plain data: taken over).
+fn set<T>(slot: &Mutex<T>, value: T) {
+    match slot.lock() {
+        Ok(mut current) => *current = value,
+        Err(poisoned) => *poisoned.into_inner() = value,
+    }
+}
+
+/// Marks a reload as running until dropped.
+struct Running<'s>(&'s Mutex<Option<Instant>>);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        set(self.0, None);
+    }
 }
 
 impl Server {
@@ -57,12 +82,14 @@ impl Server {
             metrics: Metrics::default(),
             keyorders: checked::Checked::default(),
             buffers: checked::Checked::default(),
-            sources: checked::Checked::default(),
+            sources: checked::Checked::following_changes(),
             base_url,
             serve_source: options.serve_source,
             store: RwLock::new(None),
             behind: AtomicBool::new(false),
             reloading: Mutex::new(()),
+            stale: Mutex::new(None),
+            reload_started: Mutex::new(None),
         });
         server.reload(true);
         Ok(server)
@@ -97,6 +124,8 @@ impl Server {
     /// view was published.
     pub fn reload(self: &Arc<Self>, force: bool) -> bool {
         let _one = self.reloading.lock();
+        set(&self.reload_started, Some(Instant::now()));
+        let _running = Running(&self.reload_started);
         let current = self.view();
         let layout = self.catalogue.layout();
         if !force && faircore::view::fingerprint(layout) == current.fingerprint {
@@ -116,6 +145,11 @@ impl Server {
             }
             Ok(Ensured::Behind(why)) if current.generation > 0 => {
                 tracing::info!("{why}; generation {} stays", current.generation);
+                let reason = format!(
+                    "stale: the catalogue changed on disk and generation {} is still served: {why}",
+                    current.generation
+                );
+                set(&self.stale, Some(reason));
                 return false;
             }
             Ok(Ensured::Behind(why)) => {
@@ -146,7 +180,29 @@ impl Server {
             Err(poisoned) => *poisoned.into_inner() = view,
         }
         self.behind.store(behind, Ordering::Release);
+        set(&self.stale, None);
         true
+    }
+
+    /// Why the served view is older than the catalogue on disk, if it is: a
+    /// reload could not finish, or has been running for longer than [`STUCK`].
+    pub(crate) fn staleness(&self) -> Option<String> {
+        let stuck = match self.reload_started.lock() {
+            Ok(started) => *started,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+        .map(|started| started.elapsed())
+        .filter(|running| *running > STUCK);
+        if let Some(running) = stuck {
+            return Some(format!(
+                "stale: a reload of the catalogue has been running for {} s",
+                running.as_secs()
+            ));
+        }
+        match self.stale.lock() {
+            Ok(stale) => stale.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Whether the current view was published with lookups missing from the
@@ -192,7 +248,19 @@ impl Server {
             loop {
                 std::thread::sleep(every);
                 let Some(server) = weak.upgrade() else { break };
-                if !server.reload(server.is_behind()) {
+                let reloaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    server.reload(server.is_behind())
+                }));
+                // A reload that panicked is tried again at the next poll (the
+                // served view keeps its old fingerprint); meanwhile it is stale.
+                let Ok(reloaded) = reloaded else {
+                    set(
+                        &server.stale,
+                        Some("stale: a reload of the catalogue failed (see the log); tried again at the next poll".into()),
+                    );
+                    continue;
+                };
+                if !reloaded {
                     // The catalogue is unchanged, but its store may have been
                     // rebuilt or written (a failure is logged).
                     let _ = server.open_store();

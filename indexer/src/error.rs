@@ -32,6 +32,18 @@ pub enum Error {
         /// The buffer directory.
         buffer_dir: PathBuf,
     },
+    /// The buffer directory cannot take the run's copies: its filesystem is
+    /// full, or would fall under the free-space reserve (`--min-free`).
+    #[error(
+        "the buffer directory {}: {reason}; the run stopped and published nothing",
+        dir.display()
+    )]
+    BufferFull {
+        /// The buffer directory.
+        dir: PathBuf,
+        /// What its filesystem said, or the free space and the reserve.
+        reason: String,
+    },
     /// An action file is invalid, or one of its actions cannot be done.
     #[error("{0}")]
     Action(String),

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
 use std::iter::Peekable;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use faircore::lock::WriteLock;
@@ -25,6 +26,7 @@ use crate::exclude::Exclude;
 use crate::filehash::{self, Outcome};
 use crate::intern::{BufferStore, InternMode};
 use crate::ordered;
+use crate::space;
 use crate::stat::{self, FileStat};
 use crate::walk::{self, Leaf, Walk};
 use crate::{Error, Problem, Report};
@@ -50,6 +52,10 @@ pub struct Options {
     pub exclude: Exclude,
     /// Index only this shard's files ([`crate::ShardRun`]).
     pub shard: Option<Shard>,
+    /// The free space (bytes) the buffer filesystem keeps: `--intern copy`
+    /// stops the run before a copy would write into it. `None`: 5% of the
+    /// filesystem, at most 2 GiB.
+    pub min_free: Option<u64>,
 }
 
 /// Files (and directories, see `DIR_UNITS`) between being walked and being
@@ -222,6 +228,8 @@ pub(crate) fn run(
         known_extra: db.extra_digest_table()?,
         cache: Cache::open(db, collection)?,
         store,
+        min_free: options.min_free,
+        full: OnceLock::new(),
         start_ns: now_ns(),
         progress,
     };
@@ -248,6 +256,7 @@ pub(crate) fn run(
         |dir| dir.leaves.len() as u64 + DIR_UNITS,
         |dir| run.directory(dir),
         |dir| {
+            run.stop_if_full()?;
             merge.take(dir)?;
             if merge.pending.full() {
                 run.sync_buffers()?;
@@ -256,6 +265,7 @@ pub(crate) fn run(
             Ok::<(), Error>(())
         },
     )?;
+    run.stop_if_full()?;
     let Merge {
         mut report,
         mut pending,
@@ -361,6 +371,11 @@ struct Run<'a> {
     known_extra: ExtraDigestTable,
     cache: Cache,
     store: Option<BufferStore>,
+    /// See [`Options::min_free`].
+    min_free: Option<u64>,
+    /// Why the buffer directory cannot take more copies, once it cannot: the
+    /// run stops there.
+    full: OnceLock<String>,
     start_ns: i64,
     progress: &'a (dyn Fn(u64) + Sync),
 }
@@ -405,6 +420,44 @@ impl Run<'_> {
             changed_row,
             gone,
         }
+    }
+
+    /// The error that stops the run once the buffer directory is full.
+    fn stop_if_full(&self) -> Result<(), Error> {
+        match (self.full.get(), &self.store) {
+            (Some(reason), Some(store)) => Err(Error::BufferFull {
+                dir: store.dir().to_owned(),
+                reason: reason.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// `error` as a file's problem; if it says that the buffer filesystem is
+    /// full, also the reason the run stops (said once, for the directory).
+    fn copy_failed(&self, error: &(dyn std::error::Error + 'static)) -> String {
+        let io = std::iter::successors(Some(error), |e| e.source())
+            .find_map(|e| e.downcast_ref::<std::io::Error>());
+        if let Some(io) = io.filter(|io| space::is_full(io)) {
+            let _ = self.full.set(io.to_string());
+        }
+        error.to_string()
+    }
+
+    /// A temporary buffer to copy the file at `path` (`size` bytes) into, once
+    /// the buffer filesystem keeps its reserve after it.
+    fn copy_target(
+        &self,
+        store: &BufferStore,
+        path: &Path,
+        size: u64,
+    ) -> Result<tempfile::NamedTempFile, String> {
+        if let Some(reason) = self.full.get() {
+            return Err(format!("not copied: {reason}"));
+        }
+        let tmp = store.temp_for(path)?;
+        space::ensure(tmp.as_file(), self.min_free, size).map_err(|e| self.copy_failed(&e))?;
+        Ok(tmp)
     }
 
     /// Makes the interned buffers durable (before the cache names them).
@@ -508,18 +561,22 @@ impl Run<'_> {
                 stat = FileStat::from(&meta);
             }
             let mut tmp = match &self.store {
-                Some(store) if store.mode() == InternMode::Copy => Some(store.temp_for(path)?),
+                Some(store) if store.mode() == InternMode::Copy => {
+                    Some(self.copy_target(store, path, stat.size)?)
+                }
                 _ => None,
             };
             let copy = tmp.as_mut().map(|t| t.as_file_mut());
             match filehash::hash_file(path, &stat, self.algo, self.extra, copy)
-                .map_err(|e| e.to_string())?
+                .map_err(|e| self.copy_failed(&e))?
             {
                 Outcome::Changed => continue,
                 Outcome::Hashed(checksum, extra) => {
                     let stat = match (&self.store, tmp) {
                         (Some(store), Some(tmp)) => {
-                            store.publish(tmp, &checksum).map_err(|e| e.to_string())?;
+                            store
+                                .publish(tmp, &checksum)
+                                .map_err(|e| self.copy_failed(&e))?;
                             stat
                         }
                         (Some(store), None) => store

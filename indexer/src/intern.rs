@@ -70,6 +70,11 @@ impl BufferStore {
         })
     }
 
+    /// The buffer directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The interning mode.
     pub fn mode(&self) -> InternMode {
         self.mode

@@ -18,6 +18,7 @@ mod merge;
 mod ordered;
 mod report;
 mod shard;
+mod space;
 mod stat;
 mod walk;
 

@@ -156,6 +156,7 @@ fn build(writer: &Writer<'_>, base: &Path) -> anyhow::Result<(Vec<Distribution>,
                 allow_errors: false,
                 exclude: indexer::Exclude::default(),
                 shard: None,
+                min_free: None,
             };
             let limits = indexer::actions::Limits {
                 max_decompressed: 1 << 30,

@@ -70,7 +70,7 @@ pub struct Args {
     /// Refuse an element that decompresses to more than SIZE bytes (suffixes K, M, G, T: powers of 1024).
     #[arg(long, value_name = "SIZE", default_value = MAX_DECOMPRESSED, value_parser = parse_size)]
     pub max_decompressed: u64,
-    /// Stop an element (named among the errors) before the buffer filesystem's free space falls under SIZE (default: 5% of the filesystem, at most 2G).
+    /// Stop an element (named among the errors) before the buffer filesystem's free space falls under SIZE (default: 5% of the filesystem, at most 2G); with --intern copy, stop the run (nothing published) before a copy would.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub min_free: Option<u64>,
     /// Also put every file's content into the buffer directory, named by checksum.
@@ -139,6 +139,7 @@ impl Args {
             allow_errors: self.allow_errors,
             exclude,
             shard: self.shard,
+            min_free: self.min_free,
         })
     }
 }

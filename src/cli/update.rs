@@ -169,6 +169,7 @@ fn prepare(catalogue: &Catalogue, spec: &DatasetSpec, today: &str) -> anyhow::Re
             allow_errors: spec.allow_errors,
             exclude,
             shard: None,
+            min_free: None,
         },
         plan,
         request: Request {

@@ -251,6 +251,72 @@ fn fifos_among_the_catalogue_s_files_are_refused_never_waited_on() {
     }
 }
 
+/// A release copied in by hand (as a mirror tool would) while another writer
+/// holds the lock: the store lacks its lookups and cannot catch up, so the
+/// server keeps the view it has, and `/health` says `stale` (the reason among
+/// the warnings) until a reload finishes, then `ok` with the new release.
+#[test]
+fn health_says_stale_while_a_reload_cannot_finish() {
+    let (tmp, root, _source) = catalogue_with_dataset();
+    let other_dir = tmp.path().join("other");
+    fs::create_dir_all(&other_dir).expect("mkdir");
+    let other = init(&other_dir, "blake3");
+    let other_source = tmp.path().join("src2");
+    write_tree(&other_source, &[("b.txt".to_string(), b"b\n".to_vec())]);
+    let new = index_and_snapshot(&other, &other_source, "1");
+    let server = Server::start(&root);
+    let before = server.health();
+    assert_eq!(before["status"], "ok", "{before}");
+    let status = |health: &serde_json::Value| health["status"].as_str().unwrap_or("").to_string();
+    let served = || {
+        let target = "/machine/find_checksum?dataset=files&version=1";
+        crate::http::request(&server.1, "GET", target, &[]).text()
+    };
+    let old = served();
+    assert_ne!(old.trim(), new, "two different releases");
+
+    let lock = fs::File::open(root.join(".fair/lock")).expect("the lock file");
+    lock.lock().expect("flock");
+    for dir in ["buffers", "keyorder"] {
+        for entry in fs::read_dir(other.join(dir)).expect(dir) {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                fs::copy(&path, root.join(dir).join(path.file_name().expect("name")))
+                    .expect("copy");
+            }
+        }
+    }
+    // Replaced at once, as a mirror tool does (a temporary file renamed).
+    let partial = root.join("files.json.part");
+    fs::copy(other.join("distributions/files.json"), &partial).expect("copy the record");
+    fs::rename(&partial, root.join("distributions/files.json")).expect("rename");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut health = server.health();
+    while status(&health) != "stale" {
+        assert!(std::time::Instant::now() < deadline, "{health}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        health = server.health();
+    }
+    assert_eq!(served(), old, "{health}");
+    let warned = health["warnings"].to_string();
+    assert!(
+        warned.contains("stale") && warned.contains("cannot be brought up to date now"),
+        "{health}"
+    );
+
+    lock.unlock().expect("unlock");
+    while status(&health) != "ok" {
+        assert!(std::time::Instant::now() < deadline, "{health}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        health = server.health();
+    }
+    assert_eq!(served().trim(), new, "{health}");
+    assert!(
+        !health["warnings"].to_string().contains("stale"),
+        "{health}"
+    );
+}
+
 /// The bytes of a file outside every source tree, which nothing may publish.
 const SECRET: &[u8] = b"SECRET-sentinel-3f9a outside the tree\n";
 
@@ -485,30 +551,57 @@ fn two_headers_of_one_dataset_are_reported() {
 
 /// Without a base URL, the URLs of the answers are built from the request's own
 /// Host, never from `X-Forwarded-Host` or `Forwarded` (which any client sends,
-/// and a cache would keep for everyone).
+/// and a cache would keep for everyone): no answer of the golden catalogue
+/// carries a forged host, crawled from `/` and every route's example target
+/// through each URL an answer names, in each format.
 #[test]
 fn forwarded_headers_do_not_build_urls_without_a_configured_proxy() {
     use crate::http::Answers;
-    let (_tmp, root, _source) = catalogue_with_dataset();
+    let (_tmp, root) = crate::golden::build();
     let served = crate::inproc::InProc::start(&root);
-    for headers in [
+    let forged = [
         &[
             ("X-Forwarded-Host", "evil.example"),
             ("X-Forwarded-Proto", "https"),
         ][..],
         &[("Forwarded", "host=evil.example;proto=https")],
-    ] {
-        for target in ["/?format=ttl", "/dataset/d?format=jsonld", "/dataset/d"] {
-            let answer = served.request("GET", target, headers);
-            assert_eq!(answer.status, 200, "{target}");
+    ];
+    let own = format!("http://{}", crate::inproc::ADDR);
+    let mut queue: std::collections::VecDeque<String> = std::iter::once("/".to_string())
+        .chain(fairserver::ROUTES.iter().map(crate::routes::example))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut built_from_host = 0;
+    while let Some(target) = queue.pop_front() {
+        if seen.len() >= 400 || !seen.insert(target.clone()) {
+            continue;
+        }
+        for (i, accept) in ["text/html", "text/turtle", "application/ld+json", "*/*"]
+            .into_iter()
+            .enumerate()
+        {
+            let headers = [forged[i % 2], &[("Accept", accept)]].concat();
+            let answer = served.request("GET", &target, &headers);
+            assert!(answer.status < 500, "{target}: {}", answer.status);
             let all = format!("{:?} {}", answer.headers, answer.text());
             assert!(!all.contains("evil.example"), "{target} {headers:?}: {all}");
-            assert!(
-                all.contains(crate::inproc::ADDR),
-                "{target}: built from Host"
-            );
+            built_from_host += usize::from(all.contains(&own));
+            for url in all.split(&own).skip(1) {
+                let path: String = url
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && !"\"'<>`{}\\".contains(*c))
+                    .collect();
+                if path.starts_with('/') && !path.contains('#') {
+                    queue.push_back(path);
+                }
+            }
         }
     }
+    assert!(seen.len() > 30, "crawled {} targets", seen.len());
+    assert!(
+        built_from_host > 30,
+        "URLs built from Host: {built_from_host}"
+    );
 }
 
 /// An operation stops an element, and names it, before the buffer filesystem's
@@ -547,6 +640,159 @@ fn operations_keep_the_free_space_reserve() {
     assert!(!f.root.join("collections/copied").exists());
     fair_ok(&args, 0);
     assert!(f.root.join("collections/copied/zeros.gz").exists());
+}
+
+/// Six files of 300 KB each, different, for a buffer filesystem too small.
+fn six_files() -> Vec<(String, Vec<u8>)> {
+    (0..6u8)
+        .map(|i| {
+            let bytes = (0..300_000u32)
+                .map(|n| (n.wrapping_mul(2_654_435_761) >> (8 + i)) as u8)
+                .collect();
+            (format!("f{i}.bin"), bytes)
+        })
+        .collect()
+}
+
+/// What a run of `--intern copy` that the buffer directory `buffers` could not
+/// take must show: exit 1, one message naming the directory once (no source
+/// file blamed), the previous collection kept, every buffer in `left` (what
+/// `buffers` held after the run) whole and no temporary file left; returns how
+/// many buffers were written.
+fn assert_stopped_for_the_buffer_directory(
+    out: &std::process::Output,
+    f: &Fixture,
+    (buffers, left): (&std::path::Path, &std::path::Path),
+    previous: &[u8],
+    expected: &str,
+) -> usize {
+    assert_eq!(out.status.code(), Some(1), "{}", describe(out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let dir = path_str(buffers);
+    assert_eq!(stderr.matches(dir).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("the buffer directory") && stderr.contains(expected),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("published nothing") && !stderr.contains(".bin"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(f.deepfolder()).expect("deepfolder"), previous);
+    let mut written = 0;
+    for entry in fs::read_dir(left).expect("the buffer directory") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            let name = path.file_name().and_then(|n| n.to_str()).expect("name");
+            let bytes = fs::read(&path).expect("buffer");
+            assert_eq!(digest_by("b3sum", &bytes), name, "a whole buffer");
+            written += 1;
+        }
+    }
+    let staging = left.join(".fair-tmp");
+    let temporary = fs::read_dir(&staging).map_or(0, |d| d.count());
+    assert_eq!(
+        temporary,
+        0,
+        "temporary files left in {}",
+        staging.display()
+    );
+    written
+}
+
+/// A buffer filesystem that fills up during `--intern copy` (a 1 MiB tmpfs,
+/// mounted in a user namespace of its own) stops the run with one message that
+/// names the buffer directory, not each source file; nothing is published,
+/// even with `--allow-errors`.
+#[test]
+fn a_full_buffer_filesystem_stops_interning_naming_the_buffer_directory() {
+    let f = Fixture::new("blake3", &six_files());
+    backdate_tree(&f.source);
+    fair_ok(&f.index_args(), 0);
+    let previous = fs::read(f.deepfolder()).expect("deepfolder");
+    let mount = f.tmp.path().join("small");
+    fs::create_dir_all(&mount).expect("mkdir");
+    let buffers = mount.join("buffers");
+    let left = f.tmp.path().join("left");
+    let fair = fair_cmd();
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+        // Runs fair on the tmpfs, then copies out what it left there (the
+        // tmpfs goes with the namespace).
+        .arg(
+            "mount -t tmpfs -o size=1m fair-full \"$1\" || exit 99; mnt=$1 left=$2; shift 2; \
+             \"$@\"; code=$?; cp -a \"$mnt/buffers\" \"$left\" || exit 99; exit $code",
+        )
+        .arg("sh")
+        .arg(&mount)
+        .arg(&left)
+        .arg(fair.get_program())
+        .args(f.index_args())
+        .args([
+            "--intern",
+            "copy",
+            "--min-free",
+            "0",
+            "--allow-errors",
+            "--bufferdir",
+        ])
+        .arg(&buffers);
+    for (name, value) in fair.get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let out = command.output().expect("unshare runs (util-linux)");
+    let refused = out.status.code() == Some(99) || out.stderr.starts_with(b"unshare:");
+    assert!(
+        !refused,
+        "the test needs user namespaces (unshare -rm) to mount a small tmpfs: {}",
+        describe(&out)
+    );
+    let written = assert_stopped_for_the_buffer_directory(
+        &out,
+        &f,
+        (&buffers, &left),
+        &previous,
+        "No space left on device",
+    );
+    assert!(
+        (1..6).contains(&written),
+        "filled up after {written} buffers"
+    );
+}
+
+/// `fair index --intern copy` keeps the buffer filesystem's free-space reserve
+/// (`--min-free`) as operations do: here more than any disk has, so the run
+/// stops before the first copy, naming the buffer directory once.
+#[test]
+fn interning_copies_keep_the_free_space_reserve() {
+    let f = Fixture::new("blake3", &six_files());
+    backdate_tree(&f.source);
+    fair_ok(&f.index_args(), 0);
+    let previous = fs::read(f.deepfolder()).expect("deepfolder");
+    let buffers = f.tmp.path().join("buffers");
+    let args = [
+        &f.index_args()[..],
+        &["--intern", "copy", "--bufferdir", path_str(&buffers)],
+    ]
+    .concat();
+    let out = fair(&[&args[..], &["--min-free", "1000T"]].concat());
+    let written = assert_stopped_for_the_buffer_directory(
+        &out,
+        &f,
+        (&buffers, &buffers),
+        &previous,
+        "--min-free",
+    );
+    assert_eq!(written, 0, "nothing copied under the reserve");
+    fair_ok(&args, 0);
+    for (name, bytes) in six_files() {
+        let buffer = buffers.join(digest_by("b3sum", &bytes));
+        assert_eq!(fs::read(buffer).expect(&name), bytes);
+    }
 }
 
 /// Clients that ask for a large manifest and never read hold no thread other

@@ -12,6 +12,7 @@
 //! through [`StoreReader`] and follow its commits (redb's single-writer mode).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use redb::{ConcurrencyMode, ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -414,6 +415,10 @@ pub struct StoreReader {
     identity: Option<(u64, u64)>,
     /// The access lookups as of the last [`StoreReader::refresh`].
     access: access::Snapshot,
+    /// A read transaction as of the last [`StoreReader::refresh`], for the
+    /// source-file lookups of `--serve-source` (a new one per request took and
+    /// released the file's reader locks: a quarter of each answer's time).
+    snapshot: RwLock<Arc<redb::ReadTransaction>>,
 }
 
 impl std::fmt::Debug for StoreReader {
@@ -448,7 +453,10 @@ impl StoreReader {
         {
             Ok(db) => {
                 let access = access::Snapshot::of(&db).map_err(|e| Error::database(&path, e))?;
+                let txn = db.begin_read().map_err(|e| Error::database(&path, e))?;
+                let snapshot = RwLock::new(Arc::new(txn));
                 Ok(Some(StoreReader {
+                    snapshot,
                     db,
                     path,
                     identity,
@@ -491,10 +499,18 @@ impl StoreReader {
             .unwrap_or_else(|_| Err(self.error(DAMAGED)))
     }
 
-    /// Sees the writer's latest commit in the access lookups (each other read
-    /// sees it at once).
+    /// Sees the writer's latest commit in the access lookups and the source-file
+    /// lookups (each other read sees it at once).
     pub fn refresh(&self) -> Result<()> {
-        self.read(|| self.access.refresh(&self.db).map_err(|e| self.error(e)))
+        self.read(|| {
+            self.access.refresh(&self.db).map_err(|e| self.error(e))?;
+            let txn = Arc::new(self.db.begin_read().map_err(|e| self.error(e))?);
+            match self.snapshot.write() {
+                Ok(mut current) => *current = txn,
+                Err(poisoned) => *poisoned.into_inner() = txn,
+            }
+            Ok(())
+        })
     }
 
     /// The plain bytes of the URL infos of `element`, as of the last
@@ -520,10 +536,14 @@ impl StoreReader {
 
     /// The files of the indexed source trees that were indexed as `key` with the
     /// content `element`, with the stat each had when it was hashed (the caller
-    /// checks that it still has it before trusting it).
+    /// checks that it still has it before trusting it), as of the last
+    /// [`StoreReader::refresh`].
     pub fn source_files(&self, key: &str, element: &Checksum) -> Result<Vec<SourceFile>> {
+        let txn = match self.snapshot.read() {
+            Ok(txn) => txn.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
         let find = || -> Result<Vec<SourceFile>, redb::Error> {
-            let txn = self.db.begin_read()?;
             let sources = match txn.open_table(SOURCES) {
                 Ok(t) => t,
                 Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
@@ -577,19 +597,18 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// The file with every symbolic link resolved, if that is inside its source
-    /// tree (resolved likewise): the only source files fair serves or interns.
-    /// `None` otherwise, or if either cannot be resolved.
+    /// tree (as recorded, resolved when it was indexed, or resolved likewise
+    /// now): the only source files fair serves or interns. `None` otherwise, or
+    /// if either cannot be resolved.
     pub fn resolved(&self) -> Option<PathBuf> {
-        resolves_inside(&self.root, &self.path)
+        // The recorded tree first: one path resolved instead of two.
+        let real = std::fs::canonicalize(&self.path).ok()?;
+        if real.starts_with(&self.root) {
+            return Some(real);
+        }
+        let root = std::fs::canonicalize(&self.root).ok()?;
+        real.starts_with(&root).then_some(real)
     }
-}
-
-/// `path` with every symbolic link resolved, if that is inside `root` (resolved
-/// likewise); `None` otherwise, or if either cannot be resolved.
-pub fn resolves_inside(root: &Path, path: &Path) -> Option<PathBuf> {
-    let root = std::fs::canonicalize(root).ok()?;
-    let real = std::fs::canonicalize(path).ok()?;
-    real.starts_with(&root).then_some(real)
 }
 
 /// The value of `key` in `table`, `None` when the table does not exist yet.
@@ -746,6 +765,58 @@ mod tests {
                 .expect("exists")
                 .is_current()
         );
+    }
+
+    /// The source-file lookups of a reader are those of its last refresh: a file
+    /// indexed again (another stat, another content) is seen after the next one.
+    #[test]
+    fn a_reader_sees_the_source_files_of_its_last_refresh() {
+        let (dir, layout, lock) = layout();
+        let db = Store::open(&layout, ORIGIN, &lock).expect("opens");
+        let source = dir.path().join("src");
+        db.record_source("c", &source).expect("records");
+        let index = |stat: FileStat, content: &[u8]| {
+            let entry = statcache::Entry::new(stat, HashAlgo::Blake3.hash(content), 0);
+            let row = statcache::encode(std::iter::once(("a.txt", &entry)));
+            let txn = db.redb().begin_write().expect("txn");
+            txn.open_table(tables::stat_cache_table(&tables::stat_cache("c")))
+                .expect("table")
+                .insert("d", row.as_slice())
+                .expect("row");
+            txn.commit().expect("commit");
+        };
+        let stat = FileStat {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns: 4,
+            ctime_ns: 5,
+        };
+        index(stat, b"old");
+        let reader = StoreReader::open(&layout).expect("opens").expect("exists");
+        let old = HashAlgo::Blake3.hash(b"old");
+        let new = HashAlgo::Blake3.hash(b"new");
+        let found = reader.source_files("d/a.txt", &old).expect("reads");
+        assert_eq!(
+            found,
+            vec![SourceFile {
+                root: source.clone(),
+                path: source.join("d/a.txt"),
+                stat,
+            }]
+        );
+        let changed = FileStat { ino: 9, ..stat };
+        index(changed, b"new");
+        assert_eq!(reader.source_files("d/a.txt", &old).expect("reads"), found);
+        reader.refresh().expect("refreshes");
+        assert!(
+            reader
+                .source_files("d/a.txt", &old)
+                .expect("reads")
+                .is_empty()
+        );
+        let found = reader.source_files("d/a.txt", &new).expect("reads");
+        assert_eq!(found.iter().map(|f| f.stat).collect::<Vec<_>>(), [changed]);
     }
 
     #[test]

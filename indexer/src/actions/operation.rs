@@ -48,11 +48,6 @@ pub struct Limits {
     pub min_free: Option<u64>,
 }
 
-/// The default reserve of a filesystem of `total` bytes.
-fn default_reserve(total: u64) -> u64 {
-    (total / 20).min(2 << 30)
-}
-
 /// How often (bytes written) the free space is looked at again.
 const SPACE_CHECK_EVERY: u64 = 64 << 20;
 
@@ -324,20 +319,12 @@ impl Sink<'_> {
     /// Fails if the output's filesystem would have less than its reserve free
     /// after the next [`SPACE_CHECK_EVERY`] bytes.
     fn check_space(&self) -> io::Result<()> {
-        let stat = rustix::fs::fstatvfs(self.out.get_ref()).map_err(io::Error::from)?;
-        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
-        let total = stat.f_blocks.saturating_mul(stat.f_frsize);
-        let reserve = self.min_free.unwrap_or_else(|| default_reserve(total));
-        if free.saturating_sub(SPACE_CHECK_EVERY) < reserve {
-            return Err(io::Error::new(
-                io::ErrorKind::StorageFull,
-                format!(
-                    "stopped after {} bytes: the buffer filesystem has {free} bytes free, and keeps {reserve} (--min-free)",
-                    self.written
-                ),
-            ));
-        }
-        Ok(())
+        crate::space::ensure(self.out.get_ref(), self.min_free, SPACE_CHECK_EVERY).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("stopped after {} bytes: {e}", self.written),
+            )
+        })
     }
 }
 
@@ -564,6 +551,5 @@ mod tests {
         let err = apply(&path, &algo.hash(b"small"), &spec, algo, limits, &mut out)
             .expect_err("the reserve is more than the disk");
         assert!(err.contains("free") && err.contains("--min-free"), "{err}");
-        assert!(default_reserve(1 << 40) == 2 << 30 && default_reserve(1 << 30) == (1 << 30) / 20);
     }
 }
