@@ -11,7 +11,11 @@ use redb::ReadableDatabase;
 use crate::walk;
 
 /// Bytes of changed rows gathered before they are written (one transaction).
-const BATCH_BYTES: usize = 16 << 20;
+/// Well under the store's 16 MiB cache: a transaction bigger than the cache
+/// spills dirty pages before its commit and writes them again (measured on a
+/// first index of 10^6 files: 253 MB written at 16 MiB, 187 MB at 8, 132 MB at
+/// 4 and at 2).
+const BATCH_BYTES: usize = 4 << 20;
 
 /// Read access to one collection's cache as it was when the run started, shared
 /// by the worker threads.

@@ -7,7 +7,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::Path;
 
 use faircore::digest::ExtraHasher;
 use faircore::{Checksum, ExtraAlgo, ExtraDigests, HashAlgo};
@@ -32,17 +31,16 @@ pub enum Outcome {
     Changed,
 }
 
-/// Hashes the file at `path`, which had `before` when it was looked at, with
+/// Hashes the open `file`, which had `before` when it was looked at, with
 /// `algo` and the `extra` algorithms, writing the bytes to `copy` as well when
 /// given.
 pub fn hash_file(
-    path: &Path,
+    mut file: File,
     before: &FileStat,
     algo: HashAlgo,
     extra: &[ExtraAlgo],
     mut copy: Option<&mut File>,
 ) -> io::Result<Outcome> {
-    let mut file = stat::open_nonblocking(path)?;
     let mut hasher = algo.hasher();
     let mut extra = ExtraHasher::new(extra);
     let mut feed = |bytes: &[u8]| -> io::Result<()> {
@@ -67,7 +65,7 @@ pub fn hash_file(
         }
         Ok(())
     })?;
-    let after = FileStat::from(&file.metadata()?);
+    let after = stat::file_stat(&stat::stat_of(&file)?);
     if after != *before {
         return Ok(Outcome::Changed);
     }
@@ -77,6 +75,8 @@ pub fn hash_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::path::Path;
 
     fn stat_of(path: &Path) -> FileStat {
         FileStat::from(&std::fs::metadata(path).expect("stat"))
@@ -91,7 +91,7 @@ mod tests {
             std::fs::write(&path, &data).expect("write");
             let mut copy = tempfile::tempfile().expect("tmp");
             let out = hash_file(
-                &path,
+                File::open(&path).expect("open"),
                 &stat_of(&path),
                 HashAlgo::Blake3,
                 &[ExtraAlgo::Sha256],
@@ -124,7 +124,8 @@ mod tests {
         std::fs::write(&path, b"before").expect("write");
         let before = stat_of(&path);
         std::fs::write(&path, b"after, longer").expect("rewrite");
-        let out = hash_file(&path, &before, HashAlgo::Sha256, &[], None).expect("hash");
+        let file = File::open(&path).expect("open");
+        let out = hash_file(file, &before, HashAlgo::Sha256, &[], None).expect("hash");
         assert!(matches!(out, Outcome::Changed), "{out:?}");
     }
 }

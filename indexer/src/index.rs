@@ -7,8 +7,9 @@
 //! files) and the directories on the path being written, not by the tree.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fs;
+use std::fs::{self, File};
 use std::iter::Peekable;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -20,6 +21,7 @@ use faircore::{
     Shard, Store, Writer,
 };
 use rayon::prelude::*;
+use rustix::fs::FileType;
 
 use crate::cache::{self, Cache, Entry, Pending};
 use crate::exclude::Exclude;
@@ -64,6 +66,13 @@ const MAX_UNITS: u64 = 1 << 16;
 /// What a directory counts for in `MAX_UNITS` besides its files: each one in
 /// flight holds an open descriptor, so at most `MAX_UNITS / DIR_UNITS` of them.
 const DIR_UNITS: u64 = 256;
+
+/// The directory whose files are being indexed: open, with its path and key.
+struct Place<'d> {
+    fd: BorrowedFd<'d>,
+    path: &'d Path,
+    key: &'d str,
+}
 
 /// One indexed file.
 #[derive(Debug)]
@@ -384,11 +393,20 @@ impl Run<'_> {
     /// Indexes the files of one directory of the walk.
     fn directory(&self, dir: walk::Dir) -> Directory {
         let cached = self.cache.directory(&dir.key);
-        let results: Vec<Result<Indexed, Problem>> = dir
-            .leaves
-            .into_par_iter()
-            .filter_map(|leaf| self.file(&dir.key, &leaf, &cached))
-            .collect();
+        let results: Vec<Result<Indexed, Problem>> = match &dir.fd {
+            Some(fd) => {
+                let place = Place {
+                    fd: fd.as_fd(),
+                    path: &dir.path,
+                    key: &dir.key,
+                };
+                dir.leaves
+                    .into_par_iter()
+                    .filter_map(|leaf| self.file(&place, &leaf, &cached))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         let mut problems = dir.problems;
         let mut files = Vec::with_capacity(results.len());
         for result in results {
@@ -479,22 +497,23 @@ impl Run<'_> {
     /// Indexes one entry of the directory `dir`: `None` for what is skipped.
     fn file(
         &self,
-        dir: &str,
+        dir: &Place<'_>,
         leaf: &Leaf,
         cached: &cache::Directory,
     ) -> Option<Result<Indexed, Problem>> {
         let problem = |error| {
             Err(Problem {
-                path: walk::display(&leaf.path()),
+                path: walk::display(&dir.path.join(&leaf.name)),
                 error,
             })
         };
-        let stat = match leaf.stat()? {
-            Ok(stat) => stat,
+        let cached = cached.get(&leaf.name);
+        let (stat, opened) = match leaf.look(dir.fd, dir.path, cached.is_none())? {
+            Ok(found) => found,
             Err(error) => return Some(problem(error)),
         };
-        let key = walk::key(dir, &leaf.name);
-        let result = self.checksum(&key, stat, cached.get(&leaf.name));
+        let key = walk::key(dir.key, &leaf.name);
+        let result = self.checksum(dir.fd, &leaf.name, &key, stat, cached, opened);
         (self.progress)(stat.size);
         Some(match result {
             Ok((entry, extra)) => Ok(Indexed {
@@ -517,13 +536,18 @@ impl Run<'_> {
                 .is_some_and(|known| self.extra.iter().all(|algo| known.get(*algo).is_some()))
     }
 
-    /// The cache entry to store for the file, and its extra digests if it was
-    /// hashed (`None`: its cached checksum was reused).
+    /// The cache entry to store for the file `name` of the directory `dir`,
+    /// which has `key` and had `stat` (the file, when `opened` already), and
+    /// its extra digests if it was hashed (`None`: its cached checksum was
+    /// reused).
     fn checksum(
         &self,
+        dir: BorrowedFd<'_>,
+        name: &str,
         key: &str,
         stat: FileStat,
         cached: Option<&Entry>,
+        mut opened: Option<File>,
     ) -> Result<(Entry, Option<ExtraDigests>), String> {
         let reusable = cached.filter(|e| e.reusable_for(&stat).is_some() && self.has_extra(e));
         if let Some(entry) = reusable {
@@ -550,15 +574,19 @@ impl Run<'_> {
         let path = &self.root.join(key);
         let mut stat = stat;
         for attempt in 1..=ATTEMPTS {
+            let file = match opened.take() {
+                Some(file) => file,
+                None => stat::open_at(dir, name).map_err(|e| e.to_string())?,
+            };
             if attempt > 1 {
-                let meta = fs::metadata(path).map_err(|e| e.to_string())?;
-                if !meta.is_file() {
+                let found = stat::stat_of(&file).map_err(|e| e.to_string())?;
+                if stat::kind(&found) != FileType::RegularFile {
                     return Err(format!(
                         "became {} while being read",
-                        stat::kind_name(&meta)
+                        stat::kind_name(stat::kind(&found))
                     ));
                 }
-                stat = FileStat::from(&meta);
+                stat = stat::file_stat(&found);
             }
             let mut tmp = match &self.store {
                 Some(store) if store.mode() == InternMode::Copy => {
@@ -567,7 +595,7 @@ impl Run<'_> {
                 _ => None,
             };
             let copy = tmp.as_mut().map(|t| t.as_file_mut());
-            match filehash::hash_file(path, &stat, self.algo, self.extra, copy)
+            match filehash::hash_file(file, &stat, self.algo, self.extra, copy)
                 .map_err(|e| self.copy_failed(&e))?
             {
                 Outcome::Changed => continue,

@@ -9,15 +9,21 @@
 //! of each directory's files between its subdirectories' subtrees (see
 //! [`before`]) writes them sorted, without holding the tree.
 //!
-//! Each directory is read with `read_dir` (its `d_type` tells directories apart
-//! without a stat); its files are stat-ed later, relative to the open directory,
-//! by whoever hashes them. Symlinked directories are not followed; names that are
-//! not UTF-8 become problems, never keys.
+//! Each directory is opened and listed (its entries' `d_type` tells directories
+//! apart without a stat); it stays open while its files are stat-ed and read,
+//! relative to it ([`crate::stat`]), by whoever hashes them. Symlinked
+//! directories are not followed; names that are not UTF-8 become problems,
+//! never keys.
 
 use std::cmp::Ordering;
-use std::fs::{self, DirEntry};
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{FileType, Mode, OFlags};
 
 use crate::Problem;
 use crate::exclude::Exclude;
@@ -28,7 +34,8 @@ use crate::stat::{self, FileStat};
 pub struct Leaf {
     /// The file name.
     pub name: String,
-    entry: DirEntry,
+    /// Its type as the directory listed it (a symlink is not followed).
+    kind: FileType,
 }
 
 /// One directory as the walk found it.
@@ -36,6 +43,11 @@ pub struct Leaf {
 pub struct Dir {
     /// Its key: "" for the source itself, else its relative path with `/`.
     pub key: String,
+    /// Its path (the source's path joined with the key).
+    pub path: PathBuf,
+    /// The open directory, which its leaves are opened relative to; `None` when
+    /// it could not be opened (then it has no leaves, and a problem says why).
+    pub fd: Option<OwnedFd>,
     /// Its entries that are not directories, sorted by name.
     pub leaves: Vec<Leaf>,
     /// The names of its subdirectories, in walk order ([`dir_order`]); the walk
@@ -62,6 +74,45 @@ impl Walk {
             exclude,
         }
     }
+
+    /// Lists the open directory `fd` into `dir`'s leaves, subdirectories and
+    /// problems.
+    fn list(&self, fd: BorrowedFd<'_>, dir: &mut Dir) -> io::Result<()> {
+        for entry in rustix::fs::Dir::read_from(fd)? {
+            let entry = entry?;
+            let bytes = entry.file_name().to_bytes();
+            if bytes == b"." || bytes == b".." {
+                continue;
+            }
+            let Ok(name) = std::str::from_utf8(bytes) else {
+                dir.problems.push(Problem {
+                    path: display(&dir.path.join(OsStr::from_bytes(bytes))),
+                    error: "name is not valid UTF-8; not indexed (rename it)".into(),
+                });
+                continue;
+            };
+            let kind = match entry.file_type() {
+                // Some filesystems do not say: ask.
+                FileType::Unknown => {
+                    stat::stat_at(fd, name, false).map_or(FileType::Unknown, |s| stat::kind(&s))
+                }
+                kind => kind,
+            };
+            let is_dir = kind == FileType::Directory;
+            if !self.exclude.is_empty() && self.exclude.excluded(&key(&dir.key, name), is_dir) {
+                continue;
+            }
+            if is_dir {
+                dir.subdirs.push(name.to_owned());
+            } else {
+                dir.leaves.push(Leaf {
+                    name: name.to_owned(),
+                    kind,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Iterator for Walk {
@@ -71,42 +122,31 @@ impl Iterator for Walk {
         let (dir_key, path) = self.stack.pop()?;
         let mut dir = Dir {
             key: dir_key,
+            path,
+            fd: None,
             leaves: Vec::new(),
             subdirs: Vec::new(),
             problems: Vec::new(),
         };
-        match fs::read_dir(&path).and_then(Iterator::collect::<io::Result<Vec<_>>>) {
-            Ok(entries) => {
-                for entry in entries {
-                    let Ok(name) = entry.file_name().into_string() else {
-                        dir.problems.push(Problem {
-                            path: display(&entry.path()),
-                            error: "name is not valid UTF-8; not indexed (rename it)".into(),
-                        });
-                        continue;
-                    };
-                    let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-                    if !self.exclude.is_empty()
-                        && self.exclude.excluded(&key(&dir.key, &name), is_dir)
-                    {
-                        continue;
-                    }
-                    if is_dir {
-                        dir.subdirs.push(name);
-                    } else {
-                        dir.leaves.push(Leaf { name, entry });
-                    }
-                }
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let listed = rustix::fs::open(&dir.path, flags, Mode::empty())
+            .map_err(io::Error::from)
+            .and_then(|fd| self.list(fd.as_fd(), &mut dir).map(|()| fd));
+        match listed {
+            Ok(fd) => dir.fd = Some(fd),
+            Err(e) => {
+                dir.leaves.clear();
+                dir.subdirs.clear();
+                dir.problems.push(Problem {
+                    path: display(&dir.path),
+                    error: e.to_string(),
+                });
             }
-            Err(e) => dir.problems.push(Problem {
-                path: display(&path),
-                error: e.to_string(),
-            }),
         }
         dir.leaves.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         dir.subdirs.sort_unstable_by(|a, b| dir_order(a, b));
         for name in dir.subdirs.iter().rev() {
-            self.stack.push((key(&dir.key, name), path.join(name)));
+            self.stack.push((key(&dir.key, name), dir.path.join(name)));
         }
         Some(dir)
     }
@@ -141,45 +181,58 @@ pub fn key(dir: &str, name: &str) -> String {
 }
 
 impl Leaf {
-    /// The entry's path.
-    pub fn path(&self) -> PathBuf {
-        self.entry.path()
-    }
-
-    /// The stat of the regular file this entry is (or links to); `None` for a
-    /// symlink to a directory, which is not followed; an error for anything else.
-    pub fn stat(&self) -> Option<Result<FileStat, String>> {
-        let symlink = self.entry.file_type().is_ok_and(|t| t.is_symlink());
-        let meta = if symlink {
-            fs::metadata(self.entry.path())
-        } else {
-            self.entry.metadata()
+    /// The stat of the regular file this entry of the directory `dir` (at
+    /// `dir_path`) is, or links to; with the file open when `open` and the
+    /// directory listed it as a regular file: then it is opened first and the
+    /// open file stat-ed, one name lookup instead of two for a file that is
+    /// read anyway. `None` for a symlink to a directory, which is not
+    /// followed; an error for anything else.
+    pub fn look(
+        &self,
+        dir: BorrowedFd<'_>,
+        dir_path: &Path,
+        open: bool,
+    ) -> Option<Result<(FileStat, Option<File>), String>> {
+        let found = match open && self.kind == FileType::RegularFile {
+            true => stat::open_at(dir, &self.name)
+                .and_then(|file| Ok((stat::stat_of(&file)?, Some(file)))),
+            false => stat::stat_at(dir, &self.name, true).map(|found| (found, None)),
         };
-        let meta = match meta {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound && symlink => {
-                return Some(Err("dangling symbolic link; not indexed".into()));
+        match found {
+            Ok((found, file)) => regular(&found, &dir_path.join(&self.name))
+                .map(|stat| stat.map(|stat| (stat, file))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.kind == FileType::Symlink => {
+                Some(Err("dangling symbolic link; not indexed".into()))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Some(Err("vanished while the source was walked".into()));
+                Some(Err("vanished while the source was walked".into()))
             }
-            Err(e) => return Some(Err(e.to_string())),
-        };
-        if meta.is_dir() {
-            tracing::info!(path = %self.entry.path().display(), "symbolic link to a directory: not followed");
-            return None;
+            Err(e) => Some(Err(e.to_string())),
         }
-        if !meta.is_file() {
-            let kind = stat::kind_name(&meta);
-            return Some(Err(format!("{kind}, not a regular file; not indexed")));
+    }
+}
+
+/// `found`, the stat of the file at `path`, if it is of a regular file: `None`
+/// for a directory (a symlink to one, not followed), an error naming the type
+/// of anything else.
+fn regular(found: &rustix::fs::Stat, path: &Path) -> Option<Result<FileStat, String>> {
+    match stat::kind(found) {
+        FileType::RegularFile => Some(Ok(stat::file_stat(found))),
+        FileType::Directory => {
+            tracing::info!(path = %path.display(), "symbolic link to a directory: not followed");
+            None
         }
-        Some(Ok(FileStat::from(&meta)))
+        kind => Some(Err(format!(
+            "{}, not a regular file; not indexed",
+            stat::kind_name(kind)
+        ))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn the_walk_yields_keys_in_code_point_order() {
