@@ -40,12 +40,12 @@ set -euo pipefail
 
 usage() { sed -n '19,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 prune=0 quiet=0
-opts=()
+opts=() dry=()
 while [ $# -gt 0 ]; do
   case $1 in
     --prune) prune=1; shift ;;
     --rsync-opt) [ $# -ge 2 ] || usage; opts+=("$2"); shift 2 ;;
-    -n | --dry-run) opts+=(--dry-run --itemize-changes); shift ;;
+    -n | --dry-run) dry=(--dry-run --itemize-changes); shift ;;
     -q) quiet=1; shift ;;
     -h | --help) usage ;;
     --) shift; break ;;
@@ -60,7 +60,7 @@ if [ ! -f "$cat/fair.toml" ]; then
   echo "$0: $cat: not a fair catalogue (no fair.toml): CAT is the catalogue \`fair snapshot\` writes" >&2
   exit 2
 fi
-say() { [ "$quiet" -eq 1 ] || echo "$@" >&2; }
+say() { [ "$quiet" -eq 1 ] || echo "$*${dry[*]:+ (dry run: nothing changed)}" >&2; }
 
 # The content-addressed directories CAT has, as rsync sources relative to CAT
 # (the writer's staging directory of buffers/ left out).
@@ -76,7 +76,7 @@ each() {
   local phase=$1 && shift
   local pids=() failed=0 i
   for dest in "${dests[@]}"; do
-    rsync "${opts[@]}" "$@" "${dest%/}/" &
+    rsync "${opts[@]}" "${dry[@]}" "$@" "${dest%/}/" &
     pids+=($!)
   done
   for i in "${!dests[@]}"; do

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::{describe, fair_ok, init_with, path_str, write_tree};
+use crate::helpers::{describe, fair_ok, free_port, init_with, path_str, write_tree};
 use crate::http::{Answers, Response, Served, request};
 
 /// The files of each release: every one changes, so every element of a release
@@ -31,14 +31,6 @@ fn deploy(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("deploy/replicas")
         .join(file)
-}
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// The primary catalogue (`DIR/primary/catalogue`, whose public URL is `base`)
@@ -73,14 +65,30 @@ impl Primary {
     /// file interned) and snapshots it as version `n`; its checksum.
     fn release(&self, n: usize) -> String {
         let files: Vec<(String, Vec<u8>)> = (0..FILES)
-            .map(|i| (format!("d{}/f{i}.txt", i % 3), format!("{n}-{i}\n").into_bytes()))
+            .map(|i| {
+                (
+                    format!("d{}/f{i}.txt", i % 3),
+                    format!("{n}-{i}\n").into_bytes(),
+                )
+            })
             .collect();
         write_tree(&self.source, &files);
         let (root, source) = (path_str(&self.root), path_str(&self.source));
         let actions = path_str(&self.actions);
-        fair_ok(&["index", root, "--source", source, "--actions", actions], 0);
+        fair_ok(
+            &["index", root, "--source", source, "--actions", actions],
+            0,
+        );
         let version = n.to_string();
-        let snapshot = ["snapshot", root, "ds", "ds", "--version", &version, "--json"];
+        let snapshot = [
+            "snapshot",
+            root,
+            "ds",
+            "ds",
+            "--version",
+            &version,
+            "--json",
+        ];
         let out = fair_ok(&snapshot, 0);
         let record: Value = serde_json::from_slice(&out.stdout).expect("record");
         record["checksum"].as_str().expect("checksum").to_string()
@@ -98,7 +106,11 @@ fn publish(args: &[&Path]) -> Output {
 /// Runs `publish.sh` and expects exit 0.
 fn publish_ok(args: &[&Path]) {
     let out = publish(args);
-    assert!(out.status.success(), "publish.sh {args:?}\n{}", describe(&out));
+    assert!(
+        out.status.success(),
+        "publish.sh {args:?}\n{}",
+        describe(&out)
+    );
 }
 
 /// HAProxy running `deploy/replicas/haproxy.cfg` with its `bind` address and
@@ -114,7 +126,7 @@ impl Balancer {
         let shipped = fs::read_to_string(deploy("haproxy.cfg")).expect("haproxy.cfg");
         let mut config = String::new();
         for line in shipped.lines() {
-            match line.trim_start().split_whitespace().next() {
+            match line.split_whitespace().next() {
                 Some("bind") => config.push_str(&format!("    bind 127.0.0.1:{port}\n")),
                 Some("server") => {}
                 _ => config.push_str(&format!("{line}\n")),
@@ -228,7 +240,10 @@ fn check(records: &str, files: &str, base: &str) -> Result<Pass, String> {
         let urls: Vec<&str> = urls.iter().filter_map(|u| u["url"].as_str()).collect();
         if !urls.contains(&format!("{UPSTREAM}{key}").as_str()) {
             if answered_by(&got, files) == replica {
-                return Err(named(&format!("access index (element {key}: {urls:?})"), &got));
+                return Err(named(
+                    &format!("access index (element {key}: {urls:?})"),
+                    &got,
+                ));
             }
             lagging += 1;
         }
@@ -411,6 +426,8 @@ fn the_client_catches_records_published_before_their_files() {
     assert!(out.status.success(), "{}", describe(&out));
     let health = wait_until_serving(&servers[1], 2);
     assert_eq!(health["status"], "degraded", "{health}");
+    let problems = health["problems"].to_string();
+    assert!(problems.contains("access index"), "{problems}");
     let err = check(two, two, base).expect_err("replica 2 lacks its own files");
     assert!(err.contains("is 404 by"), "{err}");
 }
@@ -421,7 +438,10 @@ fn a_destination_that_fails_gets_the_others_no_records_and_pruning_waits_for_the
     let primary = Primary::new(tmp.path(), "http://127.0.0.1:1/");
     let replica = tmp.path().join("replica");
     publish_ok(&[&primary.root, &replica]);
-    assert!(!replica.join(".fair").exists(), "the derived store is not sent");
+    assert!(
+        !replica.join(".fair").exists(),
+        "the derived store is not sent"
+    );
     let old = fs::read(replica.join("distributions/ds.json")).expect("records");
 
     // A destination that cannot be written: the other gets the new files, no
@@ -438,7 +458,10 @@ fn a_destination_that_fails_gets_the_others_no_records_and_pruning_waits_for_the
             && stderr.contains("no records were sent to any destination"),
         "{stderr}"
     );
-    assert_eq!(fs::read(replica.join("distributions/ds.json")).expect("records"), old);
+    assert_eq!(
+        fs::read(replica.join("distributions/ds.json")).expect("records"),
+        old
+    );
     let record: Value = serde_json::from_slice(
         &fs::read(primary.root.join("distributions/ds.json")).expect("records"),
     )
@@ -474,4 +497,22 @@ fn a_destination_that_fails_gets_the_others_no_records_and_pruning_waits_for_the
         };
         assert_eq!(names(&replica), names(&primary.root), "{dir}");
     }
+}
+
+#[test]
+fn the_shipped_haproxy_configuration_is_valid_and_the_one_documented() {
+    let out = Command::new("haproxy")
+        .arg("-c")
+        .arg("-f")
+        .arg(deploy("haproxy.cfg"))
+        .output()
+        .expect("haproxy runs (Debian package haproxy, installed by .ci/run)");
+    assert!(out.status.success(), "{}", describe(&out));
+    let shipped = fs::read_to_string(deploy("haproxy.cfg")).expect("haproxy.cfg");
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/beyond-one-machine.md");
+    let doc = fs::read_to_string(doc).expect("docs/beyond-one-machine.md");
+    assert!(
+        doc.contains(&format!("```text\n{shipped}```\n")),
+        "docs/beyond-one-machine.md shows deploy/replicas/haproxy.cfg as it is"
+    );
 }
