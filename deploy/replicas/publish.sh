@@ -28,26 +28,31 @@
 #                  (refused, deleting nothing, if one does not). Run it well
 #                  after the publication that removed their records (a replica
 #                  serves new records within its --poll-ms of receiving them).
-#   --rsync-opt O  pass O to every rsync (repeatable: -e 'ssh -i KEY', --bwlimit=...)
+#   --rsync-opt O  pass O to every rsync (repeatable): --rsh='ssh -i KEY',
+#                  --bwlimit=RATE, --timeout=SECONDS (default 300: a replica
+#                  silent that long fails, rather than hold up the others)
 #   -n, --dry-run  list what would be sent or deleted, change nothing
 #   -q             print nothing on success
+#
+# One run at a time for a CAT (a lock on the directory): a second one exits 1.
 #
 # Exit status: 0 when every DEST got everything; 1 when a destination failed,
 # each failed one named on stderr (if phase 1 failed anywhere, no record was
 # sent anywhere; if phase 2 failed somewhere, the others serve the new records
-# and the failed ones the old ones, every file of both present); 2 for bad usage.
+# and the failed ones the old ones, every file of both present), or another run
+# holds CAT; 2 for bad usage.
 set -euo pipefail
 
-usage() { sed -n '19,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '19,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" >&2; exit "${1:-2}"; }
 prune=0 quiet=0
-opts=() dry=()
+opts=(--timeout=300) dry=()
 while [ $# -gt 0 ]; do
   case $1 in
     --prune) prune=1; shift ;;
     --rsync-opt) [ $# -ge 2 ] || usage; opts+=("$2"); shift 2 ;;
     -n | --dry-run) dry=(--dry-run --itemize-changes); shift ;;
     -q) quiet=1; shift ;;
-    -h | --help) usage ;;
+    -h | --help) usage 0 ;;
     --) shift; break ;;
     -*) echo "$0: unknown option $1" >&2; usage ;;
     *) break ;;
@@ -59,6 +64,12 @@ dests=("$@")
 if [ ! -f "$cat/fair.toml" ]; then
   echo "$0: $cat: not a fair catalogue (no fair.toml): CAT is the catalogue \`fair snapshot\` writes" >&2
   exit 2
+fi
+# One run at a time: an older run's records must not land after a newer one's.
+exec 9<"$cat"
+if ! flock -n 9; then
+  echo "$0: $cat: another publish.sh of it is running; nothing done" >&2
+  exit 1
 fi
 say() { [ "$quiet" -eq 1 ] || echo "$*${dry[*]:+ (dry run: nothing changed)}" >&2; }
 

@@ -482,6 +482,20 @@ fn a_destination_that_fails_gets_the_others_no_records_and_pruning_waits_for_the
     );
     assert!(stray.is_file());
 
+    // One run at a time: while another holds the catalogue (the lock
+    // flock(1) takes, taken here by the test), nothing is done.
+    let holder = fs::File::open(&primary.root).expect("open the catalogue directory");
+    holder.try_lock().expect("the lock is free");
+    let out = publish(&[&primary.root, &replica]);
+    drop(holder);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another publish.sh of it is running"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(fs::read(replica.join("distributions/ds.json")).expect("records"), old);
+
     // Once published, it deletes what the primary lacks, and only that.
     publish_ok(&[&primary.root, &replica]);
     publish_ok(&[prune, &primary.root, &replica]);
