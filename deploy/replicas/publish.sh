@@ -10,8 +10,9 @@
 #   1. the content-addressed files (keyorder/, access_index/, buffers/) go to
 #      EVERY destination, new files only (they never change), nothing deleted;
 #   2. only when all of them have them, the records go to every destination,
-#      each destination's swapped in at once (rsync --delay-updates); records
-#      CAT no longer has are removed.
+#      each file replaced whole, all of a destination's renamed into place
+#      together at the end of its transfer (rsync --delay-updates); records CAT
+#      no longer has are removed.
 #
 # Nothing of `.fair/` is sent: each replica's `fair serve` keeps its own derived
 # store and catches it up itself before it serves the new records.
@@ -43,7 +44,7 @@
 # holds CAT; 2 for bad usage.
 set -euo pipefail
 
-usage() { sed -n '19,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" >&2; exit "${1:-2}"; }
+usage() { sed -n '/^#   deploy\/replicas\/publish.sh \[/,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" >&2; exit "${1:-2}"; }
 prune=0 quiet=0
 opts=(--timeout=300) dry=()
 while [ $# -gt 0 ]; do
@@ -145,7 +146,7 @@ if [ ${#content[@]} -gt 0 ] && ! each "content (phase 1)" "${content_opts[@]}" -
 fi
 say "content sent to ${#dests[@]} destination(s)"
 
-# 2. The records, each destination's swapped in at the end of its transfer.
+# 2. The records, renamed into place at the end of each destination's transfer.
 each "records (phase 2)" -a --relative --checksum --delay-updates --delete-delay \
   "$stage/./fair.toml" "$stage/./distributions/" "$stage/./dataset_header/" || exit 1
 say "records sent to ${#dests[@]} destination(s)"

@@ -494,7 +494,10 @@ fn a_destination_that_fails_gets_the_others_no_records_and_pruning_waits_for_the
         "{}",
         describe(&out)
     );
-    assert_eq!(fs::read(replica.join("distributions/ds.json")).expect("records"), old);
+    assert_eq!(
+        fs::read(replica.join("distributions/ds.json")).expect("records"),
+        old
+    );
 
     // Once published, it deletes what the primary lacks, and only that.
     publish_ok(&[&primary.root, &replica]);
