@@ -16,7 +16,7 @@
 //!   be stopped (`kill %1`) before another one starts.
 //! - The blocks of one file run in order, in one shell (variables carry over),
 //!   in a new directory holding `mirror/pdb/` (a 40-entry PDB-shaped mirror,
-//!   `fixtures/pdb/mirror.rs`) and `fixtures/` (the repository's), with `fair`
+//!   `fixtures/pdb/mirror.rs`), `fixtures/` and `deploy/` (the repository's), with `fair`
 //!   first on `PATH`, `HOME` that directory, `curl` failing on HTTP errors
 //!   (`~/.curlrc`), and the server's default port, 61918, replaced by a free
 //!   one (in the commands and as `FAIR_LISTEN`), since tests run side by side.
@@ -29,6 +29,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::actions::mirror;
+use crate::helpers::free_port;
 
 /// The port the documentation's servers listen on, replaced when they run.
 const DOC_PORT: &str = "61918";
@@ -204,26 +205,21 @@ __fail() {{ printf '\n@@ %s: %s\n' "$1" "$2" >&2; exit 101; }}
 }
 
 /// A new directory as the documentation's commands expect it: `mirror/pdb/`,
-/// `fixtures/`, and a `.curlrc` that makes curl fail on HTTP errors.
+/// `fixtures/` and `deploy/` (the repository's), and a `.curlrc` that makes
+/// curl fail on HTTP errors.
 fn scratch() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
     mirror::generate(&tmp.path().join("mirror/pdb"), 40).expect("mirror");
     std::os::unix::fs::symlink(repository().join("fixtures"), tmp.path().join("fixtures"))
         .expect("fixtures link");
+    std::os::unix::fs::symlink(repository().join("deploy"), tmp.path().join("deploy"))
+        .expect("deploy link");
     fs::write(tmp.path().join(".curlrc"), "--fail\n--show-error\n").expect(".curlrc");
     tmp
 }
 
 fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// Runs the commands of `file` (named so in messages) in a new scratch

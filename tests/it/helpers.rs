@@ -34,6 +34,14 @@ pub fn digest_by(tool: &str, bytes: &[u8]) -> String {
         .to_string()
 }
 
+/// A port nothing listens on now (on 127.0.0.1).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// Runs `fair` with `args`.
 pub fn fair(args: &[&str]) -> Output {
     fair_cmd().args(args).output().expect("fair runs")

@@ -37,10 +37,7 @@ impl Served {
     /// (the downloaders need one before it starts), with `--serve-source` when
     /// `sources`.
     pub fn with_base_url(dir: &Path, sources: bool) -> Served {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = crate::helpers::free_port();
         let listen = format!("127.0.0.1:{port}");
         let base = format!("http://{listen}/");
         let mut args = vec!["serve", path_str(dir), "--listen", &listen];

@@ -26,6 +26,7 @@ mod metadata;
 mod ops;
 mod problems;
 mod reload;
+mod replicas;
 mod routes;
 mod schemas;
 mod server;
