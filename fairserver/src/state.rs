@@ -45,10 +45,20 @@ pub struct Server {
     pub(crate) stale: Mutex<Option<String>>,
     /// When the reload in progress started, if one is.
     pub(crate) reload_started: Mutex<Option<Instant>>,
+    /// When the current view, published with problems (such as files its
+    /// records name that are missing: a copy made in the wrong order), is
+    /// loaded again though no record changed, and the wait after that.
+    pub(crate) retry: Mutex<Option<(Instant, Duration)>>,
 }
 
 /// A reload running longer than this makes `/health` say `stale`.
 const STUCK: Duration = Duration::from_secs(30);
+
+/// The first wait before a view with problems is loaded again; it doubles each
+/// time the problems stay the same, up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+/// The longest wait between two loads of a view whose problems stay.
+const RETRY_MAX: Duration = Duration::from_secs(600);
 
 /// Sets `slot` to `value` (a poisoned lock holds plain data: taken over).
 fn set<T>(slot: &Mutex<T>, value: T) {
@@ -90,6 +100,7 @@ impl Server {
             reloading: Mutex::new(()),
             stale: Mutex::new(None),
             reload_started: Mutex::new(None),
+            retry: Mutex::new(None),
         });
         server.reload(true);
         Ok(server)
@@ -114,8 +125,10 @@ impl Server {
         }
     }
 
-    /// Loads a new view if the catalogue's files changed (or if `force`), and
-    /// publishes it once the derived store holds every lookup it needs: the
+    /// Loads a new view if the catalogue's files changed (or if `force`, or if
+    /// the current view has problems and is due to be loaded again: missing
+    /// files may have arrived since; after 5 s, then twice as long each time
+    /// the problems stay the same, up to 10 min), and publishes it once the derived store holds every lookup it needs: the
     /// writer (`fair snapshot`) stores them before it publishes a record; a
     /// catalogue changed by another tool is caught up here, under the writer
     /// lock. While another writer holds the lock and the store lacks something,
@@ -128,7 +141,9 @@ impl Server {
         let _running = Running(&self.reload_started);
         let current = self.view();
         let layout = self.catalogue.layout();
-        if !force && faircore::view::fingerprint(layout) == current.fingerprint {
+        let unchanged = !force && faircore::view::fingerprint(layout) == current.fingerprint;
+        let retry = unchanged && self.retry_due();
+        if unchanged && !retry {
             return false;
         }
         let mut view = faircore::view::load(&self.catalogue, current.generation + 1);
@@ -161,6 +176,11 @@ impl Server {
         if let Err(problem) = self.open_store() {
             view.problems.push(problem);
         }
+        if retry && view.problems == current.problems {
+            // Nothing came back: the current view stays, tried again later.
+            self.retry_later(Some(current.problems.len()));
+            return false;
+        }
         for problem in &view.problems {
             tracing::warn!("{problem}");
         }
@@ -174,6 +194,7 @@ impl Server {
             problems = view.problems.len(),
             "catalogue loaded"
         );
+        let troubled = !view.problems.is_empty();
         let view = Arc::new(view);
         match self.view.write() {
             Ok(mut slot) => *slot = view,
@@ -181,7 +202,38 @@ impl Server {
         }
         self.behind.store(behind, Ordering::Release);
         set(&self.stale, None);
+        set(&self.retry, None);
+        if troubled {
+            self.retry_later(None);
+        }
         true
+    }
+
+    /// Whether the current view is due to be loaded again for its problems.
+    fn retry_due(&self) -> bool {
+        let retry = match self.retry.lock() {
+            Ok(retry) => *retry,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        retry.is_some_and(|(at, _)| Instant::now() >= at)
+    }
+
+    /// Schedules the next load of the current view for its problems: after
+    /// [`RETRY_FIRST`], or twice the last wait when `again` (the problems
+    /// stayed; their number, for the log).
+    fn retry_later(&self, again: Option<usize>) {
+        let last = match self.retry.lock() {
+            Ok(retry) => *retry,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        let wait = match (again, last) {
+            (Some(_), Some((_, wait))) => (wait * 2).min(RETRY_MAX),
+            _ => RETRY_FIRST,
+        };
+        if let Some(problems) = again {
+            tracing::debug!(problems, ?wait, "the catalogue's problems stay");
+        }
+        set(&self.retry, Some((Instant::now() + wait, wait)));
     }
 
     /// Why the served view is older than the catalogue on disk, if it is: a

@@ -430,6 +430,23 @@ fn the_client_catches_records_published_before_their_files() {
     assert!(problems.contains("access index"), "{problems}");
     let err = check(two, two, base).expect_err("replica 2 lacks its own files");
     assert!(err.contains("is 404 by"), "{err}");
+
+    // The files follow (its records are already those of the primary, so none
+    // changes): replica 2 finds them by itself, catches its store up and serves
+    // the release whole.
+    publish_ok(&[&primary.root, &replicas[1]]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let health = loop {
+        let health: Value =
+            serde_json::from_slice(&servers[1].get("/health").body).expect("health");
+        if health["status"] == "ok" || Instant::now() > deadline {
+            break health;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(health["status"], "ok", "{health}");
+    check(two, two, base).expect("replica 2 now has every file its records name");
+    check(one, two, base).expect("and every file replica 1's records name");
 }
 
 #[test]
