@@ -12,10 +12,11 @@
 #   2. only when all of them have them, the records go to every destination,
 #      each file replaced whole, all of a destination's renamed into place
 #      together at the end of its transfer (rsync --delay-updates); records CAT
-#      no longer has are removed.
+#      no longer has are removed with --remove-records only.
 #
-# Nothing of `.fair/` is sent: each replica's `fair serve` keeps its own derived
-# store and catches it up itself before it serves the new records.
+# Nothing of `.fair/` is sent but the mark `.fair/replica` (below): each
+# replica's `fair serve` keeps its own derived store and catches it up itself
+# before it serves the new records.
 #
 #   deploy/replicas/publish.sh [OPTIONS] CAT DEST...
 #   deploy/replicas/publish.sh --prune [OPTIONS] CAT DEST...
@@ -32,10 +33,18 @@
 #   --rsync-opt O  pass O to every rsync (repeatable): --rsh='ssh -i KEY',
 #                  --bwlimit=RATE, --timeout=SECONDS (default 300: a replica
 #                  silent that long fails, rather than hold up the others)
+#   --remove-records
+#                  remove from the destinations the records CAT no longer has
+#                  (a dataset taken out); without it, a destination holding a
+#                  record CAT lacks refuses the run before anything is sent
+#                  (CAT may be the wrong directory: a fresh or an old copy)
 #   -n, --dry-run  list what would be sent or deleted, change nothing
 #   -q             print nothing on success
 #
 # One run at a time for a CAT (a lock on the directory): a second one exits 1.
+# Each destination gets .fair/replica, naming its primary; a CAT that has one
+# is refused (the arguments swapped), as are options after CAT and a CAT or
+# DEST starting with '-' (write ./-name).
 #
 # Exit status: 0 when every DEST got everything; 1 when a destination failed,
 # each failed one named on stderr (if phase 1 failed anywhere, no record was
@@ -44,12 +53,22 @@
 # holds CAT; 2 for bad usage.
 set -euo pipefail
 
-usage() { sed -n '/^#   deploy\/replicas\/publish.sh \[/,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" >&2; exit "${1:-2}"; }
-prune=0 quiet=0
+usage() {
+  local out=2
+  [ "${1:-2}" -ne 0 ] || out=1
+  sed -n '/^#   deploy\/replicas\/publish.sh \[/,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" >&"$out"
+  exit "${1:-2}"
+}
+# Written to each destination with its records: marks it as a replica, which
+# this script refuses as CAT (arguments swapped would replace the primary's
+# records with the replica's older ones).
+marker=.fair/replica
+prune=0 quiet=0 remove=0
 opts=(--timeout=300) dry=()
 while [ $# -gt 0 ]; do
   case $1 in
     --prune) prune=1; shift ;;
+    --remove-records) remove=1; shift ;;
     --rsync-opt) [ $# -ge 2 ] || usage; opts+=("$2"); shift 2 ;;
     -n | --dry-run) dry=(--dry-run --itemize-changes); shift ;;
     -q) quiet=1; shift ;;
@@ -62,6 +81,24 @@ done
 [ $# -ge 2 ] || usage
 cat=${1%/} && shift
 dests=("$@")
+for arg in "$cat" "${dests[@]}"; do
+  case $arg in
+    -*)
+      echo "$0: $arg: options go before CAT, and a path starting with '-' is written ./$arg" >&2
+      exit 2
+      ;;
+  esac
+done
+for dest in "${dests[@]}"; do
+  if [ "$(realpath -m -- "${dest%/}")" = "$(realpath -m -- "$cat")" ]; then
+    echo "$0: $dest: a destination is CAT itself" >&2
+    exit 2
+  fi
+done
+if [ -e "$cat/$marker" ]; then
+  echo "$0: $cat is a replica ($cat/$marker: $(head -c 300 "$cat/$marker")): publish from the primary, where \`fair snapshot\` runs; nothing done" >&2
+  exit 2
+fi
 if [ ! -f "$cat/fair.toml" ]; then
   echo "$0: $cat: not a fair catalogue (no fair.toml): CAT is the catalogue \`fair snapshot\` writes" >&2
   exit 2
@@ -88,7 +125,9 @@ each() {
   local phase=$1 && shift
   local pids=() failed=0 i
   for dest in "${dests[@]}"; do
-    rsync "${opts[@]}" "${dry[@]}" "$@" "${dest%/}/" &
+    # Not holding the lock (fd 9): a process rsync leaves behind (an ssh
+    # master) must not block the next run.
+    rsync "${opts[@]}" "${dry[@]}" "$@" "${dest%/}/" 9<&- &
     pids+=($!)
   done
   for i in "${!dests[@]}"; do
@@ -109,7 +148,7 @@ if [ "$prune" -eq 1 ]; then
   done
   differ=0
   for dest in "${dests[@]}"; do
-    if ! out=$(rsync -r --relative --checksum --delete --dry-run --itemize-changes \
+    if ! out=$(rsync 9<&- -r --relative --checksum --delete --dry-run --itemize-changes \
       "${opts[@]}" "${records[@]}" "${dest%/}/" 2>&1); then
       echo "$0: prune: cannot compare the records of $dest: $out" >&2
       differ=1
@@ -134,10 +173,32 @@ fi
 stage=$(mktemp -d "${TMPDIR:-/tmp}/fair-publish.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir "$stage/distributions" "$stage/dataset_header"
-rsync -a "$cat/fair.toml" "$stage/"
+rsync -a "$cat/fair.toml" "$stage/" 9<&-
 for dir in distributions dataset_header; do
-  [ -d "$cat/$dir" ] && rsync -a "$cat/$dir/" "$stage/$dir/"
+  [ -d "$cat/$dir" ] && rsync -a "$cat/$dir/" "$stage/$dir/" 9<&-
 done
+mkdir "$stage/.fair"
+echo "a replica of $(hostname):$(realpath -- "$cat"), published by deploy/replicas/publish.sh" > "$stage/$marker"
+records=("$stage/./fair.toml" "$stage/./distributions/" "$stage/./dataset_header/")
+
+# Records a destination has and CAT has not are removed only when asked: CAT
+# may be the wrong directory (a fresh catalogue, an old copy).
+if [ "$remove" -eq 0 ]; then
+  gone=0
+  for dest in "${dests[@]}"; do
+    out=$(rsync 9<&- -r --relative --delete --dry-run --itemize-changes "${opts[@]}" \
+      "${records[@]}" "${dest%/}/" 2>/dev/null | sed -n 's/^\*deleting  *//p') || true
+    if [ -n "$out" ]; then
+      echo "$0: $dest has records $cat has not (pass --remove-records to remove them):" >&2
+      echo "$out" | sed 's/^/  /' >&2
+      gone=1
+    fi
+  done
+  if [ "$gone" -eq 1 ]; then
+    echo "$0: nothing sent to any destination" >&2
+    exit 1
+  fi
+fi
 
 # 1. Content-addressed files to every destination.
 if [ ${#content[@]} -gt 0 ] && ! each "content (phase 1)" "${content_opts[@]}" --ignore-existing "${content[@]}"; then
@@ -148,5 +209,5 @@ say "content sent to ${#dests[@]} destination(s)"
 
 # 2. The records, renamed into place at the end of each destination's transfer.
 each "records (phase 2)" -a --relative --checksum --delay-updates --delete-delay \
-  "$stage/./fair.toml" "$stage/./distributions/" "$stage/./dataset_header/" || exit 1
+  "${records[@]}" "$stage/./$marker" || exit 1
 say "records sent to ${#dests[@]} destination(s)"

@@ -6,8 +6,8 @@
 //! Every shard is checked before anything is published, and refused with its
 //! name: **missing** (no record: never run, or its last run failed or was
 //! interrupted), **being indexed** (its lock is held), **foreign** (a record of
-//! another collection, shard count, catalogue, algorithm, source or `--exclude`
-//! than the newest shard's), **stale** (of an earlier round, see below), or
+//! another collection, shard count, catalogue or algorithm than this catalogue's,
+//! or of another source or `--exclude` than most shards'), **stale** (of an earlier round, see below), or
 //! **damaged** (its output does not hash to its record's checksum, or a key is
 //! in two shards).
 //!

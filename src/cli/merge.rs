@@ -22,7 +22,8 @@ not change), under the catalogue's writer lock.
 A shard is refused, with its name, and nothing is published when it is:
   missing      no complete run (never run, or its last run failed or was interrupted)
   being indexed  its run holds its lock now
-  foreign      of another catalogue, algorithm, source or --exclude than the newest shard
+  foreign      of another catalogue or algorithm than this one, or of another source
+               or --exclude than most shards
   stale        of the previous round: its walk started before the last merge's newest
                shard walk, and another shard was indexed again since (a round is the
                runs between two merges: every shard runs again in each round)

@@ -449,15 +449,112 @@ fn the_client_catches_records_published_before_their_files() {
     check(one, two, base).expect("and every file replica 1's records name");
 }
 
+/// The files under `dir`, with their bytes.
+fn snapshot_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.insert(path.clone(), fs::read(&path).expect("read"));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn mistaken_arguments_are_refused_before_anything_is_sent_and_leftovers_hold_no_lock() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let primary = Primary::new(tmp.path(), "http://127.0.0.1:1/");
+    let replica = tmp.path().join("replica");
+    publish_ok(&[&primary.root, &replica]);
+    primary.release(1);
+    let (before, records) = (snapshot_of(&primary.root), snapshot_of(&replica));
+    let refused = |args: &[&Path], code: i32, says: &str| {
+        let out = publish(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}\n{}",
+            describe(&out)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert_eq!(
+            snapshot_of(&primary.root),
+            before,
+            "{args:?}: the primary changed"
+        );
+        assert_eq!(
+            snapshot_of(&replica),
+            records,
+            "{args:?}: the replica changed"
+        );
+    };
+    // The arguments swapped: the replica's older records would replace the
+    // primary's.
+    refused(&[&replica, &primary.root], 2, "is a replica");
+    // The wrong catalogue: every record of the replica would go.
+    let fresh = init_with(&tmp.path().join("fresh"), &["--hash", "blake3"]);
+    refused(&[&fresh, &replica], 1, "--remove-records");
+    // An option after CAT, a destination rsync would read as options, CAT itself.
+    refused(
+        &[&primary.root, &replica, Path::new("-n")],
+        2,
+        "options go before CAT",
+    );
+    refused(
+        &[&primary.root, Path::new("-rep")],
+        2,
+        "options go before CAT",
+    );
+    refused(
+        &[&primary.root, &primary.root.join(".")],
+        2,
+        "is CAT itself",
+    );
+
+    // A process the transfer leaves behind (as an ssh master does) does not
+    // hold the lock of the next run.
+    let rsh = tmp.path().join("rsh");
+    fs::write(
+        &rsh,
+        "#!/bin/sh\nshift\n(sleep 30 </dev/null >/dev/null 2>&1 &)\nexec \"$@\"\n",
+    )
+    .expect("rsh");
+    Command::new("chmod")
+        .args(["755"])
+        .arg(&rsh)
+        .status()
+        .expect("chmod");
+    let remote = PathBuf::from(format!("host:{}", tmp.path().join("remote").display()));
+    let rsh_opt = PathBuf::from(format!("--rsh={}", rsh.display()));
+    publish_ok(&[Path::new("--rsync-opt"), &rsh_opt, &primary.root, &remote]);
+    publish_ok(&[&primary.root, &replica]);
+    assert_eq!(
+        fs::read(replica.join("distributions/ds.json")).expect("records"),
+        fs::read(primary.root.join("distributions/ds.json")).expect("records"),
+    );
+}
+
 #[test]
 fn a_destination_that_fails_gets_the_others_no_records_and_pruning_waits_for_them() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let primary = Primary::new(tmp.path(), "http://127.0.0.1:1/");
     let replica = tmp.path().join("replica");
     publish_ok(&[&primary.root, &replica]);
-    assert!(
-        !replica.join(".fair").exists(),
-        "the derived store is not sent"
+    let sent: Vec<_> = fs::read_dir(replica.join(".fair"))
+        .expect(".fair/")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        sent,
+        ["replica"],
+        "the derived store is not sent, the mark is"
     );
     let old = fs::read(replica.join("distributions/ds.json")).expect("records");
 

@@ -33,6 +33,11 @@ pub struct Shard {
 impl Shard {
     /// Shard `index` of `count`; an error unless `index < count`.
     pub fn new(index: u32, count: u32) -> Result<Self, String> {
+        if count == 0 {
+            return Err(format!(
+                "shard {index}/0: the number of shards must be at least 1"
+            ));
+        }
         if index >= count {
             return Err(format!(
                 "shard {index}/{count}: the index counts from 0 and must be less than the number of shards, {count}"
@@ -83,8 +88,17 @@ impl FromStr for Shard {
     fn from_str(text: &str) -> Result<Self, String> {
         let expected = || format!("{text:?}: expected I/N, shard I (from 0) of N, like 0/4");
         let (index, count) = text.split_once('/').ok_or_else(expected)?;
-        let index: u32 = index.trim().parse().map_err(|_| expected())?;
-        let count: u32 = count.trim().parse().map_err(|_| expected())?;
+        let number = |part: &str| -> Result<u32, String> {
+            part.trim()
+                .parse()
+                .map_err(|e: std::num::ParseIntError| match e.kind() {
+                    std::num::IntErrorKind::PosOverflow => {
+                        format!("{text:?}: {part} is too large (at most {})", u32::MAX)
+                    }
+                    _ => expected(),
+                })
+        };
+        let (index, count) = (number(index)?, number(count)?);
         Shard::new(index, count)
     }
 }
