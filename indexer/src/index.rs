@@ -248,9 +248,15 @@ pub(crate) fn run(
         report: Report::default(),
         pending: Pending::default(),
     };
+    let root = fs::canonicalize(source).map_err(|e| source_error(source, e.to_string()))?;
+    if fs::canonicalize(catalogue.layout().root()).is_ok_and(|cat| cat == root) {
+        let why = "is the catalogue itself: index a mirror directory".to_owned();
+        return Err(source_error(source, why));
+    }
+    let own = own_directories(&root, catalogue, run.store.as_ref().map(BufferStore::dir));
     ordered::run(
         &pool,
-        Walk::new(source, options.exclude.clone()).map(|mut dir| {
+        Walk::new(source, options.exclude.clone(), own).map(|mut dir| {
             // Every directory is walked through; other shards' files and
             // problems are left to them.
             if let Some(shard) = options.shard {
@@ -283,12 +289,26 @@ pub(crate) fn run(
     // Buffers are on disk before the cache says they are there.
     run.sync_buffers()?;
     pending.flush(db, collection, Some((report.files, report.bytes)))?;
-    let root = fs::canonicalize(source).map_err(|e| source_error(source, e.to_string()))?;
     db.record_source(collection, &root)?;
     report.errors.sort();
     report.elapsed_s = started.elapsed().as_secs_f64();
     tracing::debug!(elapsed = ?started.elapsed(), files = report.files, "walked and hashed");
     Ok(report)
+}
+
+/// The keys, under the source `root` (canonical), of the catalogue's directory
+/// and of the buffer directory `buffers`, where they are inside it: a catalogue
+/// kept in its mirror would otherwise index its own files, more at every run.
+fn own_directories(root: &Path, catalogue: &Catalogue, buffers: Option<&Path>) -> Vec<String> {
+    [Some(catalogue.layout().root()), buffers]
+        .into_iter()
+        .flatten()
+        .filter_map(|dir| {
+            let dir = fs::canonicalize(dir).ok()?;
+            let key = dir.strip_prefix(root).ok()?.to_str()?.to_owned();
+            (!key.is_empty()).then_some(key)
+        })
+        .collect()
 }
 
 /// The writing end of a run: takes the directories in walk order and hands

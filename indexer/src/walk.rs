@@ -64,14 +64,20 @@ pub struct Walk {
     stack: Vec<(String, PathBuf)>,
     /// Entries left out: never listed, never entered.
     exclude: Exclude,
+    /// The keys of directories that are the catalogue's own (its directory, a
+    /// buffer directory), never entered: a catalogue inside its source must
+    /// not index itself.
+    own: Vec<String>,
 }
 
 impl Walk {
-    /// A walk of `root`, leaving out what `exclude` excludes.
-    pub fn new(root: &Path, exclude: Exclude) -> Self {
+    /// A walk of `root`, leaving out what `exclude` excludes and the
+    /// directories whose keys are `own`.
+    pub fn new(root: &Path, exclude: Exclude, own: Vec<String>) -> Self {
         Walk {
             stack: vec![(String::new(), root.to_owned())],
             exclude,
+            own,
         }
     }
 
@@ -100,6 +106,10 @@ impl Walk {
             };
             let is_dir = kind == FileType::Directory;
             if !self.exclude.is_empty() && self.exclude.excluded(&key(&dir.key, name), is_dir) {
+                continue;
+            }
+            if is_dir && !self.own.is_empty() && self.own.contains(&key(&dir.key, name)) {
+                tracing::info!(path = %dir.path.join(name).display(), "the catalogue's own directory: not indexed");
                 continue;
             }
             if is_dir {
@@ -260,7 +270,7 @@ mod tests {
             }
             out.extend(leaves.map(|l| key(&dir.key, &l.name)));
         }
-        let mut walk = Walk::new(root.path(), Exclude::default());
+        let mut walk = Walk::new(root.path(), Exclude::default(), Vec::new());
         let mut out = Vec::new();
         keys(&mut walk, &mut out);
         assert!(walk.next().is_none(), "every directory taken");
@@ -275,7 +285,7 @@ mod tests {
         let deep: PathBuf = std::iter::repeat_n("d", 1500).collect();
         fs::create_dir_all(root.path().join(&deep)).expect("mkdir");
         fs::write(root.path().join(&deep).join("f"), "x").expect("write");
-        let dirs: Vec<Dir> = Walk::new(root.path(), Exclude::default()).collect();
+        let dirs: Vec<Dir> = Walk::new(root.path(), Exclude::default(), Vec::new()).collect();
         assert_eq!(dirs.len(), 1501);
         assert!(dirs.iter().all(|d| d.problems.is_empty()));
         let last = dirs.last().expect("the deepest");

@@ -92,3 +92,49 @@ fn a_bad_pattern_is_named_and_nothing_is_done() {
     );
     assert!(!f.deepfolder().exists());
 }
+
+#[test]
+fn a_catalogue_inside_its_source_does_not_index_itself() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let source = tmp.path().join("mirror");
+    write_tree(&source, &mirror_files()[..2]);
+    // The catalogue and a buffer directory kept in the mirror.
+    let catalogue = init(&source, "blake3");
+    let buffers = source.join("buffers-elsewhere");
+    let bufferdir = ["--intern", "copy", "--bufferdir", path_str(&buffers)];
+    for run in 0..2 {
+        let report = index_json(&catalogue, &source, "m", &bufferdir, 0);
+        assert_eq!(
+            report["errors"],
+            serde_json::json!([]),
+            "run {run}: {report}"
+        );
+        assert_eq!(report["files"], 2, "run {run}: {report}");
+    }
+    let text = std::fs::read_to_string(catalogue.join("deepfolders/m.json")).expect("collection");
+    let keys: BTreeSet<String> =
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
+            .expect("plain JSON")
+            .keys()
+            .cloned()
+            .collect();
+    assert_eq!(
+        keys,
+        ["data/1abc.cif", "data/2xyz.cif"].map(String::from).into()
+    );
+
+    // The catalogue itself as the source is refused by name.
+    let out = fair_ok(
+        &[
+            "index",
+            path_str(&catalogue),
+            "--source",
+            path_str(&catalogue),
+            "--collection",
+            "c",
+        ],
+        1,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is the catalogue itself"), "{stderr}");
+}
