@@ -162,6 +162,7 @@ pub fn index(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, Error> {
     let started = Instant::now();
+    let walk_started_ns = now_ns();
     let db = writer.store()?;
     let mut stream = writer.collection_stream(CollectionKind::Deepfolder, &options.collection)?;
     let mut report = run(
@@ -176,6 +177,7 @@ pub fn index(
         let (checksum, _, written) = stream.finish()?;
         // Each occurrence of an element counts: the bytes of the indexed files.
         db.record_content_sizes(&[(checksum, report.bytes)])?;
+        db.record_walk(options.collection.as_str(), walk_started_ns)?;
         tracing::info!(
             collection = %options.collection,
             %checksum,

@@ -74,6 +74,15 @@ pub fn merge(writer: &Writer<'_>, collection: &Name, count: u32) -> Result<Repor
     check_round(&round_path, collection, &inputs, newest_shard, &newest)?;
 
     let db = writer.store()?;
+    if let Some(last) = db.last_walk(collection.as_str())?
+        && last > newest.walk_started_ns
+    {
+        return Err(Error::Shard(format!(
+            "{collection}: stale: deepfolders/{collection}.json was written from a walk that started at {}, after every shard's (the newest, shard {newest_shard}, at {}): merging would publish an older state of the tree; run the shards again; nothing published",
+            shard::instant(last),
+            newest.walk_started()
+        )));
+    }
     let mut out = writer.collection_stream(CollectionKind::Deepfolder, collection)?;
     let mut heap = BinaryHeap::with_capacity(inputs.len());
     for (i, input) in inputs.iter_mut().enumerate() {
@@ -116,6 +125,7 @@ pub fn merge(writer: &Writer<'_>, collection: &Name, count: u32) -> Result<Repor
     let (checksum, _, written) = out.finish()?;
     db.record_content_sizes(&[(checksum, bytes)])?;
     db.record_source(collection.as_str(), Path::new(&newest.source))?;
+    db.record_walk(collection.as_str(), newest.walk_started_ns)?;
     Pending::default().flush(&db, collection.as_str(), Some((files, bytes)))?;
     let round = Round {
         shards: count,

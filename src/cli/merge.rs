@@ -26,7 +26,9 @@ A shard is refused, with its name, and nothing is published when it is:
                or --exclude than most shards
   stale        of the previous round: its walk started before the last merge's newest
                shard walk, and another shard was indexed again since (a round is the
-               runs between two merges: every shard runs again in each round)
+               runs between two merges: every shard runs again in each round); or
+               older, all of them, than the walk the collection was last written
+               from (a plain `fair index` published meanwhile)
   damaged      its collection.json is not what its shard.json records
 
 Action files (--actions) do not run on shards: their steps (operations on every

@@ -495,3 +495,37 @@ fn the_extra_digests_of_the_shards_reach_the_catalogue() {
         .expect("sha256sum");
     assert!(out.status.success(), "{}", describe(&out));
 }
+
+#[test]
+fn a_merge_of_shards_older_than_a_plain_index_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = init(tmp.path(), "blake3");
+    let source = tmp.path().join("src");
+    write_tree(&source, &mirror_tree(3, 1));
+    run_shards(&root, &source, 2);
+    merge(&root, "2", 0);
+    // The shards run again (a round), then the tree changes and a plain run
+    // publishes it before the merge.
+    run_shards(&root, &source, 2);
+    write_tree(&source, &[("new/file".to_string(), b"new\n".to_vec())]);
+    index_json(&root, &source, "c", &[], 0);
+    let plain = fs::read(root.join("deepfolders/c.json")).expect("collection");
+    let out = merge(&root, "2", 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stale") && stderr.contains("an older state of the tree"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read(root.join("deepfolders/c.json")).expect("collection"),
+        plain,
+        "nothing published"
+    );
+    // Shards of the new tree merge again, and give the plain run's bytes.
+    run_shards(&root, &source, 2);
+    merge(&root, "2", 0);
+    assert_eq!(
+        fs::read(root.join("deepfolders/c.json")).expect("collection"),
+        plain
+    );
+}

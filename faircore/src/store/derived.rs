@@ -19,7 +19,7 @@ use redb::{ConcurrencyMode, ReadableDatabase, ReadableTable, TableDefinition};
 use super::access;
 use super::layout::Layout;
 use super::lock::WriteLock;
-use super::tables::{self, CONTENT_SIZES, EXTRA_DIGESTS, META, SOURCES};
+use super::tables::{self, CONTENT_SIZES, EXTRA_DIGESTS, INDEX_WALKS, META, SOURCES};
 use crate::digest::ExtraDigests;
 use crate::statcache::{self, FileStat};
 use crate::{Checksum, Error, HashAlgo, Result};
@@ -373,6 +373,32 @@ impl Store {
             Ok(())
         };
         write().map_err(|e| self.error(e))
+    }
+
+    /// Records that the deepfolder `collection` was just written from a walk
+    /// that started at `walk_started_ns` (ns since the Unix epoch).
+    pub fn record_walk(&self, collection: &str, walk_started_ns: i64) -> Result<()> {
+        let write = || -> Result<(), redb::Error> {
+            let txn = self.db.begin_write()?;
+            txn.open_table(INDEX_WALKS)?
+                .insert(collection, walk_started_ns)?;
+            txn.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| self.error(e))
+    }
+
+    /// When the walk the deepfolder `collection` was last written from started
+    /// (ns since the Unix epoch), if recorded ([`Store::record_walk`]).
+    pub fn last_walk(&self, collection: &str) -> Result<Option<i64>> {
+        let read = || -> Result<Option<i64>, redb::Error> {
+            match self.db.begin_read()?.open_table(INDEX_WALKS) {
+                Ok(t) => Ok(t.get(collection)?.map(|v| v.value())),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        };
+        read().map_err(|e| self.error(e))
     }
 
     /// The extra digests as recorded now, for many lookups (one transaction).

@@ -21,6 +21,12 @@ pub const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources")
 /// total the next run's progress counts towards.
 pub const INDEX_TOTALS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("index_totals");
 
+/// Collection name → when the walk its deepfolder was last written from started
+/// (ns since the Unix epoch): a `fair index` run's, or the newest shard walk a
+/// `fair merge` published. A merge of shards that walked before it would publish
+/// an older state of the tree, and is refused.
+pub const INDEX_WALKS: TableDefinition<&str, i64> = TableDefinition::new("index_walks");
+
 /// (source checksum, operation) → result checksum: the operation cache of
 /// `fair index --actions`.
 pub const OPERATIONS: TableDefinition<(&[u8; 32], &str), &[u8; 32]> =
