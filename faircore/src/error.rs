@@ -67,7 +67,7 @@ pub enum Error {
     },
     /// Another process holds the writer lock.
     #[error(
-        "{}: the catalogue is locked by another writer ({holder}); try again when it has finished (the lock is released when that process exits)",
+        "{}: locked by another writer ({holder}); try again when it has finished (the lock is released when that process exits)",
         crate::display::path(path)
     )]
     Locked {

@@ -291,7 +291,12 @@ fn open(writer: &Writer<'_>, collection: &Name, shard: Shard) -> Result<Input, E
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing()),
         Err(e) => return Err(faircore::Error::io(&record_path, e).into()),
     };
-    let entries = EntryStream::open(&dir.output())?;
+    let entries = EntryStream::open(&dir.output()).map_err(|e| {
+        Error::Shard(format!(
+            "{}: damaged: {e}; run it again; nothing published",
+            name()
+        ))
+    })?;
     let algo = writer.catalogue().hash();
     Ok(Input {
         shard,
@@ -308,9 +313,12 @@ impl Input {
     /// Moves to the next entry of the output and returns its key; at the end,
     /// checks the output against the record and returns `None`.
     fn next(&mut self, collection: &Name) -> Result<Option<String>, Error> {
-        if self.entries.advance()? {
-            let key = self.entries.key()?;
-            let checksum = self.entries.checksum()?;
+        let damaged = |input: &Input, e: faircore::Error| {
+            refusal(collection, input, format!("damaged: {e}; run it again"))
+        };
+        if self.entries.advance().map_err(|e| damaged(self, e))? {
+            let key = self.entries.key().map_err(|e| damaged(self, e))?;
+            let checksum = self.entries.checksum().map_err(|e| damaged(self, e))?;
             if let Some(check) = &mut self.check {
                 check
                     .push(&key, &checksum)
