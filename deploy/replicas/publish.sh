@@ -139,6 +139,15 @@ each() {
   return "$failed"
 }
 
+# Prints, itemized, what sending the records RECORDS... to DEST would change
+# there (rsync --delete --dry-run: nothing changes); fails if DEST cannot be
+# compared.
+record_changes() {
+  local dest=$1 && shift
+  rsync 9<&- -r --relative --checksum --delete --dry-run --itemize-changes \
+    "${opts[@]}" "$@" "${dest%/}/" 2>&1
+}
+
 if [ "$prune" -eq 1 ]; then
   # Every DEST must hold CAT's records as they are: then none names a file CAT
   # lacks, and deleting those is safe.
@@ -148,8 +157,7 @@ if [ "$prune" -eq 1 ]; then
   done
   differ=0
   for dest in "${dests[@]}"; do
-    if ! out=$(rsync 9<&- -r --relative --checksum --delete --dry-run --itemize-changes \
-      "${opts[@]}" "${records[@]}" "${dest%/}/" 2>&1); then
+    if ! out=$(record_changes "$dest" "${records[@]}"); then
       echo "$0: prune: cannot compare the records of $dest: $out" >&2
       differ=1
     elif [ -n "$out" ]; then
@@ -186,8 +194,7 @@ records=("$stage/./fair.toml" "$stage/./distributions/" "$stage/./dataset_header
 if [ "$remove" -eq 0 ]; then
   gone=0
   for dest in "${dests[@]}"; do
-    out=$(rsync 9<&- -r --relative --delete --dry-run --itemize-changes "${opts[@]}" \
-      "${records[@]}" "${dest%/}/" 2>/dev/null | sed -n 's/^\*deleting  *//p') || true
+    out=$(record_changes "$dest" "${records[@]}" | sed -n 's/^\*deleting  *//p') || true
     if [ -n "$out" ]; then
       echo "$0: $dest has records $cat has not (pass --remove-records to remove them):" >&2
       echo "$out" | sed 's/^/  /' >&2

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::{describe, fair_ok, free_port, init_with, path_str, write_tree};
+use crate::helpers::{describe, fair_ok, free_port, init_with, path_str, tree, write_tree};
 use crate::http::{Answers, Response, Served, request};
 
 /// The files of each release: every one changes, so every element of a release
@@ -449,23 +449,6 @@ fn the_client_catches_records_published_before_their_files() {
     check(one, two, base).expect("and every file replica 1's records name");
 }
 
-/// The files under `dir`, with their bytes.
-fn snapshot_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in fs::read_dir(&d).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                files.insert(path.clone(), fs::read(&path).expect("read"));
-            }
-        }
-    }
-    files
-}
-
 #[test]
 fn mistaken_arguments_are_refused_before_anything_is_sent_and_leftovers_hold_no_lock() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -473,7 +456,7 @@ fn mistaken_arguments_are_refused_before_anything_is_sent_and_leftovers_hold_no_
     let replica = tmp.path().join("replica");
     publish_ok(&[&primary.root, &replica]);
     primary.release(1);
-    let (before, records) = (snapshot_of(&primary.root), snapshot_of(&replica));
+    let (before, records) = (tree(&primary.root), tree(&replica));
     let refused = |args: &[&Path], code: i32, says: &str| {
         let out = publish(args);
         assert_eq!(
@@ -484,16 +467,8 @@ fn mistaken_arguments_are_refused_before_anything_is_sent_and_leftovers_hold_no_
         );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(says), "{args:?}: {stderr}");
-        assert_eq!(
-            snapshot_of(&primary.root),
-            before,
-            "{args:?}: the primary changed"
-        );
-        assert_eq!(
-            snapshot_of(&replica),
-            records,
-            "{args:?}: the replica changed"
-        );
+        assert_eq!(tree(&primary.root), before, "{args:?}: the primary changed");
+        assert_eq!(tree(&replica), records, "{args:?}: the replica changed");
     };
     // The arguments swapped: the replica's older records would replace the
     // primary's.
